@@ -1,0 +1,196 @@
+# teleclass-c: top-level build.
+#
+#   make                 build every program into bin/
+#   make CUDA=0          force the CPU-only build (CUDA=1 forces CUDA, failing loudly)
+#   make check           build and run the test suite
+#   make check SANITIZE=1  the same under AddressSanitizer + UBSan
+#   make test            install what is missing, then check plain and sanitized
+#   make check-gpu       GPU tests (needs an NVIDIA GPU)
+#   make deps            install the Debian packages the build needs
+#   make model           fetch the default model into models/
+#   make demo            the whole pipeline on 20 Newsgroups
+#   make fuzz            build the fuzz targets (clang, libFuzzer)
+#   make install PREFIX=/usr/local
+#
+# Every program is tools/tc-NAME.c linked against libtc (common/, formats/,
+# kernels/). Adding a program, a library file or a unit test needs no edit here.
+
+CC       ?= cc
+NVCC     ?= nvcc
+CUDA     ?= auto
+MPI      ?= auto
+SANITIZE ?= 0
+NATIVE   ?= 1
+PREFIX   ?= /usr/local
+CUDA_ARCHS ?= 80 90
+PYTHON   ?= python3
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+ifeq ($(SANITIZE),1)
+  VARIANT := san-cuda$(CUDA)-mpi$(MPI)
+else
+  VARIANT := opt-cuda$(CUDA)-mpi$(MPI)
+endif
+BUILD := build/$(VARIANT)
+
+# The probe runs once per variant; `make config` shows its summary again.
+CONFIG := $(BUILD)/config.mk
+$(CONFIG): scripts/probe.sh
+	@mkdir -p $(BUILD)
+	@sh scripts/probe.sh "$(CC)" "$(CUDA)" "$(MPI)" "$(NVCC)" > $@.tmp 2> $(BUILD)/config.txt || { cat $(BUILD)/config.txt; rm -f $@.tmp; exit 1; }
+	@mv $@.tmp $@
+	@cat $(BUILD)/config.txt
+ifeq ($(filter deps help clean distclean,$(MAKECMDGOALS)),)
+-include $(CONFIG)
+endif
+
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wvla -Wno-format-truncation
+CFLAGS_BASE := -std=c11 -g $(WARN) -D_GNU_SOURCE -pthread -I. -MMD -MP \
+               -DTC_VERSION='"$(VERSION)"' -DTC_HAVE_CUDA=$(HAVE_CUDA) -DTC_HAVE_MPI=$(HAVE_MPI)
+ifeq ($(SANITIZE),1)
+  OPTFLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(NATIVE),1)
+  OPTFLAGS := -O3 -march=native
+else
+  OPTFLAGS := -O3
+endif
+TC_CFLAGS := $(CFLAGS_BASE) $(OPTFLAGS) $(CFLAGS)
+TC_LDFLAGS := $(OPTFLAGS) -pthread $(LDFLAGS)
+LIBS := -lzstd -lyaml -lopenblas -lutf8proc -ljansson -lm
+
+ifeq ($(HAVE_CUDA),1)
+  TC_CFLAGS += -I$(CUDA_HOME)/include
+  LIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublasLt -lcublas -lnccl -lcudart -lstdc++ -ldl -lrt
+  NVCCFLAGS := -O3 -std=c++17 -g -I. -DTC_HAVE_CUDA=1 -Werror all-warnings \
+               -Xcompiler -Wall,-Wextra,-Werror,-Wno-unused-parameter,-fPIC \
+               $(foreach a,$(CUDA_ARCHS),-gencode arch=compute_$(a),code=sm_$(a)) \
+               -gencode arch=compute_$(lastword $(CUDA_ARCHS)),code=compute_$(lastword $(CUDA_ARCHS))
+endif
+
+LIB_SRC  := $(wildcard common/*.c formats/*.c kernels/cpu/*.c)
+CUDA_SRC := $(if $(filter 1,$(HAVE_CUDA)),$(wildcard kernels/cuda/*.cu))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(CUDA_SRC:%.cu=$(BUILD)/%.o)
+LIBTC    := $(BUILD)/libtc.a
+
+PROGRAMS := $(patsubst tools/%.c,%,$(wildcard tools/tc-*.c))
+PROG_BIN := $(PROGRAMS:%=$(BUILD)/bin/%)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+GPU_SRC  := $(wildcard tests/gpu/test_*.c)
+GPU_BIN  := $(GPU_SRC:tests/gpu/%.c=$(BUILD)/tests/%)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
+
+# V=1 shows the full commands.
+ifeq ($(V),1)
+  Q :=
+  say = @true
+else
+  Q := @
+  say = @printf '  %-6s %s\n' $(1) $(2)
+endif
+.SECONDARY:
+
+.PHONY: all config programs tests check check-gpu test deps model demo fuzz bench install clean distclean help
+.DEFAULT_GOAL := all
+
+all: programs
+ifneq ($(SANITIZE),1)
+	@mkdir -p bin
+	@for p in $(PROGRAMS); do cmp -s $(BUILD)/bin/$$p bin/$$p || cp -f $(BUILD)/bin/$$p bin/$$p; done
+endif
+
+programs: $(PROG_BIN)
+tests: $(UNIT_BIN) $(HELPER_BIN)
+
+config: $(CONFIG)
+	@cat $(BUILD)/config.txt
+
+$(BUILD)/%.o: %.c $(CONFIG)
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(TC_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.cu $(CONFIG)
+	@mkdir -p $(@D)
+	$(call say,NVCC,$<)
+	$(Q)$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBTC): $(LIB_OBJ)
+	@rm -f $@
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
+
+$(BUILD)/bin/%: $(BUILD)/tools/%.o $(LIBTC)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(TC_LDFLAGS) $< $(LIBTC) $(LIBS) -o $@
+
+$(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(LIBTC)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(TC_LDFLAGS) $< $(LIBTC) $(LIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBTC)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(TC_LDFLAGS) $< $(LIBTC) $(LIBS) -o $@
+
+$(BUILD)/tests/test_gpu_%: $(BUILD)/tests/gpu/test_gpu_%.o $(LIBTC)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(TC_LDFLAGS) $< $(LIBTC) $(LIBS) -o $@
+
+# Test environment shared by check and check-gpu: where the programs are.
+TEST_ENV := TC_BIN=$(abspath $(BUILD)/bin) TC_TESTBIN=$(abspath $(BUILD)/tests) \
+            TC_BUILD=$(abspath $(BUILD)) TC_SANITIZE=$(SANITIZE) TC_HAVE_CUDA=$(HAVE_CUDA) \
+            TC_HAVE_MPI=$(HAVE_MPI) PYTHON=$(PYTHON)
+
+check: all tests
+	@$(TEST_ENV) sh tests/run.sh
+
+check-gpu: all tests
+ifeq ($(HAVE_CUDA),1)
+	@$(MAKE) --no-print-directory $(GPU_BIN)
+	@$(TEST_ENV) TC_GPU=1 sh tests/run.sh gpu
+else
+	@echo "check-gpu: this build has no CUDA backend (nvcc, cuBLAS or NCCL missing, or CUDA=0)"; exit 1
+endif
+
+# The README's test command: install what is missing, then run the suite
+# plain and under sanitizers; the last line sums both.
+test:
+	@sh tests/all.sh
+
+deps:
+	@sh scripts/deps.sh
+
+model:
+	@sh scripts/fetch-model.sh
+
+demo:
+	@sh scripts/demo.sh
+
+bench: all
+	@echo "benchmarks: see tests/bench/README.md"
+
+fuzz:
+	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 755 $(PROGRAMS:%=bin/%) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/man5/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+
+clean:
+	rm -rf build bin
+
+distclean: clean
+	rm -rf models
+
+help:
+	@sed -n '3,17p' Makefile
+
+-include $(shell find build/$(VARIANT) -name '*.d' 2>/dev/null)

@@ -1,0 +1,40 @@
+// Error reporting shared by the library and the programs.
+//
+// Library functions return 0 on success and -1 on failure; before failing
+// they record one line of text with tc_fail(). A program then prints
+//   tc-NAME: FILE: <that line>
+// and exits 1. The message lives in thread-local storage, so worker threads
+// can fail independently; it stays valid until the same thread fails again.
+#ifndef TC_ERROR_H
+#define TC_ERROR_H
+
+#include <stddef.h>
+
+#if defined(__GNUC__)
+#define TC_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define TC_PRINTF(a, b)
+#endif
+
+// Records the message (printf-style) and returns -1, so that
+// `return tc_fail("bad dtype %d", d);` is the usual way out.
+int tc_fail(const char *fmt, ...) TC_PRINTF(1, 2);
+
+// Prefixes the current message with more context: "CONTEXT: old message".
+int tc_fail_context(const char *fmt, ...) TC_PRINTF(1, 2);
+
+// The last message recorded on this thread ("" if none).
+const char *tc_error(void);
+
+// Copies the calling thread's message into another thread's reach:
+// tc_error_set(msg) records msg as this thread's error.
+void tc_error_set(const char *message);
+
+// Allocation that records "out of memory" on failure.
+void *tc_malloc(size_t size);
+void *tc_calloc(size_t count, size_t size);
+void *tc_realloc(void *p, size_t size);
+// Overflow-checked count*size for arrays; returns NULL and records the error.
+void *tc_malloc_array(size_t count, size_t size);
+
+#endif

@@ -1,0 +1,98 @@
+// A small unit-test harness. Each case prints one line the runner counts:
+//   PASS name | FAIL name: first failed check | SKIP name: why
+// Tolerance checks follow |x - ref| <= atol + rtol * |ref| and print the
+// first mismatches and the worst difference.
+#ifndef TC_TEST_HARNESS_H
+#define TC_TEST_HARNESS_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int harness_case_failed;
+static int harness_case_skipped;
+static char harness_case_note[512];
+static int harness_total_failed;
+
+#define CHECK(cond)                                                                       \
+    do {                                                                                  \
+        if (!(cond)) {                                                                    \
+            if (!harness_case_failed)                                                     \
+                snprintf(harness_case_note, sizeof harness_case_note, "%s:%d: %s", __FILE__, \
+                         __LINE__, #cond);                                                \
+            harness_case_failed = 1;                                                      \
+        }                                                                                 \
+    } while (0)
+
+#define CHECKF(cond, ...)                                                                 \
+    do {                                                                                  \
+        if (!(cond)) {                                                                    \
+            if (!harness_case_failed) {                                                   \
+                int at_ = snprintf(harness_case_note, sizeof harness_case_note, "%s:%d: ", \
+                                   __FILE__, __LINE__);                                   \
+                snprintf(harness_case_note + at_, sizeof harness_case_note - (size_t)at_,   \
+                         __VA_ARGS__);                                                    \
+            }                                                                             \
+            harness_case_failed = 1;                                                      \
+        }                                                                                 \
+    } while (0)
+
+// Stops the case when a check fails (for checks later code depends on).
+#define REQUIRE(cond)             \
+    do {                          \
+        CHECK(cond);              \
+        if (!(cond)) return;      \
+    } while (0)
+
+#define SKIP(...)                                                                   \
+    do {                                                                            \
+        snprintf(harness_case_note, sizeof harness_case_note, __VA_ARGS__);         \
+        harness_case_skipped = 1;                                                   \
+        return;                                                                     \
+    } while (0)
+
+// Compares arrays; returns 1 if all close. Prints up to 10 mismatches.
+static inline int harness_close(const char *what, const float *x, const float *ref, size_t n, double atol,
+                                double rtol) {
+    double worst = 0;
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)x[i] - (double)ref[i]);
+        if (!(d <= atol + rtol * fabs((double)ref[i]))) {
+            if (bad < 10) printf("  %s[%zu] = %.9g, expected %.9g\n", what, i, x[i], ref[i]);
+            bad++;
+        }
+        if (d > worst || d != d) worst = d;
+    }
+    if (bad) printf("  %s: %zu of %zu values off, worst difference %.3g\n", what, bad, n, worst);
+    return bad == 0;
+}
+#define CHECK_CLOSE(what, x, ref, n, atol, rtol) \
+    CHECKF(harness_close(what, x, ref, n, atol, rtol), "%s not within atol %g rtol %g", what, (double)(atol), (double)(rtol))
+
+static inline void harness_run(const char *name, void (*fn)(void)) {
+    harness_case_failed = harness_case_skipped = 0;
+    harness_case_note[0] = 0;
+    fn();
+    if (harness_case_failed) {
+        printf("FAIL %s: %s\n", name, harness_case_note);
+        harness_total_failed++;
+    } else if (harness_case_skipped) {
+        printf("SKIP %s: %s\n", name, harness_case_note);
+    } else {
+        printf("PASS %s\n", name);
+    }
+    fflush(stdout);
+}
+
+#define RUN(fn) harness_run(#fn, fn)
+#define HARNESS_EXIT() return harness_total_failed ? 1 : 0
+
+// A scratch directory for the test's files (TC_TMP, else /tmp).
+static inline const char *harness_tmpdir(void) {
+    const char *d = getenv("TC_TMP");
+    return d && *d ? d : "/tmp";
+}
+
+#endif

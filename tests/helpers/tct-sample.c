@@ -1,0 +1,151 @@
+// Test helper: writes and reads tensor streams of known content.
+//   tct-sample dtypes            every dtype, rank 0..3, empty and zero-row tensors
+//   tct-sample rows N D [CHUNK]  an f32 tensor of N rows x D, value = (row*D + col) % 1000003
+//   tct-sample check-rows        reads that from stdin, verifies every value, prints
+//                                "rows N peak_rss_kib K"
+//   tct-sample version V         a stream whose header claims format version V.0
+//   tct-sample table N           doc_ids/input_ids/lengths interleaved, N rows
+#include "formats/tct.h"
+#include "formats/tct_record.h"
+#include "common/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <zstd.h>
+
+static int die(void) {
+    fprintf(stderr, "tct-sample: %s\n", tc_error());
+    return 1;
+}
+
+static int write_dtypes(tct_writer *w) {
+    float f32[6] = {1.5f, -2.25f, 0.0f, 3e38f, -1e-38f, 7.0f};
+    uint16_t f16[4], bf16[4];
+    float src[4] = {1.0f, -0.5f, 65504.0f, 6e-5f};
+    for (int i = 0; i < 4; i++) f16[i] = tct_f32_to_f16(src[i]), bf16[i] = tct_f32_to_bf16(src[i]);
+    int8_t i8[3] = {-128, 0, 127};
+    uint8_t u8[3] = {0, 128, 255};
+    int32_t i32[4] = {INT32_MIN, -1, 0, INT32_MAX};
+    int64_t i64[2] = {INT64_MIN, INT64_MAX};
+    const char *str[4] = {"", "hello", "naïve café", "tab\there\nnewline"};
+    const char *grid[4] = {"a", "b", "c", "d"};
+    tct_attr attrs[2] = {{"unit", "test"}, {"note", "ünïcode"}};
+    uint64_t d23[2] = {2, 3}, d4[1] = {4}, d3[1] = {3}, d2[1] = {2}, d122[3] = {1, 2, 2}, d0[2] = {0, 5},
+             d30[2] = {3, 0}, d22[2] = {2, 2};
+    if (tct_writer_tensor(w, "f32", TCT_F32, 2, d23, f32, attrs, 2) ||
+        tct_writer_tensor(w, "f16", TCT_F16, 1, d4, f16, NULL, 0) ||
+        tct_writer_tensor(w, "bf16", TCT_BF16, 1, d4, bf16, NULL, 0) ||
+        tct_writer_tensor(w, "i8", TCT_I8, 1, d3, i8, NULL, 0) ||
+        tct_writer_tensor(w, "u8", TCT_U8, 1, d3, u8, NULL, 0) ||
+        tct_writer_tensor(w, "i32", TCT_I32, 3, d122, i32, NULL, 0) ||
+        tct_writer_tensor(w, "i64", TCT_I64, 1, d2, i64, NULL, 0) ||
+        tct_writer_tensor(w, "str", TCT_STR, 1, d4, str, NULL, 0) ||
+        tct_writer_tensor(w, "str2d", TCT_STR, 2, d22, grid, NULL, 0) ||
+        tct_writer_tensor(w, "scalar", TCT_F32, 0, NULL, f32, NULL, 0) ||
+        tct_writer_tensor(w, "zero_rows", TCT_F32, 2, d0, NULL, NULL, 0) ||
+        tct_writer_tensor(w, "empty_rows", TCT_I32, 2, d30, i32, NULL, 0))
+        return -1;
+    return 0;
+}
+
+static int write_rows(tct_writer *w, uint64_t n, uint64_t d) {
+    uint64_t dims[2] = {TCT_ROWS_UNKNOWN, d};
+    int id = tct_writer_begin(w, "rows", TCT_F32, 2, dims, NULL, 0);
+    if (id < 0) return -1;
+    enum { BATCH = 4096 };
+    float *buf = malloc(BATCH * d * sizeof *buf);
+    if (!buf) return tc_fail("out of memory");
+    for (uint64_t r = 0; r < n; r += BATCH) {
+        uint64_t m = n - r < BATCH ? n - r : BATCH;
+        for (uint64_t i = 0; i < m * d; i++) buf[i] = (float)(((r * d) + i) % 1000003);
+        if (tct_writer_append(w, id, buf, m)) return free(buf), -1;
+    }
+    free(buf);
+    return tct_writer_end(w, id);
+}
+
+static int write_table(tct_writer *w, uint64_t n) {
+    uint64_t d1[1] = {TCT_ROWS_UNKNOWN}, d2[2] = {TCT_ROWS_UNKNOWN, 8};
+    int ids = tct_writer_begin(w, "doc_ids", TCT_STR, 1, d1, NULL, 0);
+    int tok = tct_writer_begin(w, "input_ids", TCT_I32, 2, d2, NULL, 0);
+    int len = tct_writer_begin(w, "lengths", TCT_I32, 1, d1, NULL, 0);
+    if (ids < 0 || tok < 0 || len < 0) return -1;
+    for (uint64_t r = 0; r < n; r++) {
+        char name[32];
+        snprintf(name, sizeof name, "doc%llu", (unsigned long long)r);
+        const char *s = name;
+        int32_t row[8], l = (int32_t)(r % 9);
+        for (int k = 0; k < 8; k++) row[k] = k < l ? (int32_t)(r + (uint64_t)k) : 0;
+        if (tct_writer_append_strings(w, ids, &s, NULL, 1) || tct_writer_append(w, tok, row, 1) ||
+            tct_writer_append(w, len, &l, 1))
+            return -1;
+        if (r % 1000 == 999 && tct_writer_flush(w)) return -1;
+    }
+    return tct_writer_end(w, ids) || tct_writer_end(w, tok) || tct_writer_end(w, len) ? -1 : 0;
+}
+
+static int check_rows(void) {
+    tct_reader *r;
+    if (tct_reader_open(&r, stdin, "(stdin)")) return -1;
+    tct_event ev;
+    int rc;
+    uint64_t rows = 0, d = 0;
+    while ((rc = tct_reader_next(r, &ev)) == 1) {
+        if (ev.kind != TCT_EVENT_CHUNK) continue;
+        d = ev.tensor->row_elements;
+        const float *x = ev.data;
+        for (uint64_t i = 0; i < ev.rows * d; i++)
+            if (x[i] != (float)(((rows * d) + i) % 1000003)) {
+                tct_reader_close(r);
+                return tc_fail("row %llu: wrong value", (unsigned long long)(rows + i / d));
+            }
+        rows += ev.rows;
+    }
+    tct_reader_close(r);
+    if (rc < 0) return -1;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("rows %llu peak_rss_kib %ld\n", (unsigned long long)rows, ru.ru_maxrss);
+    return 0;
+}
+
+// A stream with a different version in its header: built by hand, since
+// the writer only writes its own version.
+static int write_version(unsigned major) {
+    unsigned char h[64] = {0};
+    memcpy(h, TCT_TAG_FILE, 4);
+    tct_put_u32(h + 4, 64);
+    tct_put_u32(h + 16, major);
+    unsigned char out[256];
+    size_t n = ZSTD_compress(out, sizeof out, h, sizeof h, 3);
+    if (ZSTD_isError(n)) return tc_fail("zstd");
+    fwrite(out, 1, n, stdout);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: tct-sample dtypes|rows N D [CHUNK]|check-rows|version V|table N\n");
+        return 2;
+    }
+    const char *what = argv[1];
+    if (!strcmp(what, "check-rows")) return check_rows() ? die() : 0;
+    if (!strcmp(what, "version")) return write_version(argc > 2 ? (unsigned)atoi(argv[2]) : 2) ? die() : 0;
+    tct_writer_options opt = {0};
+    if (!strcmp(what, "rows") && argc > 4) opt.chunk_bytes = strtoull(argv[4], NULL, 10);
+    tct_attr prov[1] = {{"program", "tct-sample"}};
+    tct_writer *w;
+    if (tct_writer_open(&w, stdout, "(stdout)", prov, 1, &opt)) return die();
+    int rc;
+    if (!strcmp(what, "dtypes")) rc = write_dtypes(w);
+    else if (!strcmp(what, "rows") && argc > 3) rc = write_rows(w, strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10));
+    else if (!strcmp(what, "table") && argc > 2) rc = write_table(w, strtoull(argv[2], NULL, 10));
+    else rc = tc_fail("unknown request '%s'", what);
+    if (rc) {
+        tct_writer_abort(w);
+        return die();
+    }
+    return tct_writer_close(w) ? die() : 0;
+}
