@@ -1,0 +1,62 @@
+// A label taxonomy: a DAG of classes, loaded from the taxonomy tensors that
+// `tc-taxo build` writes (DESIGN section 8):
+//   class_names str[C]    class i's name (ids as in labels.txt)
+//   edges       i32[E,2]  (parent, child)
+//   depth       i32[C]    1 for top-level classes, else 1 + the smallest parent depth
+//   roots       i32[R]    the top-level classes; attribute virtual_root=yes when R > 1
+//                         (the virtual root joins them; it is not a class and has no id)
+//   terms       str[T]    key terms (optional), with
+//   term_class  i32[T]    the class of each term
+#ifndef TC_TAXONOMY_H
+#define TC_TAXONOMY_H
+
+#include <stdint.h>
+
+#include "formats/tct.h"
+
+typedef struct {
+    int n_classes;
+    char **names;              // [n_classes]
+    int n_edges;
+    int32_t *edges;            // [n_edges * 2] parent, child
+    int32_t *depth;            // [n_classes]
+    int max_depth;
+    int n_roots;
+    int32_t *roots;            // [n_roots]
+    // adjacency in CSR form, built on load
+    int32_t *parent_offsets;   // [n_classes + 1]
+    int32_t *parents;          // [n_edges]
+    int32_t *child_offsets;    // [n_classes + 1]
+    int32_t *children;         // [n_edges]
+    // key terms
+    int n_terms;
+    char **terms;              // [n_terms]
+    int32_t *term_class;       // [n_terms]
+} tc_taxonomy;
+
+// Loads and checks a taxonomy file ("-" is stdin).
+int tc_taxonomy_load(tc_taxonomy *taxonomy, const char *path);
+// The same from a bundle already read.
+int tc_taxonomy_from_bundle(tc_taxonomy *taxonomy, const tct_bundle *bundle, const char *where);
+void tc_taxonomy_free(tc_taxonomy *taxonomy);
+
+// Writes the taxonomy tensors (and terms, if any) to a stream.
+int tc_taxonomy_write(const tc_taxonomy *taxonomy, tct_writer *writer);
+
+// Class id of a name, or -1.
+int tc_taxonomy_find(const tc_taxonomy *taxonomy, const char *name);
+int tc_taxonomy_is_leaf(const tc_taxonomy *taxonomy, int c);
+
+// Sets mark[a] = 1 for every ancestor a of c (not c itself).
+void tc_taxonomy_mark_ancestors(const tc_taxonomy *taxonomy, int c, uint8_t *mark);
+// Sets mark[d] = 1 for every descendant d of c (not c itself).
+void tc_taxonomy_mark_descendants(const tc_taxonomy *taxonomy, int c, uint8_t *mark);
+
+// Root-to-leaf paths: calls visit(path, length, context) for each, in a
+// fixed order (roots in order, children in edge order). A DAG class with
+// several parents appears on several paths. Returns the number of paths, or
+// -1 if visit returns non-zero (which stops the walk).
+int64_t tc_taxonomy_paths(const tc_taxonomy *taxonomy,
+                          int (*visit)(const int32_t *path, int length, void *context), void *context);
+
+#endif
