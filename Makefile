@@ -57,7 +57,7 @@ else
 endif
 TC_CFLAGS := $(CFLAGS_BASE) $(OPTFLAGS) $(CFLAGS)
 TC_LDFLAGS := $(OPTFLAGS) -pthread $(LDFLAGS)
-LIBS := -lzstd -lyaml -lopenblas -lutf8proc -ljansson -lm
+LIBS := -lzstd -lyaml -lopenblas -lutf8proc -ljansson -lcurl -lm
 
 ifeq ($(HAVE_CUDA),1)
   TC_CFLAGS += -I$(CUDA_HOME)/include

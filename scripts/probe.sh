@@ -36,6 +36,7 @@ check_required libyaml yaml.h 'yaml_parser_t p; yaml_parser_initialize(&p)' -lya
 check_required openblas cblas.h 'cblas_sgemm(CblasRowMajor,CblasNoTrans,CblasNoTrans,0,0,0,1.f,0,1,0,1,0.f,0,1)' -lopenblas libopenblas-dev
 check_required utf8proc utf8proc.h 'utf8proc_version()' -lutf8proc libutf8proc-dev
 check_required jansson jansson.h 'json_object()' -ljansson libjansson-dev
+check_required libcurl curl/curl.h 'curl_version()' -lcurl libcurl4-openssl-dev
 
 echo "MISSING_PACKAGES :=$missing"
 

@@ -1,0 +1,25 @@
+#!/bin/sh
+# The README's test command: installs what is missing, builds, runs the suite
+# plain and again under AddressSanitizer + UBSan, and ends with the sum:
+# "N passed, N failed". Exits non-zero if anything failed.
+set -u
+cd "$(dirname "$0")/.."
+sh scripts/deps.sh --check > /dev/null 2>&1 || sh scripts/deps.sh || exit 1
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+total_passed=0 total_failed=0
+for sanitize in 0 1; do
+    label=$([ $sanitize = 1 ] && echo "AddressSanitizer + UBSan" || echo "plain")
+    echo "== test suite: $label"
+    if ! make -s check SANITIZE=$sanitize 2>&1 | tee "$log"; then :; fi
+    p=$(tail -n 1 "$log" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+    f=$(tail -n 1 "$log" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+    if [ -z "$p" ]; then
+        echo "FAIL build or runner ($label): no summary line"
+        p=0 f=1
+    fi
+    total_passed=$((total_passed + p)) total_failed=$((total_failed + f))
+done
+echo "== both runs"
+echo "$total_passed passed, $total_failed failed"
+[ "$total_failed" -eq 0 ]
