@@ -291,15 +291,16 @@ static int write_batch(tct_writer *w, const tensor_ids *t, batch *b, tc_tokenize
 
 // ---------------------------------------------------------------- the stream
 
-int tc_tokenize_stream(const tc_wordpiece *wp, FILE *in, const char *where, tct_writer *writer,
-                       const tc_tokenize_options *options, tc_progress *progress, tc_tokenize_counts *counts) {
+int tc_tokenize_stream(const tc_wordpiece *wp, FILE *in, const char *where, tc_tokenize_open_fn *open,
+                       void *context, const tc_tokenize_options *options, tc_progress *progress,
+                       tc_tokenize_counts *counts) {
     memset(counts, 0, sizeof *counts);
     int max_len = options->max_len;
     if (max_len < 2) return tc_fail("max_len %d: at least 2 ([CLS] and [SEP])", max_len);
     size_t docs = options->batch_docs ? options->batch_docs : 4096;
     size_t bytes = options->batch_bytes ? options->batch_bytes : (size_t)16 << 20;
     tensor_ids t;
-    if (begin_tensors(writer, wp, max_len, &t)) return -1;
+    tct_writer *writer = NULL;
     batch batches[2];
     if (batch_init(&batches[0], docs, max_len)) return -1;
     if (batch_init(&batches[1], docs, max_len)) {
@@ -316,7 +317,7 @@ int tc_tokenize_stream(const tc_wordpiece *wp, FILE *in, const char *where, tct_
     line_reader r = {in, where, NULL, 0, 0, options->no_ids};
     int rc = 0, cur = 0;
     int64_t n = read_batch(&batches[cur], &r, bytes);
-    if (n < 0) rc = -1;
+    if (n < 0 || open(context, &writer) || begin_tensors(writer, wp, max_len, &t)) rc = -1;
     else if (n > 0) pool_start(&p, &batches[cur]);
     while (rc == 0 && n > 0) {
         // the threads tokenize batches[cur] while this thread reads the next

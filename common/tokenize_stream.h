@@ -29,10 +29,16 @@ typedef struct {
     uint64_t full;         // documents that fill all max_len positions (cut, or exactly that long)
 } tc_tokenize_counts;
 
+// Opens the output; called once the first batch has been read, so that
+// input that is wrong from its first line leaves no output at all.
+typedef int tc_tokenize_open_fn(void *context, tct_writer **writer);
+
 // Reads `in` (named `where` in messages) to its end and writes the three
-// tensors to `writer`, attributes on input_ids included. Line errors name
-// the line, counting from 1: "where: line 7: no tab between id and text".
-int tc_tokenize_stream(const tc_wordpiece *wp, FILE *in, const char *where, tct_writer *writer,
-                       const tc_tokenize_options *options, tc_progress *progress, tc_tokenize_counts *counts);
+// tensors to the writer `open` gives, attributes on input_ids included. Line
+// errors name the line, counting from 1: "where: line 7: no tab between id
+// and text".
+int tc_tokenize_stream(const tc_wordpiece *wp, FILE *in, const char *where, tc_tokenize_open_fn *open,
+                       void *context, const tc_tokenize_options *options, tc_progress *progress,
+                       tc_tokenize_counts *counts);
 
 #endif

@@ -109,6 +109,20 @@ static void parse(tc_cli *cli, int argc, char **argv, tokenize_options *o) {
     o->stream.threads = tc_cli_threads(cli);
 }
 
+typedef struct {
+    const tc_cli *cli;
+    tc_tensor_output out;
+    int opened;
+} output;
+
+static int open_output(void *context, tct_writer **writer) {
+    output *o = context;
+    if (tc_tensor_output_open(&o->out, o->cli)) return -1;
+    o->opened = 1;
+    *writer = o->out.writer;
+    return 0;
+}
+
 int main(int argc, char **argv) {
     tc_cli cli;
     tc_cli_init(&cli, "tc-tokenize", usage, &argc, &argv, 1);
@@ -127,14 +141,13 @@ int main(int argc, char **argv) {
     const char *where = strcmp(o.input, "-") ? o.input : "(stdin)";
     FILE *in = tc_input_open(o.input);
     if (!in) tc_cli_die(&cli);
-    tc_tensor_output out;
-    if (tc_tensor_output_open(&out, &cli)) tc_cli_die(&cli);
+    output out = {.cli = &cli};
     tc_progress progress;
     tc_progress_start(&progress, &cli, "docs", 0);
     tc_tokenize_counts counts;
-    int rc = tc_tokenize_stream(wp, in, where, out.writer, &o.stream, &progress, &counts);
-    if (rc == 0) rc = tc_tensor_output_commit(&out);
-    else tc_tensor_output_abort(&out);
+    int rc = tc_tokenize_stream(wp, in, where, open_output, &out, &o.stream, &progress, &counts);
+    if (rc == 0) rc = tc_tensor_output_commit(&out.out);
+    else if (out.opened) tc_tensor_output_abort(&out.out);
     tc_progress_finish(&progress);
     tc_input_close(in);
     tc_wordpiece_close(wp);
