@@ -92,7 +92,7 @@ def main():
     try:
         posts = read_archive(archive)
     except (OSError, tarfile.TarError, EOFError) as e:
-        raise SystemExit(f"prepare_20ng: {archive}: cannot read the archive: {e}")
+        raise SystemExit(f"prepare_20ng: {archive}: not a readable tar archive ({str(e).splitlines()[0]})")
     if not posts["train"] or not posts["test"]:
         raise SystemExit(f"prepare_20ng: {archive}: no 20news-bydate-train/test posts found")
     os.makedirs(outdir, exist_ok=True)
