@@ -152,6 +152,9 @@ check tokenize_config_overridden test "$(attr "$T/config.tct" max_len)" = 7
 if command -v script > /dev/null 2>&1; then
     script -qec "tc-tokenize --vocab '$cased' --no-lowercase '$T/many.txt' -o '$T/p.tct'" /dev/null > "$T/tty" 2>&1
     check tokenize_progress_line grep -q 'tc-tokenize: 3000 docs (.*docs/s, done)' "$T/tty"
+    script -qec "tc-tokenize --vocab '$cased' --no-lowercase '$T/two.txt'; echo status \$?" /dev/null > "$T/tty" 2>&1
+    check tokenize_refuses_terminal grep -q 'refusing to write binary tensors to a terminal' "$T/tty"
+    check tokenize_refuses_terminal_status grep -q 'status 1' "$T/tty"
 else
     skip tokenize_progress_line "no script(1) to give the program a terminal"
 fi
@@ -172,4 +175,25 @@ if [ -f "$model/vocab.txt" ]; then
     check tokenize_model_override test "$(attr "$T/hello2.tct" lowercase)/$(attr "$T/hello2.tct" strip_accents)" = false/false
 else
     skip tokenize_model "$model missing (make model)"
+fi
+
+# the manual's examples run as written (in a directory holding the files they name)
+man_page=$TC_ROOT/man/man1/tc-tokenize.1
+check tokenize_man_sections sh -c "for s in NAME SYNOPSIS DESCRIPTION OPTIONS 'EXIT STATUS' EXAMPLES; do grep -q \"^.SH \$s\" '$man_page' || exit 1; done"
+if [ -f "$model/vocab.txt" ]; then
+    mkdir -p "$T/examples/models"
+    ln -s "$model" "$T/examples/models/all-MiniLM-L6-v2"
+    cp "$T/two.txt" "$T/examples/corpus.txt"
+    cp "$T/three.txt" "$T/examples/docs.txt"
+    cp "$cased" "$T/examples/vocab.txt"
+    sed -n '/^\.SH EXAMPLES/,/^\.fi/p' "$man_page" | sed '1,2d;$d' > "$T/examples.sh"
+    n=0
+    while IFS= read -r command; do
+        n=$((n + 1))
+        (cd "$T/examples" && sh -c "$command" > out 2> err)
+        check "tokenize_man_example_$n ($command)" test $? -eq 0
+    done < "$T/examples.sh"
+    check tokenize_man_examples_found test "$n" -ge 4
+else
+    skip tokenize_man_examples "$model missing (make model)"
 fi

@@ -1,9 +1,10 @@
 #!/bin/sh
 # tc-tokenize against Hugging Face tokenizers on every document of the real
 # corpora (20 Newsgroups train and test, the generated Amazon-531 and
-# DBPedia-298 documents) and the adversarial lines: the uncased default model
-# at 128 and 512 tokens, and the cased test vocabulary at 512. Token ids,
-# lengths and document ids must be identical.
+# DBPedia-298 documents) and the adversarial lines with the uncased default
+# model at 128 and 512 tokens; the cased test vocabulary at 512 on the
+# generated documents and the adversarial lines (tokenizers takes most of
+# this test's time). Token ids, lengths and document ids must be identical.
 . "$TC_ROOT/tests/cli/lib.sh"
 
 py=$(python_with numpy tokenizers) || { skip tokenize_parity "no Python with numpy and tokenizers (build/venv)"; exit 0; }
@@ -47,6 +48,7 @@ for len in 128 512; do
     tokenize "uncased$len:adversarial" "$adversarial" no-ids "model:$model" $len --model "$model"
 done
 for c in $corpora; do
+    case $c in 20ng/*) continue ;; esac
     tokenize "cased512:$c" "$TC_DATA/$c" ids "cased:$cased" 512 --vocab "$cased" --no-lowercase
 done
 tokenize "cased512:adversarial" "$adversarial" no-ids "cased:$cased" 512 --vocab "$cased" --no-lowercase
