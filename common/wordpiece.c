@@ -11,7 +11,7 @@
 
 enum {
     MAX_CHARS = TC_WORDPIECE_MAX_WORD_CHARS,
-    WORD_BYTES = 4 * MAX_CHARS + 16,
+    WORD_BYTES = 4 * MAX_CHARS + 16,  // with slack: a lookup reads 8 bytes from any position
     // Marks held back for canonical reordering. A longer run can only be part
     // of a word of more than MAX_CHARS characters (marks are neither spaces
     // nor punctuation), which becomes [UNK] whatever its order.
@@ -111,9 +111,11 @@ static void punct_word(tokenizing *t, const unsigned char *bytes, size_t len) {
         t->on_word(t->context, (const char *)bytes, len, 1, 0);
         return;
     }
+    unsigned char key[8] = {0};  // the lookup reads 8 bytes
+    memcpy(key, bytes, len);
     uint64_t h = TC_VOCAB_HASH_INIT;
     for (size_t i = 0; i < len; i++) h = tc_vocab_hash_step(h, bytes[i]);
-    int32_t id = tc_vocab_find(&t->wp->vocab, h, bytes, len, 0);
+    int32_t id = tc_vocab_find_short(&t->wp->vocab, h, key, len, 0);  // a character: at most 4 bytes
     emit(t, id >= 0 ? id : t->wp->info.unk_id);
 }
 
