@@ -231,7 +231,7 @@ static void push_other(tokenizing *t, int kind, uint32_t cp, const unsigned char
     }
 }
 
-static void run(tokenizing *tp, const char *text, size_t len) {
+static void tokenize_text(tokenizing *tp, const char *text, size_t len) {
     tokenizing t = *tp;
     const tc_wordpiece *wp = t.wp;
     tc_wordpiece_scratch *s = t.s;
@@ -282,14 +282,14 @@ static void run(tokenizing *tp, const char *text, size_t len) {
 size_t tc_wordpiece_tokenize(const tc_wordpiece *wp, tc_wordpiece_scratch *s, const char *text, size_t len,
                              int32_t *ids, size_t max_ids) {
     tokenizing t = {wp, s, ids, 0, max_ids, NULL, NULL};
-    run(&t, text, len);
+    tokenize_text(&t, text, len);
     return t.n;
 }
 
 void tc_wordpiece_words(const tc_wordpiece *wp, tc_wordpiece_scratch *s, const char *text, size_t len,
                         tc_wordpiece_word_fn *on_word, void *context) {
     tokenizing t = {wp, s, NULL, 0, SIZE_MAX, on_word, context};
-    run(&t, text, len);
+    tokenize_text(&t, text, len);
 }
 
 int tc_wordpiece_encode(const tc_wordpiece *wp, tc_wordpiece_scratch *s, const char *text, size_t len,
