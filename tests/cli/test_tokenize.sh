@@ -173,11 +173,23 @@ if command -v script > /dev/null 2>&1; then
     script -qec "tc-tokenize --vocab '$cased' --no-lowercase '$T/two.txt'; echo status \$?" /dev/null > "$T/tty" 2>&1
     check tokenize_refuses_terminal grep -q 'refusing to write binary tensors to a terminal' "$T/tty"
     check tokenize_refuses_terminal_status grep -q 'status 1' "$T/tty"
+    script -qec "tc-tokenize -f -q --vocab '$cased' --no-lowercase '$T/two.txt'; echo status \$?" /dev/null > "$T/tty" 2>&1
+    check tokenize_force_terminal sh -c "grep -q 'status 0' '$T/tty' && ! grep -q refusing '$T/tty'"
 else
     skip tokenize_progress_line "no script(1) to give the program a terminal"
 fi
 expect tokenize_quiet 0 tc-tokenize -q --progress --vocab "$cased" --no-lowercase "$T/many.txt" -o "$T/p.tct"
 check tokenize_quiet_silent test ! -s "$T/err"
+
+# --level: another compression, the same rows
+tok --no-lowercase --max-len 10 --level 19 "$T/two.txt" -o "$T/level.tct"
+check tokenize_level sh -c "tc-dump --tsv doc_ids,input_ids,lengths '$T/level.tct' | cmp - '$T/want'"
+expect_error tokenize_bad_level 2 "--level" tok --no-lowercase --level 99 "$T/two.txt"
+
+# -v: the vocabulary and settings, and the counts
+expect tokenize_verbose 0 tc-tokenize -v --vocab "$cased" --no-lowercase "$T/two.txt" -o "$T/v.tct"
+check tokenize_verbose_settings grep -q "cased_vocab.txt: $(wc -l < "$cased" | tr -d ' ') tokens, lowercase off, strip accents off, CJK splitting on" "$T/err"
+check tokenize_verbose_counts grep -q '2 documents, .* bytes, 15 tokens' "$T/err"
 
 # provenance
 check tokenize_provenance sh -c "tc-dump --meta '$T/two.tct' | grep -q 'program = tc-tokenize'"
