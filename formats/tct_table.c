@@ -248,6 +248,7 @@ static int bundle_chunk(tct_bundle_tensor *b, const tct_event *ev, uint64_t *hav
         memcpy(p + *have * size, ev->data, ev->data_bytes);
     }
     *have += count;
+    b->count = *have;  // so that tct_bundle_free releases the strings of a stream that fails midway
     return 0;
 }
 
