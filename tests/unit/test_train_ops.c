@@ -4,8 +4,8 @@
 // double-precision forward of the same operation, on the loss
 // L = sum(r * out) for a random r; the error reported is
 // max |analytic - numeric| / max |numeric| over the gradient, and must stay
-// below 1e-3 (f32 arithmetic against an exact reference: the measured
-// errors are 1e-7..1e-5). Also: accumulation into existing gradients,
+// below 1e-4 (f32 arithmetic against an exact reference: the measured
+// errors are 3e-8..4e-7). Also: accumulation into existing gradients,
 // results that do not depend on the thread count, AdamW against a double
 // implementation of torch.optim.AdamW's update.
 #include "tests/harness.h"
@@ -19,7 +19,7 @@
 
 static tc_backend *be;
 static uint64_t rng = 777;
-static const double FD_H = 1e-5, GRAD_TOL = 1e-3;
+static const double FD_H = 1e-5, GRAD_TOL = 1e-4;
 
 static float *rnd(size_t n, float spread) { return tiny_fill(n, &rng, 0, spread); }
 
