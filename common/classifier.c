@@ -95,17 +95,9 @@ int tc_classifier_create(tc_classifier **out, tc_backend *be, tc_bert_model *mod
     tc_bert_run_options ro = {opt->max_batch, opt->max_tokens, opt->max_len, opt->pooling, opt->normalize, 1};
     int rc = tc_bert_forward_create(&cl->fw, be, model, &ro) || alloc_buffers(cl) ||
                      tc_bert_backward_create(&cl->bw, cl->fw, cl->grads) ||
-                     be->ops->upload_f32(be, cl->E, class_vectors, (size_t)K * (size_t)D)
+                     tc_classifier_set_head(cl, head_weight, class_vectors)
                  ? -1
                  : 0;
-    if (rc == 0 && head_weight) {
-        float *wt = tc_malloc_array((size_t)D * (size_t)cl->C, sizeof *wt);
-        rc = wt ? 0 : -1;
-        for (int c = 0; rc == 0 && c < cl->C; c++)
-            for (int d = 0; d < D; d++) wt[(size_t)d * cl->C + c] = head_weight[(size_t)c * D + d];
-        if (rc == 0) rc = be->ops->upload_f32(be, cl->Wt, wt, (size_t)D * (size_t)cl->C);
-        free(wt);
-    }
     if (rc) {
         tc_classifier_free(cl);
         return -1;
@@ -122,6 +114,20 @@ void tc_classifier_free(tc_classifier *cl) {
     if (cl->memory) cl->be->ops->free(cl->be, cl->memory);
     if (cl->host_rows) cl->be->ops->host_free(cl->be, cl->host_rows);
     free(cl);
+}
+
+int tc_classifier_set_head(tc_classifier *cl, const float *W, const float *E) {
+    tc_backend *be = cl->be;
+    size_t C = (size_t)cl->C, D = (size_t)cl->D;
+    if (E && be->ops->upload_f32(be, cl->E, E, (size_t)cl->K * D)) return -1;
+    if (!W) return 0;
+    float *wt = tc_malloc_array(D * C, sizeof *wt);
+    if (!wt) return -1;
+    for (size_t c = 0; c < C; c++)
+        for (size_t d = 0; d < D; d++) wt[d * C + c] = W[c * D + d];
+    int rc = be->ops->upload_f32(be, cl->Wt, wt, D * C);
+    free(wt);
+    return rc;
 }
 
 int tc_classifier_init_head(tc_classifier *cl, uint64_t seed, int identity) {

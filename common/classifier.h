@@ -84,6 +84,9 @@ void tc_classifier_free(tc_classifier *cl);
 // similarity of document and class name.
 int tc_classifier_init_head(tc_classifier *cl, uint64_t seed, int identity);
 
+// Replaces W (C, D) and/or E (K, D) from the host; either may be NULL.
+int tc_classifier_set_head(tc_classifier *cl, const float *W, const float *E);
+
 // The head's tensors on the host: W (C, D) and E (K, D).
 int tc_classifier_get_head(tc_classifier *cl, float *W, float *E);
 
