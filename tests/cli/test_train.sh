@@ -130,6 +130,14 @@ else
     check train_eq_two_ranks_log test "$(grep -c '"loss"' "$T/e3/log.jsonl")" -eq 5
 fi
 
+# ---------------------------------------------------------------- rate scaling by the effective batch
+
+ls_args="$base --batch 8 --lr 1e-3 --warmup-steps 0 --constant-lr --max-steps 1"
+expect train_lr_scale_linear 0 tc-train $ls_args --lr-scale linear --base-batch 4 -o "$T/ls1" $in
+check train_lr_scale_linear_rate grep -q '"lr":0.002,' "$T/ls1/log.jsonl"
+expect train_lr_scale_sqrt 0 tc-train $ls_args --accumulate 2 --lr-scale sqrt --base-batch 4 -o "$T/ls2" $in
+check train_lr_scale_sqrt_rate grep -q '"lr":0.002,' "$T/ls2/log.jsonl"
+
 # ---------------------------------------------------------------- early stopping, class tokens, plot
 
 expect_error train_vectors_or_tokens 2 'exclude each other' \
