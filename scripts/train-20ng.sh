@@ -58,4 +58,33 @@ for v in vals:
     print(f"test at step {v['step']:>4}: loss {v['val_loss']:.4f}  P@1 {v['val_p_at_1']:.4f}  "
           f"example-F1 {v['val_example_f1']:.4f}  ({v['val_docs']} documents)")
 PY
+
+# The best checkpoint in PyTorch: transformers' BertModel and tokenizer, the
+# head from head.safetensors, scored on the same test documents.
+if python3 -c 'import torch, transformers, safetensors' 2> /dev/null; then
+    head -n "$TEST_DOCS" "$data/test/corpus.txt" > "$out/test.txt"
+    python3 - "$out/run/best" "$out/test.txt" "$data/test/doc2labels.txt" "$MAX_LEN" << 'PY'
+import json, sys, torch
+from safetensors.torch import load_file
+from transformers import AutoTokenizer, BertModel
+ckpt, corpus, gold_path, max_len = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+model = BertModel.from_pretrained(ckpt).eval()
+tok = AutoTokenizer.from_pretrained(ckpt)
+head = load_file(ckpt + "/head.safetensors")
+meta = json.load(open(ckpt + "/classifier.json"))
+assert meta["pooling"] == "mean" and not meta["normalize"]
+gold = {l.split("\t")[0]: {int(c) for c in l.strip().split("\t")[1].split(",")} for l in open(gold_path)}
+docs = [l.rstrip("\n").split("\t", 1) for l in open(corpus)]
+hits = 0
+with torch.no_grad():
+    for i in range(0, len(docs), 32):
+        part = docs[i:i + 32]
+        enc = tok([t for _, t in part], truncation=True, max_length=max_len, padding=True, return_tensors="pt")
+        h = model(**enc).last_hidden_state
+        m = enc["attention_mask"].unsqueeze(-1).float()
+        scores = ((h * m).sum(1) / m.sum(1)) @ head["interaction.weight"] @ head["label_embedding_weights"].T
+        hits += sum(int(s.argmax()) in gold[d] for (d, _), s in zip(part, scores))
+print(f"PyTorch on {ckpt}: P@1 {hits / len(docs):.4f} on {len(docs)} test documents")
+PY
+fi
 echo "checkpoints: $out/run (best, final); plot: $out/loss.png"
