@@ -171,10 +171,7 @@ static int parse_classes(text_builder *tb, char *list, int n_classes) {
     return 0;
 }
 
-int tc_labels_read_text(tc_labels *l, const char *path, int n_classes) {
-    memset(l, 0, sizeof *l);
-    FILE *f = tc_input_open(path);
-    if (!f) return -1;
+static int read_text_stream(tc_labels *l, FILE *f, const char *path, int n_classes) {
     text_builder tb = {.l = l};
     l->offsets = tc_calloc(1, sizeof *l->offsets);
     char *line = NULL;
@@ -197,10 +194,98 @@ int tc_labels_read_text(tc_labels *l, const char *path, int n_classes) {
     }
     if (rc == 0 && n == -2) rc = tc_fail_context("%s", path);
     free(line);
-    tc_input_close(f);
     if (rc == 0 && !l->classes && !(l->classes = tc_calloc(1, sizeof *l->classes))) rc = -1;
     if (rc == 0 && !l->doc_ids && !(l->doc_ids = tc_calloc(1, sizeof *l->doc_ids))) rc = -1;
     if (rc) tc_labels_free(l);
+    return rc;
+}
+
+int tc_labels_read_text(tc_labels *l, const char *path, int n_classes) {
+    memset(l, 0, sizeof *l);
+    FILE *f = tc_input_open(path);
+    if (!f) return -1;
+    int rc = read_text_stream(l, f, path, n_classes);
+    tc_input_close(f);
+    return rc;
+}
+
+static int is_tensor_stream(const unsigned char *head, size_t n) {
+    static const unsigned char zstd[4] = {0x28, 0xb5, 0x2f, 0xfd};
+    return n >= 4 && (!memcmp(head, zstd, 4) || !memcmp(head, "TCTF", 4));
+}
+
+// Reads all of f (for a pipe that cannot be rewound).
+static char *slurp(FILE *f, size_t *size) {
+    size_t cap = 1 << 16, n = 0;
+    char *buf = tc_malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap) break;
+        char *b = tc_realloc(buf, cap *= 2);
+        if (!b) free(buf);
+        buf = b;
+    }
+    if (buf && ferror(f)) {
+        free(buf);
+        buf = NULL;
+        tc_fail("read failed");
+    }
+    *size = n;
+    return buf;
+}
+
+int tc_labels_read_any(tc_labels *l, const char *path, int n_classes) {
+    memset(l, 0, sizeof *l);
+    FILE *f = tc_input_open(path);
+    if (!f) return -1;
+    const char *where = !path || !strcmp(path, "-") ? "(stdin)" : path;
+    unsigned char head[4];
+    size_t got = fread(head, 1, sizeof head, f);
+    int rc;
+    if (fseek(f, 0, SEEK_SET) == 0) {
+        if (is_tensor_stream(head, got)) {
+            tct_bundle b;
+            rc = tct_bundle_read(&b, f, where);
+            if (rc == 0) {
+                rc = tc_labels_from_bundle(l, &b, where, n_classes);
+                tct_bundle_free(&b);
+            }
+        } else {
+            rc = read_text_stream(l, f, where, n_classes);
+        }
+        tc_input_close(f);
+        return rc;
+    }
+    // A pipe: the rest of the stream joins the bytes already read.
+    size_t size;
+    char *rest = slurp(f, &size);
+    tc_input_close(f);
+    if (!rest) return tc_fail_context("%s", where);
+    char *all = tc_malloc(size + got);
+    if (!all) {
+        free(rest);
+        return -1;
+    }
+    memcpy(all, head, got);
+    memcpy(all + got, rest, size);
+    free(rest);
+    FILE *m = fmemopen(all, size + got ? size + got : 1, "rb");
+    if (!m) {
+        free(all);
+        return tc_fail("%s: cannot buffer the input", where);
+    }
+    if (is_tensor_stream(head, got)) {
+        tct_bundle b;
+        rc = tct_bundle_read(&b, m, where);
+        if (rc == 0) {
+            rc = tc_labels_from_bundle(l, &b, where, n_classes);
+            tct_bundle_free(&b);
+        }
+    } else {
+        rc = size + got ? read_text_stream(l, m, where, n_classes) : read_text_stream(l, stdin, where, n_classes);
+    }
+    fclose(m);
+    free(all);
     return rc;
 }
 

@@ -113,6 +113,50 @@ static int fail_cycle(const tc_taxonomy *t, const int32_t *stack, int at, int to
     return tc_fail("cycle: %s", text);
 }
 
+// Classes no top-level class reaches lie on or below a cycle: walking up
+// first parents from one must come back to a class already passed.
+static int check_reachable(const tc_taxonomy *t) {
+    int n = t->n_classes, rc = 0;
+    uint8_t *reached = tc_calloc((size_t)n, 1);
+    int32_t *queue = tc_malloc_array((size_t)n, sizeof *queue);
+    int32_t *seen_at = tc_malloc_array((size_t)n, sizeof *seen_at);
+    if (!reached || !queue || !seen_at) rc = -1;
+    int head = 0, tail = 0;
+    for (int i = 0; i < n && rc == 0; i++)
+        if (t->parent_offsets[i] == t->parent_offsets[i + 1]) reached[queue[tail++] = i] = 1;
+    while (head < tail) {
+        int v = queue[head++];
+        for (int32_t k = t->child_offsets[v]; k < t->child_offsets[v + 1]; k++)
+            if (!reached[t->children[k]]) reached[queue[tail++] = t->children[k]] = 1;
+    }
+    for (int u = 0; u < n && rc == 0; u++) {
+        if (reached[u]) continue;
+        for (int i = 0; i < n; i++) seen_at[i] = -1;
+        int len = 0, v = u;
+        while (seen_at[v] < 0) {  // queue holds the walk, child first
+            seen_at[v] = len;
+            queue[len++] = v;
+            v = t->parents[t->parent_offsets[v]];
+        }
+        // the cycle is queue[seen_at[v] .. len), parents later: print it reversed
+        int32_t *cycle = queue + seen_at[v];
+        int m = len - seen_at[v];
+        for (int i = 0; i < m / 2; i++) {
+            int32_t x = cycle[i];
+            cycle[i] = cycle[m - 1 - i];
+            cycle[m - 1 - i] = x;
+        }
+        fail_cycle(t, cycle, 0, m - 1);
+        char text[1024];
+        snprintf(text, sizeof text, "%s", tc_error() + strlen("cycle: "));
+        rc = tc_fail("class '%s' (%d) is unreachable from a root: it is on or below the cycle %s", t->names[u], u, text);
+    }
+    free(reached);
+    free(queue);
+    free(seen_at);
+    return rc;
+}
+
 // Depth-first search with colours (0 new, 1 on the stack, 2 done); a child
 // found on the stack closes a cycle.
 static int check_acyclic(const tc_taxonomy *t) {
@@ -208,7 +252,8 @@ int tc_taxonomy_init(tc_taxonomy *t, int n_classes, const char *const *names, in
     t->n_edges = n_edges;
     if (n_edges) memcpy(t->edges, edges, (size_t)n_edges * 2 * sizeof *edges);
     if (build_adjacency(n_classes, n_edges, edges, 1, &t->parent_offsets, &t->parents) ||
-        build_adjacency(n_classes, n_edges, edges, 0, &t->child_offsets, &t->children) || check_acyclic(t) ||
+        build_adjacency(n_classes, n_edges, edges, 0, &t->child_offsets, &t->children) || check_reachable(t) ||
+        check_acyclic(t) ||
         compute_roots_and_depth(t))
         goto fail;
     return 0;
@@ -273,9 +318,8 @@ static int load_terms(tc_taxonomy *t, const tct_bundle *b, const char *where) {
 
 int tc_taxonomy_from_bundle(tc_taxonomy *t, const tct_bundle *b, const char *where) {
     memset(t, 0, sizeof *t);
-    const tct_bundle_tensor *names = tct_bundle_expect(b, where, "class_names", TCT_STR, 1);
-    const tct_bundle_tensor *edges = tct_bundle_expect(b, where, "edges", TCT_I32, 2);
-    if (!names || !edges) return -1;
+    const tct_bundle_tensor *names = tct_bundle_expect(b, where, "class_names", TCT_STR, 1), *edges;
+    if (!names || !(edges = tct_bundle_expect(b, where, "edges", TCT_I32, 2))) return -1;
     if (edges->dims[1] != 2) return tc_fail("%s: tensor 'edges' has %" PRIu64 " columns, expected 2", where, edges->dims[1]);
     if (names->count > INT32_MAX || edges->dims[0] > INT32_MAX) return tc_fail("%s: taxonomy too large", where);
     if (tc_taxonomy_init(t, (int)names->count, (const char *const *)names->data, (int)edges->dims[0], edges->data))

@@ -118,7 +118,12 @@ static void test_validation_errors(void) {
     CHECK(fails_with(4, ok, 2, e_self, "self-loop: class 'b' (1) is its own parent"));
     CHECK(fails_with(4, ok, 3, e_dup, "duplicate edge 'a' > 'b' (0 > 1)"));
     CHECK(fails_with(4, ok, 4, e_cycle, "cycle: b > c > d > b"));
-    CHECK(fails_with(4, ok, 2, e_cycle2, "cycle: a > b > a"));
+    CHECK(fails_with(4, ok, 2, e_cycle2, "class 'a' (0) is unreachable from a root: it is on or below the cycle b > a > b"));
+    // c hangs below a cycle that no root reaches; d is a root elsewhere
+    int32_t e_below[] = {0, 1, 1, 0, 1, 2};
+    CHECK(fails_with(4, ok, 3, e_below, "class 'a' (0) is unreachable from a root: it is on or below the cycle"));
+    int32_t e_below2[] = {3, 2, 0, 1, 1, 0, 0, 2};
+    CHECK(fails_with(4, ok, 4, e_below2, "class 'a' (0) is unreachable from a root: it is on or below the cycle b > a > b"));
 }
 
 static void test_terms(void) {
