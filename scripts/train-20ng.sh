@@ -22,7 +22,7 @@ PATH=$root/bin:$PATH
 for f in "$data/train/corpus.txt" "$data/test/corpus.txt" "$data/labels.txt" "$model/model.safetensors"; do
     [ -e "$f" ] || { echo "train-20ng: $f is missing (make model; ../shared/data)" >&2; exit 1; }
 done
-for p in tc-tokenize tc-train; do
+for p in tc-tokenize tc-taxo tc-train; do
     command -v $p > /dev/null || { echo "train-20ng: $p is not built (make)" >&2; exit 1; }
 done
 threads=""
@@ -33,10 +33,12 @@ head -n "$TRAIN_DOCS" "$data/train/corpus.txt" | tc-tokenize -q --model "$model"
 head -n "$TEST_DOCS" "$data/test/corpus.txt" | tc-tokenize -q --model "$model" --max-len "$MAX_LEN" -o "$out/test.tct"
 # class names as words: computer_graphics -> computer graphics
 sed 's/_/ /g' "$data/labels.txt" | tc-tokenize -q --model "$model" -o "$out/classes.tct"
+# the taxonomy, for the class names the checkpoint records
+tc-taxo build -q -o "$out/taxonomy.tct" "$data"
 
 rm -rf "$out/run"
 start=$(date +%s)
-tc-train -m "$model" --class-tokens "$out/classes.tct" --val "$out/test.tct" \
+tc-train -m "$model" --class-tokens "$out/classes.tct" --taxonomy "$out/taxonomy.tct" --val "$out/test.tct" \
     --val-targets "$data/test/doc2labels.txt" --epochs "$EPOCHS" --batch "$BATCH" --lr "$LR" \
     --max-len "$MAX_LEN" $threads --progress -o "$out/run" "$out/train.tct" "$data/train/doc2labels.txt"
 end=$(date +%s)
