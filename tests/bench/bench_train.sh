@@ -6,7 +6,10 @@
 # PyTorch peer). Both count real tokens (not padding) per second of a whole
 # step (forward, backward, clipping, AdamW), median over STEPS steps after
 # WARMUP; the two run in turn, ROUNDS times, since a shared machine's load
-# moves under them.
+# moves under them. Tokens per CPU second (process CPU time of the measured
+# steps, all threads) are printed too: they move less with the load.
+# PyTorch's OpenMP threads spin a little while waiting, which counts as CPU
+# time; tc-train's threads sleep.
 #
 # usage: tests/bench/bench_train.sh      settings from the environment:
 #   BATCH (16) MAX_LEN (128) STEPS (10) WARMUP (2) THREADS (all cores) ROUNDS (2)
@@ -36,14 +39,17 @@ for round in $(seq 1 "$ROUNDS"); do
     bin/tc-train -q -m "$model" --class-tokens "$dir/classes.tct" --batch "$BATCH" --max-len "$MAX_LEN" \
         --threads "$THREADS" --epochs 1 --max-steps $((STEPS + WARMUP)) -o "$dir/run" \
         "$dir/tokens.tct" "$data/doc2labels.txt"
+    # median tokens/s over the steps; tokens per CPU second over all of them
     c=$(python3 -c '
 import json, statistics, sys
 steps = [json.loads(l) for l in open(sys.argv[1]) if "\"loss\"" in l][int(sys.argv[2]):]
-print("%.1f %d" % (statistics.median(s["tokens_per_s"] for s in steps), sum(s["tokens"] for s in steps)))
+print("%.1f %.1f" % (statistics.median(s["tokens_per_s"] for s in steps),
+                     sum(s["tokens"] for s in steps) / sum(s["cpu_s"] for s in steps)))
 ' "$dir/run/log.jsonl" "$WARMUP")
     t=$(python3 tests/bench/bench_train_torch.py "$model" "$dir/input_ids.npy" "$dir/lengths.npy" "$BATCH" "$STEPS" \
-        "$WARMUP" "$THREADS" 2> /dev/null | awk '{print $3, $7}')
-    printf 'round %d   tc-train %8.1f tokens/s   PyTorch %8.1f tokens/s   ratio %.2f\n' "$round" \
-        "${c% *}" "${t% *}" "$(echo "${c% *} / ${t% *}" | bc -l)"
+        "$WARMUP" "$THREADS" 2> /dev/null | awk '{printf "%s %.1f", $3, $7 / $11}')
+    printf 'round %d  tokens/s: tc-train %7.1f  PyTorch %7.1f  ratio %.2f   tokens/CPU-s: tc-train %7.1f  PyTorch %7.1f  ratio %.2f\n' \
+        "$round" "${c% *}" "${t% *}" "$(echo "${c% *} / ${t% *}" | bc -l)" \
+        "${c#* }" "${t#* }" "$(echo "${c#* } / ${t#* }" | bc -l)"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
