@@ -9,7 +9,7 @@
 #
 # usage: scripts/train-20ng.sh [OUTDIR]     (default build/train-20ng)
 # settings from the environment: TRAIN_DOCS (1000) TEST_DOCS (500) EPOCHS (1)
-#   MAX_LEN (128) BATCH (16) LR (1e-4) THREADS (all cores) MODEL
+#   MAX_LEN (128) BATCH (16) LR (2e-4) THREADS (all cores) MODEL
 #   (models/all-MiniLM-L6-v2) TC_DATA (../shared/data)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +17,7 @@ data=${TC_DATA:-$root/../shared/data}/20ng
 model=${MODEL:-$root/models/all-MiniLM-L6-v2}
 out=${1:-$root/build/train-20ng}
 TRAIN_DOCS=${TRAIN_DOCS:-1000} TEST_DOCS=${TEST_DOCS:-500} EPOCHS=${EPOCHS:-1}
-MAX_LEN=${MAX_LEN:-128} BATCH=${BATCH:-16} LR=${LR:-1e-4} THREADS=${THREADS:-0}
+MAX_LEN=${MAX_LEN:-128} BATCH=${BATCH:-16} LR=${LR:-2e-4} THREADS=${THREADS:-0}
 PATH=$root/bin:$PATH
 for f in "$data/train/corpus.txt" "$data/test/corpus.txt" "$data/labels.txt" "$model/model.safetensors"; do
     [ -e "$f" ] || { echo "train-20ng: $f is missing (make model; ../shared/data)" >&2; exit 1; }
