@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/optim.h"
 #include "formats/tct.h"
 
 typedef enum {
@@ -114,6 +115,45 @@ typedef struct {
     int (*normalize_forward)(tc_backend *be, void *out, const void *x, int B, int D);
 
     void (*destroy)(tc_backend *be);
+
+    // ---- training: backward operations, loss, optimizer (tc-train).
+    // Weight gradients are f32 in every backend and are added to (+=), so
+    // that micro-batches accumulate; activation gradients hold the backend
+    // dtype. "accumulate" adds an input gradient instead of writing it.
+    // dwte (V, C), dwpe (P, C), dwtt (TT, C) += the rows each token read;
+    // any of them may be NULL.
+    int (*embeddings_backward)(tc_backend *be, float *dwte, float *dwpe, float *dwtt, const void *dout,
+                               const int32_t *ids, const int32_t *pos, const int32_t *types, int N, int C);
+    // x (N, C) = inp + residual as kept by layernorm_forward (`sum`, or inp
+    // without residual); dx (N, C) = d x (dx may be dout); dw, db (C) +=.
+    int (*layernorm_backward)(tc_backend *be, void *dx, float *dw, float *db, const void *dout, const void *x,
+                              const float *mean, const float *rstd, const void *w, int N, int C, int accumulate);
+    // dout (N, OC) is overwritten by the gradient before act (read from
+    // pre (N, OC) when act != NONE); dinp (N, IC) = dz . w (may be NULL);
+    // dw (OC, IC) += dz^T . inp; dbias (OC) += column sums (may be NULL).
+    int (*matmul_backward)(tc_backend *be, void *dinp, float *dw, float *dbias, void *dout, const void *inp,
+                           const void *w, const void *pre, int N, int IC, int OC, tc_activation act, int accumulate);
+    // dqkv (N, 3C) from datty (N, C), the probabilities att (B, NH, T, T)
+    // the forward kept and qkv (N, 3C); scratch: attention_backward_scratch_bytes.
+    int (*attention_backward)(tc_backend *be, void *dqkv, void *scratch, const void *datty, const void *att,
+                              const void *qkv, const tc_seq_layout *layout, int C, int NH);
+    size_t (*attention_backward_scratch_bytes)(tc_backend *be, int B, int T, int C, int NH);
+    // dx (N, C), every row written, from dout (B, C) (mean or first row).
+    int (*pool_backward)(tc_backend *be, void *dx, const void *dout, const tc_seq_layout *layout, int C,
+                         tc_pooling mode);
+    // dx (B, D) from dout (B, D) and the input x (B, D) of normalize_forward.
+    int (*normalize_backward)(tc_backend *be, void *dx, const void *dout, const void *x, int B, int D);
+    // Weighted multi-label BCE with logits (B, K), targets and weights (B, K)
+    // f32: loss (B) f32 per row (sum over classes of w * bce), dlogits (B, K)
+    // = scale * w * (sigmoid - target).
+    int (*bce_loss)(tc_backend *be, float *loss, void *dlogits, const void *logits, const float *targets,
+                    const float *weights, int B, int K, float scale);
+    // *result (host) = sum of x (n) squared, the same on any thread count; waits.
+    int (*sumsq)(tc_backend *be, double *result, const float *x, size_t n);
+    // AdamW (decoupled weight decay) on f32 params, grads, moments m and v (n).
+    int (*adamw_update)(tc_backend *be, float *params, const float *grads, float *m, float *v, size_t n,
+                        const tc_adamw_args *args);
+    int (*zero)(tc_backend *be, void *p, size_t bytes);  // queued memset to 0
 } tc_backend_ops;
 
 struct tc_backend {

@@ -6,6 +6,7 @@
 #include "common/threadpool.h"
 #include "kernels/backend.h"
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/backend_cpu_train.h"
 
 #include <cblas.h>
 #include <stdio.h>
@@ -114,6 +115,7 @@ static const tc_backend_ops cpu_ops = {
     .pool_forward = cpu_pool,
     .normalize_forward = cpu_normalize,
     .destroy = cpu_destroy,
+    TC_CPU_TRAIN_OPS,
 };
 
 tc_backend *tc_backend_cpu_create(int threads) {
