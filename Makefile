@@ -127,6 +127,13 @@ $(BUILD)/bin/%: $(BUILD)/tools/%.o $(LIBTC)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(TC_LDFLAGS) $< $(LIBTC) $(LIBS) -o $@
 
+# MPI for tc-train's data-parallel ranks: Open MPI's flags (found by the
+# probe) go to common/comm_mpi.c alone, its libraries to tc-train alone.
+ifeq ($(HAVE_MPI),1)
+$(BUILD)/common/comm_mpi.o: TC_CFLAGS += $(MPI_CFLAGS)
+$(BUILD)/bin/tc-train: LIBS += $(MPI_LIBS)
+endif
+
 $(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(LIBTC)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
