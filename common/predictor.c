@@ -67,9 +67,8 @@ static int check_sizes(tc_predictor_model *pm, const char *dir, int K, int D) {
                        pm->D);
     if (pm->pooling == TC_POOL_POOLER && !m->cfg.has_pooler)
         return tc_fail("%s/classifier.json: pooling 'pooler', but the model has no pooler.dense.weight", dir);
-    if (pm->max_len > m->cfg.max_positions)
-        return tc_fail("%s/classifier.json: max_length %d is past the model's %d positions", dir, pm->max_len,
-                       m->cfg.max_positions);
+    // tc-train records its --max-len; what the model's positions allow is what it trained on
+    if (pm->max_len > m->cfg.max_positions) pm->max_len = m->cfg.max_positions;
     return 0;
 }
 

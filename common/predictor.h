@@ -27,7 +27,7 @@ typedef struct {
     tc_bert_model model;    // config.json, vocab.txt, model.safetensors
     tc_pooling pooling;     // classifier.json
     int normalize;
-    int max_len;            // the length tc-train truncated to
+    int max_len;            // the length tc-train truncated to (at most the model's positions)
     int C, D, K;            // document vector, class vector, classes
     float *Wt;              // (D, C) W transposed, as the classifier keeps it
     float *E;               // (K, D) class vectors

@@ -208,9 +208,8 @@ static void copy_file(const char *from, const char *to) {
     if (b) fclose(b);
 }
 
-// Loads a copy of the mean run's checkpoint with classifier.json replaced;
-// expects failure with `message` in the error.
-static void expect_refused(const char *json, const char *message) {
+// A copy of the mean run's checkpoint with classifier.json replaced, in DIR/broken.
+static void write_checkpoint(const char *json) {
     char ck[4096], src[4096], dst[4096];
     snprintf(ck, sizeof ck, "%s/broken", dir);
     mkdir(ck, 0777);
@@ -222,8 +221,13 @@ static void expect_refused(const char *json, const char *message) {
     }
     snprintf(dst, sizeof dst, "%s/classifier.json", ck);
     write_file(dst, json);
+}
+
+// Expects the copy with this classifier.json refused with `message` in the error.
+static void expect_refused(const char *json, const char *message) {
+    write_checkpoint(json);
     tc_predictor_model pm;
-    CHECKF(tc_predictor_model_load(&pm, ck) == -1, "loaded a checkpoint with %s", json);
+    CHECKF(tc_predictor_model_load(&pm, in_dir("broken")) == -1, "loaded a checkpoint with %s", json);
     CHECKF(strstr(tc_error(), message) != NULL, "error '%s' lacks '%s'", tc_error(), message);
     CHECKF(!strchr(tc_error(), '\n'), "error of several lines");
 }
@@ -252,9 +256,17 @@ static void test_broken_checkpoints(void) {
              "\"class_dim\": 8, \"num_classes\": 5, %s}", names);
     expect_refused(json, "hidden_size 12, but config.json says 16");
     snprintf(json, sizeof json,
-             "{\"version\": 1, \"pooling\": \"mean\", \"normalize\": true, \"max_length\": 99, \"hidden_size\": 16, "
+             "{\"version\": 1, \"pooling\": \"mean\", \"normalize\": true, \"max_length\": 16, \"hidden_size\": 16, "
+             "\"class_dim\": 8, \"num_classes\": 0, %s}", names);
+    expect_refused(json, "'num_classes' must be an integer of at least 1");
+    // tc-train records its --max-len even past the model's positions: the positions bound it
+    snprintf(json, sizeof json,
+             "{\"version\": 1, \"pooling\": \"cls\", \"normalize\": false, \"max_length\": 128, \"hidden_size\": 16, "
              "\"class_dim\": 8, \"num_classes\": 5, %s}", names);
-    expect_refused(json, "max_length 99 is past the model's 32 positions");
+    write_checkpoint(json);
+    CHECK(tc_predictor_model_load(&pm, in_dir("broken")) == 0 && pm.max_len == 32 && pm.pooling == TC_POOL_CLS &&
+          !pm.normalize && !strcmp(pm.class_names[2], "c"));
+    tc_predictor_model_free(&pm);
     snprintf(json, sizeof json,
              "{\"version\": 1, \"pooling\": \"mean\", \"normalize\": true, \"hidden_size\": 16, "
              "\"class_dim\": 8, \"num_classes\": 5, %s}", names);
