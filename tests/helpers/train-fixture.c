@@ -6,6 +6,7 @@
 //                          labeled at the top level only, weights 1 or 0.5
 //     val_tokens.tct, val_targets.tct   16 more documents like them
 //     class_vectors.tct    6 class vectors of 8 values (doc_ids 0..5)
+//     class_vectors5.tct   5 of them (fewer than the targets' classes)
 //     class_tokens.tct     the 6 class names' tokens
 //     taxonomy.tct         6 classes: two roots with two children each
 //     taxonomy7.tct        7 classes (a mismatch)
@@ -92,10 +93,10 @@ static int write_stream(const char *path, int (*body)(tct_writer *w, void *ctx),
 static const char *ids[K] = {"0", "1", "2", "3", "4", "5"};
 
 static int class_vectors_body(tct_writer *w, void *ctx) {
-    uint64_t st = 5;
-    float *v = tiny_fill(K * 8, &st, 0, 0.5f);
-    uint64_t dims[2] = {K, 8};
-    int rc = tct_writer_string_tensor(w, "doc_ids", ids, K, NULL, 0) ||
+    uint64_t st = 5, n = (uint64_t)*(int *)ctx;
+    float *v = tiny_fill(n * 8, &st, 0, 0.5f);
+    uint64_t dims[2] = {n, 8};
+    int rc = tct_writer_string_tensor(w, "doc_ids", ids, n, NULL, 0) ||
              tct_writer_tensor(w, "embeddings", TCT_F32, 2, dims, v, NULL, 0);
     free(v);
     return rc;
@@ -138,7 +139,9 @@ int main(int argc, char **argv) {
         write_docs(dir, "other_vocab.tct", NULL, docs, 11, "0123456789abcdef", 0) ||
         write_docs(dir, NULL, "nan_targets.tct", docs, 11, fp, INFINITY))
         return die("documents");
-    if (write_stream(path_in(dir, "class_vectors.tct"), class_vectors_body, NULL) || class_tokens(dir, fp) ||
+    int five = K - 1;
+    if (write_stream(path_in(dir, "class_vectors.tct"), class_vectors_body, &six) ||
+        write_stream(path_in(dir, "class_vectors5.tct"), class_vectors_body, &five) || class_tokens(dir, fp) ||
         write_stream(path_in(dir, "taxonomy.tct"), taxonomy_body, &six) ||
         write_stream(path_in(dir, "taxonomy7.tct"), taxonomy_body, &seven))
         return die("classes");

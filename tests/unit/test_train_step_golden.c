@@ -145,6 +145,17 @@ static void run_case(const char *pooling_name, tc_pooling pooling) {
         checked++;
     }
     CHECKF(checked == (pooling == TC_POOL_POOLER ? 41 : 39), "%d tensors compared", checked);
+    // the same tensor names and shapes as the file transformers saved
+    tc_safetensors hf;
+    snprintf(path, sizeof path, "%s/model/model.safetensors", golden_dir);
+    ENSURE(tc_safetensors_open(&hf, path) == 0);
+    CHECKF(hf.n_tensors == enc.n_tensors, "%zu tensors, transformers saved %zu", enc.n_tensors, hf.n_tensors);
+    for (size_t i = 0; i < hf.n_tensors; i++) {
+        const tc_st_tensor *a = &hf.tensors[i], *b = tc_safetensors_find(&enc, a->name);
+        CHECKF(b && b->rank == a->rank && !memcmp(b->shape, a->shape, (size_t)a->rank * sizeof *a->shape),
+               "%s: not in the checkpoint with transformers' shape", a->name);
+    }
+    tc_safetensors_close(&hf);
     // gradients: the flat buffer, by parameter group (QKV grouped per layer as the model stacks them)
     snprintf(key, sizeof key, "%s.grad.interaction.weight", pooling_name);
     size_t n = 0;
