@@ -9,7 +9,8 @@
 # (all-MiniLM-L6-v2) for one step on 20 Newsgroups' 27-class taxonomy
 # (class vectors from the class names), so the head is the classifier's
 # (W 384x384, 27 class vectors). The documents are the first N of 20
-# Newsgroups test/corpus.txt, tokenized by the model's tokenizer.
+# Newsgroups test/corpus.txt, tokenized by tc-tokenize (truncation at
+# MAX_LEN); the peer reads the same token ids.
 #
 # Settings (environment): N documents (default 1000), MAX_LEN (128), BATCH
 # (32 on the CPU, 256 on a GPU), THREADS (all cores), REPEAT (best of 3
@@ -34,8 +35,6 @@ cpu) BATCH=${BATCH:-32} gpus="--gpus none" precision=fp32 device=cpu fp16= ;;
 gpu) BATCH=${BATCH:-256} gpus="--gpus 0" precision=fp16 device=cuda fp16=--fp16 ;;
 *) echo "usage: bench_predict.sh [cpu|gpu]" >&2; exit 2 ;;
 esac
-helpers=$(ls -d "$root"/build/*/tests/helpers 2> /dev/null | head -n 1)
-[ -x "$helpers/golden-pack" ] || { echo "bench_predict: run 'make tests' first (golden-pack helper)" >&2; exit 1; }
 [ -f "$MODEL/model.safetensors" ] || { echo "bench_predict: $MODEL missing (make model)" >&2; exit 1; }
 [ -f "$DATA/test/corpus.txt" ] || { echo "bench_predict: $DATA/test/corpus.txt missing" >&2; exit 1; }
 tmp=$(mktemp -d)
@@ -43,9 +42,10 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 py="$PYTHON $root/tests/bench/bench_predict_torch.py"
 
 # inputs and the checkpoint
-$py prepare --model "$MODEL" --corpus "$DATA/test/corpus.txt" --train-corpus "$DATA/train/corpus.txt" \
-    --labels "$DATA/labels.txt" --n "$N" --max-len "$MAX_LEN" --pack "$helpers/golden-pack" --out "$tmp" \
-    > "$tmp/prepare.json"
+tok="$BIN/tc-tokenize -q --model $MODEL --max-len $MAX_LEN"
+head -n "$N" "$DATA/test/corpus.txt" | $tok -o "$tmp/tokens.tct"
+head -n 64 "$DATA/train/corpus.txt" | $tok -o "$tmp/train_tokens.tct"
+tr '_' ' ' < "$DATA/labels.txt" | $tok -o "$tmp/class_tokens.tct"
 "$BIN/tc-taxo" build -q "$DATA" -o "$tmp/taxonomy.tct"
 "$BIN/tc-train" -q --gpus none --threads "$THREADS" -m "$MODEL" --class-tokens "$tmp/class_tokens.tct" \
     --taxonomy "$tmp/taxonomy.tct" --max-len "$MAX_LEN" --max-steps 1 --batch 8 -o "$tmp/run" \
@@ -60,17 +60,16 @@ for _ in $(seq "$REPEAT"); do
     best=$(echo "$start $end ${best:-0}" | awk '{t = $2 - $1; print ($3 == 0 || t < $3) ? t : $3}')
 done
 "$BIN/tc-dump" --npy scores "$tmp/tc.tct" -o "$tmp/tc.npy"
-$py run --checkpoint "$tmp/run/final" --tokens "$tmp/tokens.tct" --dump "$BIN/tc-dump" --batch-size "$BATCH" \
+$py --checkpoint "$tmp/run/final" --tokens "$tmp/tokens.tct" --dump "$BIN/tc-dump" --batch-size "$BATCH" \
     --threads "$THREADS" --device $device $fp16 --scores-out "$tmp/torch.npy" > "$tmp/torch.json"
 
 $PYTHON - "$tmp" "$best" "$mode" "$BATCH" "$THREADS" << 'EOF'
 import json, sys
 import numpy as np
 tmp, tc_s, mode, batch, threads = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
-prep = json.load(open(tmp + "/prepare.json"))
 peer = json.load(open(tmp + "/torch.json"))
 a, b = np.load(tmp + "/tc.npy"), np.load(tmp + "/torch.npy")
-docs, tokens = prep["docs"], prep["tokens"]
+docs, tokens = peer["docs"], peer["tokens"]
 print("%d documents, %d tokens (%.0f per document), 27 classes, batch %s, %s threads, %s"
       % (docs, tokens, tokens / docs, batch, threads, mode))
 print("%-46s %9s %10s %12s %8s" % ("", "seconds", "docs/s", "tokens/s", "speedup"))
