@@ -115,7 +115,11 @@ struct tc_predictor {
     tc_backend *head;        // the CPU backend, for the head's two products
     size_t max_rows;         // window capacity
     tc_encoder_window window;  // the rows in flight (the encoder keeps a pointer to it)
-    float *doc;              // (max_rows, C) document vectors
+    int in_flight;           // rows started and not waited for
+    float *doc[2];           // (max_rows, C) document vectors, the buffers taking turns
+    int fill;                // the buffer the next start fills
+    const float *ready;      // the vectors of the rows waited for last
+    size_t ready_n;
     float *u;                // (max_rows, D) doc . W
 };
 
@@ -128,9 +132,9 @@ int tc_predictor_create(tc_predictor **out, const tc_predictor_model *pm, const 
     tc_encoder_options eo = {.batch_size = opt->batch_size, .max_len = opt->max_len, .pooling = pm->pooling,
                              .normalize = pm->normalize, .precision = opt->precision, .threads = opt->threads,
                              .devices = opt->devices};
-    p->doc = tc_malloc_array(p->max_rows * (size_t)pm->C, sizeof *p->doc);
+    for (int i = 0; i < 2; i++) p->doc[i] = tc_malloc_array(p->max_rows * (size_t)pm->C, sizeof(float));
     p->u = tc_malloc_array(p->max_rows * (size_t)pm->D, sizeof *p->u);
-    if (!p->doc || !p->u || !(p->head = tc_backend_cpu_create(opt->threads)) ||
+    if (!p->doc[0] || !p->doc[1] || !p->u || !(p->head = tc_backend_cpu_create(opt->threads)) ||
         tc_encoder_create(&p->encoder, &pm->model, &eo)) {
         tc_predictor_free(p);
         return -1;
@@ -143,7 +147,7 @@ void tc_predictor_free(tc_predictor *p) {
     if (!p) return;
     tc_encoder_free(p->encoder);
     tc_backend_destroy(p->head);
-    free(p->doc), free(p->u);
+    free(p->doc[0]), free(p->doc[1]), free(p->u);
     free(p);
 }
 
@@ -151,19 +155,35 @@ int tc_predictor_workers(const tc_predictor *p) { return tc_encoder_workers(p->e
 
 int tc_predictor_start(tc_predictor *p, size_t n, const int32_t *const *rows, const int32_t *lengths) {
     if (n > p->max_rows) return tc_fail("%zu rows in a window of %zu", n, p->max_rows);
-    p->window = (tc_encoder_window){n, rows, lengths, p->doc};
-    return tc_encoder_start(p->encoder, &p->window);
+    if (p->in_flight) return tc_fail("rows are still being encoded");
+    p->window = (tc_encoder_window){n, rows, lengths, p->doc[p->fill]};
+    if (tc_encoder_start(p->encoder, &p->window)) return -1;
+    p->in_flight = 1;
+    return 0;
+}
+
+int tc_predictor_wait(tc_predictor *p) {
+    if (!p->in_flight) return tc_fail("no rows are being encoded");
+    p->in_flight = 0;
+    if (tc_encoder_finish(p->encoder)) return -1;
+    p->ready = p->doc[p->fill];
+    p->ready_n = p->window.n;
+    p->fill ^= 1;
+    return 0;
 }
 
 // scores (n, K) = (doc . Wt^T) . E^T, as the classifier's head computes them.
-int tc_predictor_finish(tc_predictor *p, float *scores) {
-    if (tc_encoder_finish(p->encoder)) return -1;
+int tc_predictor_head(tc_predictor *p, float *scores) {
     const tc_predictor_model *pm = p->pm;
     const tc_backend_ops *op = p->head->ops;
-    int n = (int)p->window.n;
+    int n = (int)p->ready_n;
     if (n == 0) return 0;
-    return op->matmul_forward(p->head, p->u, NULL, p->doc, pm->Wt, NULL, n, pm->C, pm->D, TC_ACT_NONE) ||
+    return op->matmul_forward(p->head, p->u, NULL, p->ready, pm->Wt, NULL, n, pm->C, pm->D, TC_ACT_NONE) ||
                    op->matmul_forward(p->head, scores, NULL, p->u, pm->E, NULL, n, pm->D, pm->K, TC_ACT_NONE)
                ? -1
                : 0;
+}
+
+int tc_predictor_finish(tc_predictor *p, float *scores) {
+    return tc_predictor_wait(p) || tc_predictor_head(p, scores) ? -1 : 0;
 }

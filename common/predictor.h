@@ -56,11 +56,18 @@ int tc_predictor_create(tc_predictor **p, const tc_predictor_model *pm, const tc
 void tc_predictor_free(tc_predictor *p);
 int tc_predictor_workers(const tc_predictor *p);
 
-// Begins scoring n rows (rows[i]: lengths[i] token ids; the arrays stay
-// valid until finish) and returns; the devices encode while the caller
+// Begins encoding n rows (rows[i]: lengths[i] token ids; the arrays stay
+// valid until the wait) and returns; the devices encode while the caller
 // reads on.
 int tc_predictor_start(tc_predictor *p, size_t n, const int32_t *const *rows, const int32_t *lengths);
-// Waits for the rows and writes their scores (n, K), in row order.
+// Waits for the rows started last. Their document vectors are kept (two
+// buffers take turns) while the next rows are started, so that the head and
+// the writing of one window overlap the encoding of the next:
+//   start(w0); wait; start(w1); head(w0's scores); wait; start(w2); head(w1's) ...
+int tc_predictor_wait(tc_predictor *p);
+// The scores (n, K), in row order, of the rows waited for last.
+int tc_predictor_head(tc_predictor *p, float *scores);
+// wait, then head.
 int tc_predictor_finish(tc_predictor *p, float *scores);
 
 #endif

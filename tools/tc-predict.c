@@ -218,9 +218,10 @@ static int write_window(tc_prediction_writer *pw, const tc_token_window *w, cons
     return rc;
 }
 
-// The main loop: window k is scored while window k+1 is read and window
-// k-1 was written. The output is opened once the first window has been
-// read and checked, so that a wrong input writes nothing at all.
+// The main loop: window k+1 is read while the devices encode window k; then
+// k+1 is started, and k's head is computed and its predictions written
+// while the devices encode k+1. The output is opened once the first window
+// has been read and checked, so that a wrong input writes nothing at all.
 static int predict_stream(tc_cli *cli, const predict_options *o, const tc_predictor_model *pm,
                           tc_predictor_options *po, tc_token_source *src, const char *const *names,
                           const tc_taxonomy *tx) {
@@ -247,11 +248,14 @@ static int predict_stream(tc_cli *cli, const predict_options *o, const tc_predic
                    pm->normalize ? ", normalized" : "", src->max_len);
     }
     if (open_destination(&dest, cli, o->text) || begin_predictions(&pw, &dest, o, pm, po, names, tx)) goto done;
+    if (win[0].n && tc_predictor_start(p, win[0].n, win[0].rows, win[0].lengths)) goto done;
     for (int cur = 0; win[cur].n > 0; cur ^= 1) {
-        if (tc_predictor_start(p, win[cur].n, win[cur].rows, win[cur].lengths)) goto done;
-        int read_rc = tc_token_source_read(src, &win[cur ^ 1]);
-        if (tc_predictor_finish(p, scores) || read_rc || write_window(&pw, &win[cur], scores)) goto done;
-        tc_progress_update(&progress, src->done - win[cur ^ 1].n);
+        tc_token_window *next = &win[cur ^ 1];
+        int read_rc = tc_token_source_read(src, next);
+        if (tc_predictor_wait(p) || read_rc || (next->n && tc_predictor_start(p, next->n, next->rows, next->lengths)) ||
+            tc_predictor_head(p, scores) || write_window(&pw, &win[cur], scores))
+            goto done;
+        tc_progress_update(&progress, src->done - next->n);
     }
     rc = tc_prediction_writer_end(&pw) || commit_destination(&dest) ? -1 : 0;
     if (rc == 0) tc_progress_finish(&progress);

@@ -136,18 +136,15 @@ check eval_threshold_same_sets cmp out eval_threshold.tsv
 # ---------------------------------------------------------------- paths
 # re-statement: every path of `tc-taxo paths` scored by mean (or sum) of
 # log sigmoid, the N best (ties to the earlier path), their classes in order
-paths_check() { # NAME PREDICTIONS TAXONOMY N RULE
-    tc-taxo paths "$3" > "$1.paths"
-    for t in scores label_offsets label_classes path_scores; do tc-dump --npy $t "$2" -o "$1.$t.npy"; done
-    tc-dump --tsv class_names "$2" > "$1.names"
-    check "$1" "$py" -c '
-import sys
+cat > paths_rule.py << 'EOF'
+import json, sys
 import numpy as np
 name, n_best, rule = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-names = [l.rstrip("\n") for l in open(name + ".names")]
+t = {x["name"]: x for x in json.load(open(name + ".json"))["tensors"]}
+names = t["class_names"]["data"]
 paths = [[names.index(c) for c in l.rstrip("\n").split(" > ")] for l in open(name + ".paths")]
-s = np.load(name + ".scores.npy").astype(np.float64)
-off, cls, ps = np.load(name + ".label_offsets.npy"), np.load(name + ".label_classes.npy"), np.load(name + ".path_scores.npy")
+s = np.array(t["scores"]["data"], np.float32).astype(np.float64)
+off, cls, ps = t["label_offsets"]["data"], t["label_classes"]["data"], np.array(t["path_scores"]["data"], np.float64)
 logp = -np.logaddexp(0, -s)
 parents = {}
 for p in paths:
@@ -159,11 +156,15 @@ for i in range(s.shape[0]):
     want = []
     for j in best:
         want += [c for c in paths[j] if c not in want]
-    got = cls[off[i]:off[i + 1]].tolist()
+    got = cls[off[i]:off[i + 1]]
     assert got == want, (i, got, want)
     assert np.allclose(ps[i, :len(best)], [sc[j] for j in best], atol=1e-5), (i, ps[i], [sc[j] for j in best])
     assert all(c not in parents or parents[c] & set(got) for c in got), (i, got)
-' "$1" "$4" "$5"
+EOF
+paths_check() { # NAME PREDICTIONS TAXONOMY N RULE
+    tc-taxo paths "$3" > "$1.paths"
+    tc-dump --json --head 1000000 "$2" > "$1.json"
+    check "$1" "$py" paths_rule.py "$1" "$4" "$5"
 }
 if py=$(python_with numpy); then
     expect paths_tree 0 tc-predict $cpu -m $ck --paths -t fx/taxonomy.tct $val -o pt.tct
