@@ -82,6 +82,11 @@ expect small_windows 0 tc-predict $cpu -m $ck --window 5 --batch-size 3 --thread
 check small_windows_order sh -c 'tc-dump --tsv doc_ids w.tct | cmp - in_ids.tsv'
 tc-dump --tsv scores w.tct > w.tsv
 close_tsv small_windows_scores w.tsv scores.tsv 1e-5
+# every output at once (nine tensors) in windows of 5: readers follow them all
+expect all_outputs 0 tc-predict $cpu -m $ck --window 5 --top-k 3 --scores --paths 2 -t dag.tct $val -o all.tct
+check all_outputs_read sh -c 'tc-dump --tsv doc_ids all.tct | cmp - in_ids.tsv && test $(tc-dump --tsv scores all.tct | wc -l) -eq 16 &&
+    test $(tc-dump --tsv label_offsets all.tct | wc -l) -eq 17'
+expect all_outputs_eval 0 tc-eval --gold fx/val_targets.tct -t dag.tct all.tct
 expect stdin_stdout 0 sh -c "cat $val | tc-predict $cpu -m $ck > piped.tct"
 check stdin_same sh -c 'tc-dump --tsv scores piped.tct | cmp - scores.tsv'
 expect compressed_input 0 sh -c "zstdcat $val | tc-predict $cpu -m $ck | tc-dump - > /dev/null"
