@@ -218,6 +218,9 @@ expect max_len 0 tc-predict $cpu -m $ck --max-len 8 long.tct -o long8.tct
 check max_len_changes sh -c 'tc-dump --tsv scores long8.tct > a; tc-dump --tsv scores long_out.tct > b; ! cmp -s a b &&
     tc-dump long8.tct | grep -Eq "^  scores +f32 +\[20,6\]"'
 expect progress 0 tc-predict $cpu -m $ck --progress $val -o prog.tct
+# on a terminal the progress line ends with the totals
+expect progress_terminal 0 sh -c "script -qec 'tc-predict $cpu -m $ck $val -o prog2.tct' /dev/null < /dev/null > progress.txt"
+check progress_line grep -q "tc-predict: 16/16 docs (.* docs/s, done)" progress.txt
 "$TC_HELPERS/encode-fixture" tokens empty.tct 0 10 60 fingerprint=model:fx/model
 expect empty_input 0 tc-predict $cpu -m $ck --top-k 2 --paths -t dag.tct empty.tct -o empty_out.tct
 check empty_output sh -c 'tc-dump empty_out.tct > e.list; grep -Eq "^  doc_ids +str +\[0\]" e.list && grep -Eq "^  label_offsets +i64 +\[1\]" e.list'
