@@ -56,7 +56,7 @@ else
   OPTFLAGS := -O3
 endif
 TC_CFLAGS := $(CFLAGS_BASE) $(OPTFLAGS) $(CFLAGS)
-TC_LDFLAGS := $(OPTFLAGS) -pthread $(LDFLAGS)
+TC_LDFLAGS := $(OPTFLAGS) -pthread -Wl,--as-needed $(LDFLAGS)
 LIBS := -lzstd -lyaml -lopenblas -lutf8proc -ljansson -lcurl -lm
 
 ifeq ($(HAVE_CUDA),1)

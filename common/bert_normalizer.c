@@ -1,6 +1,8 @@
 #include "common/bert_normalizer.h"
 #include "common/bert_unicode_compat.h"
 
+#include <stdio.h>
+#include <string.h>
 #include <utf8proc.h>
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))
@@ -118,4 +120,13 @@ int tc_bert_kind(uint32_t cp, const tc_bert_mode *mode) {
         if (tc_bert_lowercase(cp, l) != 1 || l[0] != cp) return TC_BERT_SLOW;
     }
     return tc_bert_punct(cp) ? TC_BERT_PUNCT_CHAR : TC_BERT_WORD;
+}
+
+const char *tc_bert_unicode_mismatch(void) {
+    static char line[160];
+    const char *have = utf8proc_unicode_version();
+    if (!strcmp(have, TC_BERT_COMPAT_UNICODE)) return NULL;
+    snprintf(line, sizeof line, "utf8proc has Unicode %s, the tokenizers corrections were made with Unicode %s", have,
+             TC_BERT_COMPAT_UNICODE);
+    return line;
 }

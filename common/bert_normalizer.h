@@ -55,6 +55,11 @@ int tc_bert_decompose(uint32_t cp, uint32_t out[TC_BERT_MAX_DECOMPOSITION]);
 // Full lowercase mapping; returns the count (1 to 3).
 int tc_bert_lowercase(uint32_t cp, uint32_t out[TC_BERT_MAX_LOWERCASE]);
 
+// NULL when utf8proc's Unicode version is the one the corrections were made
+// against; else a line saying which versions differ (characters new since
+// may then tokenize differently from tokenizers).
+const char *tc_bert_unicode_mismatch(void);
+
 // The TC_BERT_* kind of a code point in a mode.
 int tc_bert_kind(uint32_t cp, const tc_bert_mode *mode);
 

@@ -12,21 +12,28 @@ enum { CHUNK_DOCS = 16 };  // documents a thread takes at a time
 
 // ---------------------------------------------------------------- batches
 
+enum { READ_BLOCK = 1 << 20 };  // bytes read at a time
+
+// The documents of a batch point into its arena: the input bytes as read,
+// lines and all, so a document is never copied. With --no-ids the ids are
+// numbers written to `numbers`.
 typedef struct {
-    char *arena;                 // ids and texts of the batch, back to back
+    char *arena;
     size_t arena_len, arena_cap;
-    size_t *id_at, *text_at;     // offsets into arena
+    char *numbers;               // [cap * 24]
+    size_t *id_at, *text_at;     // offsets into arena (ids: into numbers with --no-ids)
     uint32_t *id_len;
     size_t *text_len;
     const char **id_ptr;         // for the string writer, filled before writing
     size_t n, cap;
     int32_t *ids;                // [cap, max_len]
     int32_t *lengths;            // [cap]
-    uint64_t bytes;
+    uint64_t bytes;              // input bytes of the documents, newlines included
 } batch;
 
 static void batch_free(batch *b) {
     free(b->arena);
+    free(b->numbers);
     free(b->id_at);
     free(b->text_at);
     free(b->id_len);
@@ -40,6 +47,7 @@ static void batch_free(batch *b) {
 static int batch_init(batch *b, size_t docs, int max_len) {
     memset(b, 0, sizeof *b);
     b->cap = docs;
+    b->numbers = tc_malloc_array(docs, 24);
     b->id_at = tc_malloc_array(docs, sizeof *b->id_at);
     b->text_at = tc_malloc_array(docs, sizeof *b->text_at);
     b->id_len = tc_malloc_array(docs, sizeof *b->id_len);
@@ -47,81 +55,115 @@ static int batch_init(batch *b, size_t docs, int max_len) {
     b->id_ptr = tc_malloc_array(docs, sizeof *b->id_ptr);
     b->ids = tc_malloc_array(docs * (size_t)max_len, sizeof *b->ids);
     b->lengths = tc_malloc_array(docs, sizeof *b->lengths);
-    if (!b->id_at || !b->text_at || !b->id_len || !b->text_len || !b->id_ptr || !b->ids || !b->lengths) {
+    if (!b->numbers || !b->id_at || !b->text_at || !b->id_len || !b->text_len || !b->id_ptr || !b->ids ||
+        !b->lengths) {
         batch_free(b);
         return -1;
     }
     return 0;
 }
 
-static size_t arena_add(batch *b, const char *bytes, size_t len) {
-    if (b->arena_len + len + 1 > b->arena_cap) {
-        size_t cap = b->arena_cap ? b->arena_cap : 1 << 20;
-        while (cap < b->arena_len + len + 1) cap *= 2;
-        char *grown = tc_realloc(b->arena, cap);
-        if (!grown) return SIZE_MAX;
-        b->arena = grown;
-        b->arena_cap = cap;
-    }
-    size_t at = b->arena_len;
-    memcpy(b->arena + at, bytes, len);
-    b->arena[at + len] = 0;
-    b->arena_len += len + 1;
-    return at;
+static int arena_reserve(batch *b, size_t more) {
+    if (b->arena_len + more <= b->arena_cap) return 0;
+    size_t cap = b->arena_cap ? b->arena_cap : 2 * READ_BLOCK;
+    while (cap < b->arena_len + more) cap *= 2;
+    char *grown = tc_realloc(b->arena, cap);
+    if (!grown) return -1;
+    b->arena = grown;
+    b->arena_cap = cap;
+    return 0;
 }
 
 typedef struct {
     FILE *in;
     const char *where;
-    char *line;
-    size_t line_cap;
-    uint64_t line_no;  // lines read so far
+    char *carry;        // the start of a line the last batch read but did not take
+    size_t carry_len, carry_cap;
+    int eof;
+    uint64_t line_no;   // lines taken so far
     int no_ids;
 } line_reader;
 
-// Adds one line as a document; 0, or -1 with the error naming the line.
-static int add_line(batch *b, line_reader *r, const char *line, size_t len) {
-    const char *id = line, *text = line;
-    size_t id_len, text_len;
-    char number[32];
+// Takes the line at arena[at, at + len) (newline excluded) as a document;
+// 0, or -1 with the error naming the line. A trailing \r is dropped.
+static int add_line(batch *b, line_reader *r, size_t at, size_t len) {
+    r->line_no++;
+    b->bytes += len + 1;
+    const char *line = b->arena + at;
+    if (len > 0 && line[len - 1] == '\r') len--;
+    size_t id_at, id_len, text_at = at, text_len = len;
     if (r->no_ids) {
-        id_len = (size_t)snprintf(number, sizeof number, "%" PRIu64, r->line_no - 1);
-        id = number;
-        text_len = len;
+        id_at = b->n * 24;
+        id_len = (size_t)snprintf(b->numbers + id_at, 24, "%" PRIu64, r->line_no - 1);
     } else {
         const char *tab = memchr(line, '\t', len);
         if (!tab) return tc_fail("%s: line %" PRIu64 ": no tab between id and text", r->where, r->line_no);
+        id_at = at;
         id_len = (size_t)(tab - line);
-        text = tab + 1;
+        text_at = at + id_len + 1;
         text_len = len - id_len - 1;
-        if (!tct_utf8_valid(id, id_len))
+        if (!tct_utf8_valid(line, id_len))
             return tc_fail("%s: line %" PRIu64 ": the document id is not valid UTF-8", r->where, r->line_no);
         if (id_len > UINT32_MAX) return tc_fail("%s: line %" PRIu64 ": the document id is too long", r->where, r->line_no);
     }
-    size_t id_at = arena_add(b, id, id_len);
-    size_t text_at = id_at == SIZE_MAX ? SIZE_MAX : arena_add(b, text, text_len);
-    if (text_at == SIZE_MAX) return tc_fail_context("%s: line %" PRIu64, r->where, r->line_no);
     b->id_at[b->n] = id_at;
     b->id_len[b->n] = (uint32_t)id_len;
     b->text_at[b->n] = text_at;
     b->text_len[b->n] = text_len;
     b->n++;
-    b->bytes += len + 1;
     return 0;
 }
 
-// Fills b with the next documents; returns how many (0 at the end), -1 on error.
+static int read_block(batch *b, line_reader *r) {
+    if (arena_reserve(b, READ_BLOCK)) return -1;
+    size_t got = fread(b->arena + b->arena_len, 1, READ_BLOCK, r->in);
+    b->arena_len += got;
+    if (got < READ_BLOCK) {
+        if (ferror(r->in)) return tc_fail("%s: read failed", r->where);
+        r->eof = 1;
+    }
+    return 0;
+}
+
+// Fills b with the next documents (lines split at \n, as tc_read_line
+// reads them); returns how many (0 at the end), -1 on error.
 static int64_t read_batch(batch *b, line_reader *r, size_t max_bytes) {
     b->n = 0;
-    b->arena_len = 0;
     b->bytes = 0;
-    while (b->n < b->cap && (b->n == 0 || b->arena_len < max_bytes)) {
-        long len = tc_read_line(r->in, &r->line, &r->line_cap);
-        if (len == -1) break;
-        if (len < 0) return tc_fail_context("%s", r->where);
-        r->line_no++;
-        if (add_line(b, r, r->line, (size_t)len)) return -1;
+    b->arena_len = 0;
+    if (arena_reserve(b, r->carry_len + 1)) return -1;  // never NULL, even for empty input
+    if (r->carry_len) memcpy(b->arena, r->carry, r->carry_len);
+    b->arena_len = r->carry_len;
+    size_t taken = 0;  // bytes of the lines taken
+    for (;;) {
+        while (b->n < b->cap && (b->n == 0 || taken < max_bytes)) {
+            const char *nl = memchr(b->arena + taken, '\n', b->arena_len - taken);
+            if (!nl) break;
+            size_t len = (size_t)(nl - (b->arena + taken));
+            if (add_line(b, r, taken, len)) return -1;
+            taken += len + 1;
+        }
+        if (b->n == b->cap || (b->n > 0 && taken >= max_bytes)) break;
+        if (r->eof) {
+            if (taken < b->arena_len) {  // a last line without a newline
+                if (add_line(b, r, taken, b->arena_len - taken)) return -1;
+                b->bytes--;
+                taken = b->arena_len;
+            }
+            break;
+        }
+        if (read_block(b, r)) return -1;
     }
+    // what the batch did not take starts the next one
+    size_t rest = b->arena_len - taken;
+    if (rest > r->carry_cap) {
+        char *grown = tc_realloc(r->carry, rest);
+        if (!grown) return -1;
+        r->carry = grown;
+        r->carry_cap = rest;
+    }
+    if (rest) memcpy(r->carry, b->arena + taken, rest);
+    r->carry_len = rest;
     return (int64_t)b->n;
 }
 
@@ -275,9 +317,11 @@ static int begin_tensors(tct_writer *w, const tc_wordpiece *wp, int max_len, ten
     return t->doc_ids < 0 || t->input_ids < 0 || t->lengths < 0 ? -1 : 0;
 }
 
-static int write_batch(tct_writer *w, const tensor_ids *t, batch *b, tc_tokenize_counts *counts, int max_len) {
+static int write_batch(tct_writer *w, const tensor_ids *t, batch *b, tc_tokenize_counts *counts, int max_len,
+                       int no_ids) {
+    const char *id_base = no_ids ? b->numbers : b->arena;
     for (size_t i = 0; i < b->n; i++) {
-        b->id_ptr[i] = b->arena + b->id_at[i];
+        b->id_ptr[i] = id_base + b->id_at[i];
         counts->tokens += (uint64_t)b->lengths[i];
         counts->full += b->lengths[i] == max_len;
     }
@@ -314,7 +358,7 @@ int tc_tokenize_stream(const tc_wordpiece *wp, FILE *in, const char *where, tc_t
         batch_free(&batches[1]);
         return -1;
     }
-    line_reader r = {in, where, NULL, 0, 0, options->no_ids};
+    line_reader r = {in, where, NULL, 0, 0, 0, 0, options->no_ids};
     int rc = 0, cur = 0;
     int64_t n = read_batch(&batches[cur], &r, bytes);
     if (n < 0 || open(context, &writer) || begin_tensors(writer, wp, max_len, &t)) rc = -1;
@@ -329,14 +373,14 @@ int tc_tokenize_stream(const tc_wordpiece *wp, FILE *in, const char *where, tc_t
         }
         if (next > 0) pool_start(&p, &batches[!cur]);
         // ... and writes this one while they tokenize the next
-        if (write_batch(writer, &t, &batches[cur], counts, max_len)) rc = -1;
+        if (write_batch(writer, &t, &batches[cur], counts, max_len, options->no_ids)) rc = -1;
         if (progress) tc_progress_update(progress, counts->docs);
         if (rc) pool_wait(&p);
         cur = !cur;
         n = next;
     }
     pool_stop(&p, args);
-    free(r.line);
+    free(r.carry);
     batch_free(&batches[0]);
     batch_free(&batches[1]);
     if (rc) return -1;

@@ -1,6 +1,9 @@
 // The metrics log of a training run: JSON lines, one object per logged step
 //   {"step": 12, "epoch": 0, "loss": 0.61, "lr": 4.1e-05, "grad_norm": 1.9,
-//    "docs": 64, "tokens": 7893, "tokens_per_s": 2100.5, "docs_per_s": 17.0}
+//    "docs": 64, "tokens": 7893, "tokens_per_s": 2100.5, "docs_per_s": 17.0,
+//    "cpu_s": 7.4}
+// (cpu_s: the step's CPU seconds on rank 0, all threads: throughput per
+// CPU second does not depend on what else the machine runs)
 // and one per validation
 //   {"step": 40, "epoch": 1, "val_loss": 0.48, "val_p_at_1": 0.71,
 //    "val_example_f1": 0.64, "val_docs": 100, "best": true}

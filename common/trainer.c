@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 typedef struct {
@@ -250,10 +251,17 @@ static int update(trainer *t, double *grad_norm, double *lr) {
     return op->synchronize(cl->be);
 }
 
+// CPU seconds of the process so far, all threads.
+static double cpu_seconds(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + (double)u.ru_stime.tv_sec + 1e-6 * (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
 static int train_step(trainer *t) {
     const tc_train_config *c = t->cfg;
     uint64_t pos = (uint64_t)t->epoch_step * t->E, left = c->n_train - pos, step_docs = left < t->E ? left : t->E;
-    double stats[4] = {0}, start = tc_seconds(), grad_norm = 0, lr = 0;
+    double stats[4] = {0}, start = tc_seconds(), cpu_start = cpu_seconds(), grad_norm = 0, lr = 0;
     char bad_doc[256] = "";
     if (tc_classifier_zero_grads(t->cl) || micro_batches(t, pos, step_docs, stats, bad_doc, sizeof bad_doc) ||
         t->comm->ops->allreduce_sum(t->comm, stats, 4, TC_COMM_F64))
@@ -264,15 +272,15 @@ static int train_step(trainer *t) {
     if (update(t, &grad_norm, &lr)) return -1;
     t->step++;
     t->epoch_step++;
-    double seconds = tc_seconds() - start, loss = stats[0] / stats[2];
+    double seconds = tc_seconds() - start, cpu = cpu_seconds() - cpu_start, loss = stats[0] / stats[2];
     t->epoch_loss += stats[0], t->epoch_docs += stats[2];
     t->window_loss += stats[0], t->window_docs += stats[2];
     if (t->logging)
-        return tc_train_log_write(&t->log, json_pack("{s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:f, s:f}", "step",
+        return tc_train_log_write(&t->log, json_pack("{s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:f, s:f, s:f}", "step",
                                                      (json_int_t)t->step, "epoch", (json_int_t)t->epoch, "loss", loss,
                                                      "lr", lr, "grad_norm", grad_norm, "docs", (json_int_t)stats[2],
                                                      "tokens", (json_int_t)stats[1], "tokens_per_s",
-                                                     stats[1] / seconds, "docs_per_s", stats[2] / seconds));
+                                                     stats[1] / seconds, "docs_per_s", stats[2] / seconds, "cpu_s", cpu));
     return 0;
 }
 

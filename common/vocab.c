@@ -18,29 +18,28 @@ static size_t trimmed_length(const char *s, size_t len) {
     return len;
 }
 
-static uint64_t key_hash(const char *s, size_t len) {
-    uint64_t h = TC_VOCAB_HASH_INIT;
-    for (size_t i = 0; i < len; i++) h = tc_vocab_hash_step(h, (unsigned char)s[i]);
-    return h;
-}
-
-// Inserts id under its token; a token seen before now maps to the later id.
+// Inserts id under its key (a "##" token under its piece); a key seen
+// before now maps to the later id.
 static void insert(tc_vocab *v, uint32_t id) {
     const char *t = v->bytes + v->offsets[id];
     size_t len = v->offsets[id + 1] - v->offsets[id] - 1;
-    uint64_t h = key_hash(t, len);
-    uint32_t tag = (uint32_t)(h >> 32);
-    size_t at = (size_t)((h * 0x9e3779b97f4a7c15ull) >> v->shift);
-    for (;;) {
-        uint64_t slot = v->slots[at];
-        if (!slot) break;
-        uint32_t other = (uint32_t)slot - 1;
-        if ((uint32_t)(slot >> 32) == tag && v->offsets[other + 1] - v->offsets[other] == len + 1 &&
-            !memcmp(v->bytes + v->offsets[other], t, len))
-            break;
-        at = (at + 1) & v->mask;
+    int piece = len >= 2 && t[0] == '#' && t[1] == '#';
+    uint64_t h = TC_VOCAB_HASH_INIT;
+    if (piece) {
+        h = tc_vocab_hash_step(tc_vocab_hash_step(h, '#'), '#');
+        t += 2;
+        len -= 2;
     }
-    v->slots[at] = ((uint64_t)tag << 32) | (id + 1);
+    for (size_t i = 0; i < len; i++) h = tc_vocab_hash_step(h, (unsigned char)t[i]);
+    unsigned char head[8] = {0};
+    memcpy(head, t, len < 8 ? len : 8);
+    uint32_t tag = tc_vocab_tag(h, len, piece);
+    uint64_t head_bits = tc_vocab_head(head, len);
+    int32_t found = len >= 8 ? tc_vocab_find(v, h, (const unsigned char *)t, len, piece)
+                             : tc_vocab_find_short(v, h, head, len, piece);
+    size_t at = (size_t)((h * 0x9e3779b97f4a7c15ull) >> v->shift);
+    while (v->slots[at].id >= 0 && v->slots[at].id != found) at = (at + 1) & v->mask;
+    v->slots[at] = (tc_vocab_slot){head_bits, tag, (int32_t)id};
 }
 
 static void note_length(tc_vocab *v, const char *t, size_t len) {
@@ -75,11 +74,12 @@ int tc_vocab_parse(tc_vocab *v, const char *text, size_t size, const char *where
     size_t slots = 16;
     int bits = 4;
     while (slots < 2 * n) slots <<= 1, bits++;
-    v->slots = tc_calloc(slots, sizeof *v->slots);
+    v->slots = tc_malloc_array(slots, sizeof *v->slots);
     if (!v->bytes || !v->offsets || !v->slots) {
         tc_vocab_free(v);
         return -1;
     }
+    for (size_t i = 0; v->slots && i < slots; i++) v->slots[i].id = -1;
     v->mask = (uint32_t)(slots - 1);
     v->shift = 64 - bits;
     size_t at = 0, id = 0;

@@ -11,7 +11,7 @@
 
 enum {
     MAX_CHARS = TC_WORDPIECE_MAX_WORD_CHARS,
-    WORD_BYTES = 4 * MAX_CHARS + 16,
+    WORD_BYTES = 4 * MAX_CHARS + 16,  // with slack: a lookup reads 8 bytes from any position
     // Marks held back for canonical reordering. A longer run can only be part
     // of a word of more than MAX_CHARS characters (marks are neither spaces
     // nor punctuation), which becomes [UNK] whatever its order.
@@ -111,9 +111,11 @@ static void punct_word(tokenizing *t, const unsigned char *bytes, size_t len) {
         t->on_word(t->context, (const char *)bytes, len, 1, 0);
         return;
     }
+    unsigned char key[8] = {0};  // the lookup reads 8 bytes
+    memcpy(key, bytes, len);
     uint64_t h = TC_VOCAB_HASH_INIT;
     for (size_t i = 0; i < len; i++) h = tc_vocab_hash_step(h, bytes[i]);
-    int32_t id = tc_vocab_find(&t->wp->vocab, h, bytes, len, 0);
+    int32_t id = tc_vocab_find_short(&t->wp->vocab, h, key, len, 0);  // a character: at most 4 bytes
     emit(t, id >= 0 ? id : t->wp->info.unk_id);
 }
 
@@ -229,7 +231,7 @@ static void push_other(tokenizing *t, int kind, uint32_t cp, const unsigned char
     }
 }
 
-static void run(tokenizing *tp, const char *text, size_t len) {
+static void tokenize_text(tokenizing *tp, const char *text, size_t len) {
     tokenizing t = *tp;
     const tc_wordpiece *wp = t.wp;
     tc_wordpiece_scratch *s = t.s;
@@ -280,14 +282,14 @@ static void run(tokenizing *tp, const char *text, size_t len) {
 size_t tc_wordpiece_tokenize(const tc_wordpiece *wp, tc_wordpiece_scratch *s, const char *text, size_t len,
                              int32_t *ids, size_t max_ids) {
     tokenizing t = {wp, s, ids, 0, max_ids, NULL, NULL};
-    run(&t, text, len);
+    tokenize_text(&t, text, len);
     return t.n;
 }
 
 void tc_wordpiece_words(const tc_wordpiece *wp, tc_wordpiece_scratch *s, const char *text, size_t len,
                         tc_wordpiece_word_fn *on_word, void *context) {
     tokenizing t = {wp, s, NULL, 0, SIZE_MAX, on_word, context};
-    run(&t, text, len);
+    tokenize_text(&t, text, len);
 }
 
 int tc_wordpiece_encode(const tc_wordpiece *wp, tc_wordpiece_scratch *s, const char *text, size_t len,

@@ -10,8 +10,13 @@
 
 // The vocabulary as a hash table keyed by token text. Lookups hash a key
 // byte by byte with FNV-1a, so the WordPiece search gets the hash of every
-// prefix of a word in one pass; "##" continuation keys start from the state
-// after "##" instead of copying the piece behind a prefix.
+// prefix of a word in one pass; "##" pieces are keyed without their "##"
+// and hashed from the state after "##", so the search never copies a piece
+// behind a prefix.
+//
+// A slot holds the key's first 8 bytes, so the lookup of a key of up to 8
+// bytes (most of any vocabulary) touches one cache line; longer keys compare
+// the rest with the token text.
 #define TC_VOCAB_HASH_INIT 0xcbf29ce484222325ull
 
 static inline uint64_t tc_vocab_hash_step(uint64_t h, unsigned char byte) {
@@ -19,9 +24,15 @@ static inline uint64_t tc_vocab_hash_step(uint64_t h, unsigned char byte) {
 }
 
 typedef struct {
+    uint64_t head;  // the key's first 8 bytes, zero-padded, little-endian
+    uint32_t tag;   // hash bits 31..9 | piece (a "##" token) << 8 | min(key length, 255)
+    int32_t id;     // -1: empty
+} tc_vocab_slot;
+
+typedef struct {
     char *bytes;          // every token, NUL-terminated, in id order
     uint32_t *offsets;    // [n + 1]: token id starts at bytes + offsets[id]
-    uint64_t *slots;      // [mask + 1]: (hash tag << 32) | (id + 1); 0 is empty
+    tc_vocab_slot *slots; // [mask + 1]
     uint32_t mask;
     int shift;            // slot index = (hash * golden) >> shift
     size_t n;             // lines, so ids 0..n-1
@@ -35,28 +46,46 @@ typedef struct {
 int tc_vocab_parse(tc_vocab *v, const char *text, size_t size, const char *where);
 void tc_vocab_free(tc_vocab *v);
 
-// The id of the key whose hash (from TC_VOCAB_HASH_INIT, or from the state
-// after "##" when continuation) is h, or -1. For a continuation key, s is the
-// piece without "##".
-static inline int32_t tc_vocab_find(const tc_vocab *v, uint64_t h, const unsigned char *s, size_t len,
-                                    int continuation) {
-    uint32_t tag = (uint32_t)(h >> 32);
+static inline uint32_t tc_vocab_tag(uint64_t h, size_t len, int piece) {
+    return ((uint32_t)(h >> 32) & ~0x1ffu) | (uint32_t)piece << 8 | (uint32_t)(len < 255 ? len : 255);
+}
+
+// The first 8 bytes of a key of len bytes at s, zero-padded. s must have 8
+// readable bytes (callers keep slack after their buffers).
+static inline uint64_t tc_vocab_head(const unsigned char *s, size_t len) {
+    uint64_t v;
+    memcpy(&v, s, 8);
+    return len >= 8 ? v : v & ((1ull << (8 * len)) - 1);
+}
+
+// tc_vocab_find for a key of at most 8 bytes: the slot alone decides.
+static inline int32_t tc_vocab_find_short(const tc_vocab *v, uint64_t h, const unsigned char *s, size_t len,
+                                          int piece) {
+    uint32_t tag = tc_vocab_tag(h, len, piece);
+    uint64_t head = tc_vocab_head(s, len);
     size_t at = (size_t)((h * 0x9e3779b97f4a7c15ull) >> v->shift);
-    size_t want = len + (continuation ? 2 : 0);
+    for (;; at = (at + 1) & v->mask) {
+        const tc_vocab_slot *slot = &v->slots[at];
+        if (slot->id < 0) return -1;
+        if (slot->tag == tag && slot->head == head) return slot->id;
+    }
+}
+
+// The id of the key whose hash (from TC_VOCAB_HASH_INIT, or from the state
+// after "##" for a piece) is h, or -1. For a piece, s is the text without
+// "##". s must have 8 readable bytes.
+static inline int32_t tc_vocab_find(const tc_vocab *v, uint64_t h, const unsigned char *s, size_t len, int piece) {
+    uint32_t tag = tc_vocab_tag(h, len, piece);
+    uint64_t head = tc_vocab_head(s, len);
+    size_t at = (size_t)((h * 0x9e3779b97f4a7c15ull) >> v->shift);
     for (;;) {
-        uint64_t slot = v->slots[at];
-        if (!slot) return -1;
-        if ((uint32_t)(slot >> 32) == tag) {
-            uint32_t id = (uint32_t)slot - 1;
-            const char *t = v->bytes + v->offsets[id];
-            size_t tlen = v->offsets[id + 1] - v->offsets[id] - 1;
-            if (tlen == want) {
-                if (continuation) {
-                    if (t[0] == '#' && t[1] == '#' && !memcmp(t + 2, s, len)) return (int32_t)id;
-                } else if (!memcmp(t, s, len)) {
-                    return (int32_t)id;
-                }
-            }
+        const tc_vocab_slot *slot = &v->slots[at];
+        if (slot->id < 0) return -1;
+        if (slot->tag == tag && slot->head == head) {
+            if (len <= 8) return slot->id;
+            const char *t = v->bytes + v->offsets[slot->id] + (piece ? 2 : 0);
+            size_t tlen = v->offsets[slot->id + 1] - v->offsets[slot->id] - 1 - (piece ? 2 : 0);
+            if (tlen == len && !memcmp(t + 8, s + 8, len - 8)) return slot->id;
         }
         at = (at + 1) & v->mask;
     }

@@ -183,6 +183,7 @@ static int open_text(tc_wordpiece **out, char *text, size_t size, model_config *
     *out = NULL;
     tc_wordpiece *wp = tc_calloc(1, sizeof *wp);
     if (!wp) return -1;
+    wp->piece_seed = tc_vocab_hash_step(tc_vocab_hash_step(TC_VOCAB_HASH_INIT, '#'), '#');
     int rc = tc_vocab_parse(&wp->vocab, text, size, where);
     if (rc == 0) {
         wp->info.vocab_size = wp->vocab.n;
@@ -259,9 +260,14 @@ void tc_wordpiece_close(tc_wordpiece *wp) {
 const tc_wordpiece_info *tc_wordpiece_info_of(const tc_wordpiece *wp) { return &wp->info; }
 
 int32_t tc_wordpiece_token_id(const tc_wordpiece *wp, const char *token, size_t len) {
-    uint64_t h = TC_VOCAB_HASH_INIT;
+    int piece = len >= 2 && token[0] == '#' && token[1] == '#';  // "##" tokens are keyed without it
+    uint64_t h = piece ? wp->piece_seed : TC_VOCAB_HASH_INIT;
+    if (piece) token += 2, len -= 2;
     for (size_t i = 0; i < len; i++) h = tc_vocab_hash_step(h, (unsigned char)token[i]);
-    return tc_vocab_find(&wp->vocab, h, (const unsigned char *)token, len, 0);
+    if (len >= 8) return tc_vocab_find(&wp->vocab, h, (const unsigned char *)token, len, piece);
+    unsigned char key[8] = {0};  // the lookup reads 8 bytes
+    memcpy(key, token, len);
+    return tc_vocab_find_short(&wp->vocab, h, key, len, piece);
 }
 
 const char *tc_wordpiece_token(const tc_wordpiece *wp, int32_t id) {
@@ -286,8 +292,6 @@ static void prepare_ascii(tc_wordpiece *wp) {
 }
 
 int tc_wordpiece_prepare(tc_wordpiece *wp, const char *const *names, size_t n_names, const char *where) {
-    unsigned char hash_marks[2] = {'#', '#'};
-    wp->piece_seed = tc_vocab_hash_step(tc_vocab_hash_step(TC_VOCAB_HASH_INIT, hash_marks[0]), hash_marks[1]);
     prepare_ascii(wp);
     wp->bmp_kind = tc_malloc(0x10000);
     if (!wp->bmp_kind) return -1;

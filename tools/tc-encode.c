@@ -138,44 +138,56 @@ static int begin_output(tct_writer *wr, const tc_bert_model *m, const tc_encoder
     return *id_tensor < 0 || *emb_tensor < 0 ? -1 : 0;
 }
 
-// The main loop: window k is encoded while window k+1 is read and window
-// k-1 was written. The output is opened once the first window has been
-// read and checked, so that a wrong input writes nothing at all.
+// The main loop, over two window buffers: while window k is encoded, k+1 is
+// read; once k is done, k+1 starts and k is written while it computes. The
+// devices never wait for the file. The output is opened once the first
+// window has been read and checked, so that a wrong input writes nothing.
 static int encode_stream(tc_cli *cli, const encode_options *o, const tc_bert_model *m, tc_encoder_options *eo,
                          tc_token_source *src) {
     tc_token_window win[2];
     float *emb[2] = {NULL, NULL};
     int D = m->cfg.hidden, id_tensor, emb_tensor, rc = -1, opened = 0;
+    int workers = eo->devices.n_gpus ? eo->devices.n_gpus : 1;
+    // enough rows for every device to take several batches of each window
+    long rows = o->window > (long)o->batch_size * workers * 8 ? o->window : (long)o->batch_size * workers * 8;
+    uint64_t written = 0;
     tc_encoder *enc = NULL;
     tc_tensor_output out;
-    void *convert = tc_malloc_array((size_t)o->window * (size_t)D, 2);
+    void *convert = tc_malloc_array((size_t)rows * (size_t)D, 2);
     tc_progress progress;
     tc_progress_start(&progress, cli, "docs", 0);
     memset(win, 0, sizeof win);
-    for (int i = 0; i < 2; i++) emb[i] = tc_malloc_array((size_t)o->window * (size_t)D, sizeof(float));
-    if (!convert || !emb[0] || !emb[1] || tc_token_window_alloc(&win[0], (size_t)o->window) ||
-        tc_token_window_alloc(&win[1], (size_t)o->window) || tc_token_source_read(src, &win[0]))
+    for (int i = 0; i < 2; i++) emb[i] = tc_malloc_array((size_t)rows * (size_t)D, sizeof(float));
+    if (!convert || !emb[0] || !emb[1] || tc_token_window_alloc(&win[0], (size_t)rows) ||
+        tc_token_window_alloc(&win[1], (size_t)rows) || tc_token_source_read(src, &win[0]))
         goto done;
     progress.total = src->total;
     if (win[0].n) {
         eo->max_len = src->width;
         if (tc_encoder_create(&enc, m, eo)) goto done;
-        tc_verbose("%s on %s, %d worker%s, batches of %d, pooling %s%s", m->name,
+        tc_verbose("%s on %s, %d worker%s, batches of %d, windows of %ld rows, pooling %s%s", m->name,
                    eo->devices.n_gpus ? "GPUs" : "the CPU", tc_encoder_workers(enc),
-                   tc_encoder_workers(enc) > 1 ? "s" : "", eo->batch_size, tc_pooling_name(eo->pooling),
+                   tc_encoder_workers(enc) > 1 ? "s" : "", eo->batch_size, rows, tc_pooling_name(eo->pooling),
                    eo->normalize ? ", normalized" : "");
     }
     if (tc_tensor_output_open(&out, cli)) goto done;
     opened = 1;
     if (begin_output(out.writer, m, eo, o->dtype, &id_tensor, &emb_tensor)) goto done;
+    tc_encoder_window job[2];
+    for (int k = 0; k < 2; k++) job[k] = (tc_encoder_window){0, win[k].rows, win[k].lengths, emb[k]};
+    job[0].n = win[0].n;
+    if (win[0].n && tc_encoder_start(enc, &job[0])) goto done;
     for (int cur = 0; win[cur].n > 0; cur ^= 1) {
-        tc_encoder_window job = {win[cur].n, win[cur].rows, win[cur].lengths, emb[cur]};
-        if (tc_encoder_start(enc, &job)) goto done;
-        int read_rc = tc_token_source_read(src, &win[cur ^ 1]);
-        if (tc_encoder_finish(enc) || read_rc ||
-            write_window(out.writer, id_tensor, emb_tensor, &win[cur], emb[cur], D, o->dtype, convert))
+        int next = cur ^ 1, read_rc = tc_token_source_read(src, &win[next]);
+        if (tc_encoder_finish(enc) || read_rc) goto done;
+        job[next].n = win[next].n;
+        if (win[next].n && tc_encoder_start(enc, &job[next])) goto done;
+        if (write_window(out.writer, id_tensor, emb_tensor, &win[cur], emb[cur], D, o->dtype, convert)) {
+            tc_encoder_finish(enc);
             goto done;
-        tc_progress_update(&progress, src->done - win[cur ^ 1].n);
+        }
+        written += win[cur].n;
+        tc_progress_update(&progress, written);
     }
     rc = tct_writer_end(out.writer, id_tensor) || tct_writer_end(out.writer, emb_tensor) ||
                  tc_tensor_output_commit(&out)

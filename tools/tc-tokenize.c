@@ -132,6 +132,8 @@ int main(int argc, char **argv) {
     tc_wordpiece *wp;
     if (tc_wordpiece_open(&wp, &o.settings)) tc_cli_die(&cli);
     const tc_wordpiece_info *info = tc_wordpiece_info_of(wp);
+    const char *mismatch = tc_bert_unicode_mismatch();
+    if (mismatch) tc_warn("%s: characters new since may tokenize differently from Hugging Face tokenizers", mismatch);
     if (o.stream.max_len > info->max_length)
         tc_cli_usage_error(&cli, "--max-len %d is above the model's limit of %d", o.stream.max_len, info->max_length);
     tc_verbose("%s: %zu tokens, lowercase %s, strip accents %s, CJK splitting %s, %d threads", info->vocab_path,

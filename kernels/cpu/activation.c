@@ -2,6 +2,13 @@
 // approximation ("gelu_new"), ReLU and tanh (the pooler). The loops are
 // branch-free so that they vectorize (kernels/cpu/fastmath.h).
 #include "kernels/cpu/cpu_ops.h"
+
+// Without this, GCC keeps the clamps of the approximations as branches (a
+// division might trap) and the loops stay scalar; nothing here reads the
+// floating-point exception flags. (Clang does not trap by default.)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
 #include "kernels/cpu/fastmath.h"
 
 #include <string.h>

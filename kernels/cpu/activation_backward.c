@@ -1,6 +1,13 @@
 // Derivatives of the activations, applied to a gradient in place from the
 // values before the activation (the matmul's `pre`): the backward half of
 // kernels/cpu/activation.c, with the same fast math so that they vectorize.
+// gcc leaves the fast-math loops scalar ("control flow in loop") unless
+// float comparisons may be assumed not to trap; elementwise, so the values
+// are the same either way.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
 #include "kernels/cpu/fastmath.h"
 #include "kernels/cpu/train_ops.h"
 

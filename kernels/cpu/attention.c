@@ -3,6 +3,13 @@
 // out = probabilities . v. Only the sequence's own L rows take part, so the
 // padding mask is implicit and no work is spent on padding.
 #include "kernels/cpu/cpu_ops.h"
+
+// Without this, GCC keeps the clamps of the approximations as branches (a
+// division might trap) and the loops stay scalar; nothing here reads the
+// floating-point exception flags. (Clang does not trap by default.)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
 #include "kernels/cpu/fastmath.h"
 
 #include <cblas.h>

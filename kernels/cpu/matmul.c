@@ -1,7 +1,9 @@
 // Linear layers: out (N, OC) = act(inp (N, IC) . w (OC, IC)^T + bias). The
-// rows are cut into blocks, one OpenBLAS sgemm (single-threaded) per block
-// on the pool's threads, and each block's bias and activation are applied
-// right after its product, while the block is still in cache.
+// rows are cut into one block per thread, one OpenBLAS sgemm
+// (single-threaded) per block: fewer, larger calls repack the weights
+// less. The output starts as the bias and the product is added to it
+// (beta = 1), which spares OpenBLAS its pass zeroing the output and us a
+// pass adding the bias; the activation follows, block by block.
 #include "kernels/cpu/cpu_ops.h"
 
 #include <cblas.h>
@@ -22,20 +24,18 @@ static void matmul_task(void *ctx, int task, int thread) {
     if (rows == 0) return;
     size_t OC = (size_t)j->OC;
     float *out = j->out + (size_t)begin * OC;  // (rows, OC)
+    if (j->bias)
+        for (int r = 0; r < rows; r++) memcpy(out + (size_t)r * OC, j->bias, OC * sizeof(float));
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, j->OC, j->IC, 1.0f, j->inp + (size_t)begin * j->IC,
-                j->IC, j->w, j->IC, 0.0f, out, j->OC);
-    for (int r = 0; r < rows; r++) {
-        float *o = out + (size_t)r * OC;
-        if (j->bias)
-            for (size_t c = 0; c < OC; c++) o[c] += j->bias[c];
-        if (j->pre) memcpy(j->pre + ((size_t)begin + (size_t)r) * OC, o, OC * sizeof(float));
-        tc_cpu_activation_inplace(o, OC, j->act);
-    }
+                j->IC, j->w, j->IC, j->bias ? 1.0f : 0.0f, out, j->OC);
+    if (j->pre) memcpy(j->pre + (size_t)begin * OC, out, (size_t)rows * OC * sizeof(float));
+    if (j->act != TC_ACT_NONE) tc_cpu_activation_inplace(out, (size_t)rows * OC, j->act);
 }
 
 void tc_cpu_matmul_forward(tc_pool *pool, float *out, float *pre, const float *inp, const float *w,
                            const float *bias, int N, int IC, int OC, tc_activation act) {
-    // blocks of >= 64 rows keep OpenBLAS's packing of w a small share of the work
-    matmul_job j = {out, pre, inp, w, bias, N, IC, OC, tc_pool_tasks(pool, N, 64), act};
+    // one block per thread, of 64 rows at least
+    int tasks = (N + 63) / 64, threads = tc_pool_size(pool);
+    matmul_job j = {out, pre, inp, w, bias, N, IC, OC, tasks < threads ? tasks : threads, act};
     tc_pool_run(pool, j.n_tasks, matmul_task, &j);
 }

@@ -47,10 +47,11 @@ static void dw_task(void *ctx, int task, int thread) {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, j->IC, j->N, 1.0f, j->dout + begin, j->OC, j->inp,
                 j->IC, 1.0f, j->dw + (size_t)begin * j->IC, j->IC);
     if (!j->dbias) return;
-    for (long o = begin; o < end; o++) {
-        float s = 0;
-        for (int n = 0; n < j->N; n++) s += j->dout[(size_t)n * j->OC + o];
-        j->dbias[o] += s;
+    // rows in order, each adding its contiguous run of the block's columns
+    float *db = j->dbias + begin;
+    for (int n = 0; n < j->N; n++) {
+        const float *d = j->dout + (size_t)n * j->OC + begin;
+        for (int o = 0; o < rows; o++) db[o] += d[o];
     }
 }
 
@@ -63,10 +64,13 @@ void tc_cpu_matmul_backward(tc_pool *pool, float *dinp, float *dw, float *dbias,
         j.n_tasks = tc_pool_tasks(pool, N, 64);
         tc_pool_run(pool, j.n_tasks, activation_task, &j);
     }
+    // two blocks a thread: each sgemm packs a whole operand again, so blocks
+    // stay large, and a second one per thread evens out a slow thread
+    int blocks = 2 * tc_pool_size(pool);
     if (dinp) {
-        j.n_tasks = tc_pool_tasks(pool, N, 64);
+        j.n_tasks = tc_pool_tasks(pool, N, (N + blocks - 1) / blocks > 64 ? (N + blocks - 1) / blocks : 64);
         tc_pool_run(pool, j.n_tasks, dinp_task, &j);
     }
-    j.n_tasks = tc_pool_tasks(pool, OC, 16);
+    j.n_tasks = tc_pool_tasks(pool, OC, (OC + blocks - 1) / blocks > 16 ? (OC + blocks - 1) / blocks : 16);
     tc_pool_run(pool, j.n_tasks, dw_task, &j);
 }

@@ -24,6 +24,9 @@ int use_device(tc_backend *be) {
     return 0;
 }
 
+// Everything runs on the backend's own (non-blocking) stream, zero-filling
+// and weight uploads included: work on the legacy default stream would not
+// be ordered with it.
 void *cuda_alloc(tc_backend *be, size_t bytes) {
     void *p = nullptr;
     if (use_device(be)) return nullptr;
@@ -33,16 +36,18 @@ void *cuda_alloc(tc_backend *be, size_t bytes) {
         tc_fail("%s: cannot allocate %zu MiB of GPU memory: %s", be->name, bytes >> 20, cudaGetErrorString(err));
         return nullptr;
     }
-    if (cudaMemset(p, 0, bytes) != cudaSuccess) {
+    if (cudaMemsetAsync(p, 0, bytes, impl_of(be)->stream) != cudaSuccess ||
+        cudaStreamSynchronize(impl_of(be)->stream) != cudaSuccess) {
         cudaFree(p);
-        tc_fail("%s: cudaMemset failed", be->name);
+        tc_fail("%s: cannot clear new GPU memory", be->name);
         return nullptr;
     }
     return p;
 }
 
-void cuda_free(tc_backend *be, void *p) {
+void cuda_free(tc_backend *be, void *p) {  // after the queued work that may still use p
     use_device(be);
+    cudaStreamSynchronize(impl_of(be)->stream);
     cudaFree(p);
 }
 
@@ -59,6 +64,7 @@ void *cuda_host_alloc(tc_backend *be, size_t bytes) {
 
 void cuda_host_free(tc_backend *be, void *p) {
     use_device(be);
+    cudaStreamSynchronize(impl_of(be)->stream);
     cudaFreeHost(p);
 }
 
@@ -73,11 +79,12 @@ int cuda_upload_f32(tc_backend *be, void *dst, const float *src, size_t n) {
     cuda_impl *d = impl_of(be);
     if (use_device(be)) return -1;
     if (be->dtype == TCT_F32) {
-        CUDA_CHECK(cudaMemcpy(dst, src, n * sizeof(float), cudaMemcpyHostToDevice));
+        CUDA_CHECK(cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyHostToDevice, d->stream));
+        CUDA_CHECK(cudaStreamSynchronize(d->stream));
         return 0;
     }
     const size_t chunk = (size_t)1 << 22;  // f32 values through the staging buffer at a time
-    if (!d->staging) CUDA_CHECK(cudaMalloc(&d->staging, chunk * sizeof(float)));
+    if (!d->staging) CUDA_CHECK(cudaMalloc((void **)&d->staging, chunk * sizeof(float)));
     for (size_t at = 0; at < n; at += chunk) {
         size_t m = n - at < chunk ? n - at : chunk;
         CUDA_CHECK(cudaMemcpyAsync(d->staging, src + at, m * sizeof(float), cudaMemcpyHostToDevice, d->stream));

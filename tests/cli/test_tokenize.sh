@@ -11,7 +11,11 @@ model=$TC_ROOT/models/all-MiniLM-L6-v2
 tok() { tc-tokenize -q --vocab "$cased" "$@"; }
 # rows FILE: doc_ids, input_ids and lengths side by side as text
 rows() { tc-dump --tsv doc_ids,input_ids,lengths "$1"; }
-attr() { tc-dump "$1" | sed -n "s/^    $2 = //p"; }
+# attr FILE NAME: an attribute of input_ids (the listing is made once per file)
+attr() {
+    [ -s "$1.list" ] || tc-dump "$1" > "$1.list"
+    sed -n "s/^    $2 = //p" "$1.list"
+}
 
 expect tokenize_help 0 tc-tokenize --help
 check tokenize_help_text grep -q -- '--max-len' "$T/out"
@@ -125,6 +129,20 @@ tok --no-lowercase --max-len 12 "$T/plain.txt" -o "$T/plain.tct"
 tc-dump --tsv input_ids "$T/plain.tct" > "$T/plain.tsv"
 check tokenize_bad_bytes_removed sh -c "tc-dump --tsv input_ids '$T/odd.tct' | cmp - '$T/plain.tsv'"
 
+# line ends: no newline at the end, CR LF, a line longer than a read block
+printf 'a\tHello World!\nb\tCafé naïve' > "$T/nofinal.txt"
+tok --no-lowercase --max-len 10 "$T/nofinal.txt" -o "$T/nofinal.tct"
+check tokenize_no_final_newline sh -c "tc-dump --tsv doc_ids,input_ids,lengths '$T/nofinal.tct' | cmp - '$T/want'"
+printf 'a\tHello World!\r\nb\tCafé naïve\r\n' > "$T/crlf.txt"
+tok --no-lowercase --max-len 10 "$T/crlf.txt" -o "$T/crlf.tct"
+check tokenize_crlf sh -c "tc-dump --tsv doc_ids,input_ids,lengths '$T/crlf.tct' | cmp - '$T/want'"
+awk 'BEGIN { printf "long\t"; for (i = 0; i < 300000; i++) printf "word%d ", i % 97; printf "\nb\tCafé naïve\n" }' > "$T/long.txt"
+tok --no-lowercase --max-len 10 "$T/long.txt" -o "$T/long.tct"
+check tokenize_long_line sh -c "tc-dump --tsv doc_ids,lengths '$T/long.tct' | tr '\n' ' ' | grep -qx 'long	10 b	9 '"
+printf '\n\n' > "$T/newlines.txt"
+tok --no-lowercase --no-ids "$T/newlines.txt" -o "$T/newlines.tct"
+check tokenize_empty_lines sh -c "tc-dump --tsv doc_ids,lengths '$T/newlines.tct' | tr '\n' ' ' | grep -qx '0	2 1	2 '"
+
 # threads and batches change nothing, order included
 tok --no-lowercase --no-ids --max-len 64 --threads 1 "$adversarial" -o "$T/t1.tct"
 rows "$T/t1.tct" > "$T/t1.tsv"
@@ -144,8 +162,8 @@ check tokenize_many_order sh -c "tc-dump --tsv doc_ids '$T/many.tct' | awk '\$1 
 printf 'tc-tokenize:\n  max-len: 6\n  lowercase: false\n  vocab: %s\n' "$cased" > "$T/config.yaml"
 expect tokenize_config 0 tc-tokenize -q --config "$T/config.yaml" "$T/two.txt" -o "$T/config.tct"
 check tokenize_config_applied test "$(attr "$T/config.tct" max_len)/$(attr "$T/config.tct" lowercase)" = 6/false
-expect tokenize_config_override 0 tc-tokenize -q --config "$T/config.yaml" --max-len 7 "$T/two.txt" -o "$T/config.tct"
-check tokenize_config_overridden test "$(attr "$T/config.tct" max_len)" = 7
+expect tokenize_config_override 0 tc-tokenize -q --config "$T/config.yaml" --max-len 7 "$T/two.txt" -o "$T/config2.tct"
+check tokenize_config_overridden test "$(attr "$T/config2.tct" max_len)" = 7
 
 # the progress line: on a terminal (the final line; in a pipe, --progress
 # prints every few seconds of a long run), and never with -q
@@ -155,11 +173,23 @@ if command -v script > /dev/null 2>&1; then
     script -qec "tc-tokenize --vocab '$cased' --no-lowercase '$T/two.txt'; echo status \$?" /dev/null > "$T/tty" 2>&1
     check tokenize_refuses_terminal grep -q 'refusing to write binary tensors to a terminal' "$T/tty"
     check tokenize_refuses_terminal_status grep -q 'status 1' "$T/tty"
+    script -qec "tc-tokenize -f -q --vocab '$cased' --no-lowercase '$T/two.txt'; echo status \$?" /dev/null > "$T/tty" 2>&1
+    check tokenize_force_terminal sh -c "grep -q 'status 0' '$T/tty' && ! grep -q refusing '$T/tty'"
 else
     skip tokenize_progress_line "no script(1) to give the program a terminal"
 fi
 expect tokenize_quiet 0 tc-tokenize -q --progress --vocab "$cased" --no-lowercase "$T/many.txt" -o "$T/p.tct"
 check tokenize_quiet_silent test ! -s "$T/err"
+
+# --level: another compression, the same rows
+tok --no-lowercase --max-len 10 --level 19 "$T/two.txt" -o "$T/level.tct"
+check tokenize_level sh -c "tc-dump --tsv doc_ids,input_ids,lengths '$T/level.tct' | cmp - '$T/want'"
+expect_error tokenize_bad_level 2 "--level" tok --no-lowercase --level 99 "$T/two.txt"
+
+# -v: the vocabulary and settings, and the counts
+expect tokenize_verbose 0 tc-tokenize -v --vocab "$cased" --no-lowercase "$T/two.txt" -o "$T/v.tct"
+check tokenize_verbose_settings grep -q "cased_vocab.txt: $(wc -l < "$cased" | tr -d ' ') tokens, lowercase off, strip accents off, CJK splitting on" "$T/err"
+check tokenize_verbose_counts grep -q '2 documents, .* bytes, 15 tokens' "$T/err"
 
 # provenance
 check tokenize_provenance sh -c "tc-dump --meta '$T/two.tct' | grep -q 'program = tc-tokenize'"

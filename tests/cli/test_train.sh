@@ -61,7 +61,7 @@ check train_class_names grep -q '"hockey"' "$T/a/final/classifier.json"
 expect train_run_again 0 tc-train $run_a -o "$T/b" $in
 check train_same_seed_same_model "$H/st-diff" "$T/a/final/model.safetensors" "$T/b/final/model.safetensors"
 check train_same_seed_same_head "$H/st-diff" "$T/a/final/head.safetensors" "$T/b/final/head.safetensors"
-strip() { sed 's/,"tokens_per_s":[^,]*,"docs_per_s":[^}]*//' "$1"; }
+strip() { sed 's/,"tokens_per_s":[^,]*,"docs_per_s":[^,]*,"cpu_s":[^}]*//' "$1"; }
 strip "$T/a/log.jsonl" > "$T/a.log"
 strip "$T/b/log.jsonl" > "$T/b.log"
 check train_same_seed_same_log cmp "$T/a.log" "$T/b.log"
@@ -129,6 +129,14 @@ else
     check train_eq_two_ranks_head "$H/st-diff" "$T/e1/final/head.safetensors" "$T/e3/final/head.safetensors" 2e-6 1e-5
     check train_eq_two_ranks_log test "$(grep -c '"loss"' "$T/e3/log.jsonl")" -eq 5
 fi
+
+# ---------------------------------------------------------------- rate scaling by the effective batch
+
+ls_args="$base --batch 8 --lr 1e-3 --warmup-steps 0 --constant-lr --max-steps 1"
+expect train_lr_scale_linear 0 tc-train $ls_args --lr-scale linear --base-batch 4 -o "$T/ls1" $in
+check train_lr_scale_linear_rate grep -q '"lr":0.002,' "$T/ls1/log.jsonl"
+expect train_lr_scale_sqrt 0 tc-train $ls_args --accumulate 2 --lr-scale sqrt --base-batch 4 -o "$T/ls2" $in
+check train_lr_scale_sqrt_rate grep -q '"lr":0.002,' "$T/ls2/log.jsonl"
 
 # ---------------------------------------------------------------- early stopping, class tokens, plot
 

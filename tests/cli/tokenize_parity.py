@@ -18,10 +18,18 @@ encode_batch without the offsets, three times faster). For a large corpus
 encoding the way tokenizers truncates a single sequence: the first MAX_LEN-2
 tokens between [CLS] and [SEP], then padding (those lines say "cut from L");
 small corpora are encoded again with tokenizers' own truncation.
+
+With TC_PARITY_CACHE set to a directory, tokenizers' encodings are kept
+there, named by a hash of the corpus bytes, the setting (its vocabulary's
+bytes), MAX_LEN and the tokenizers version, so a second run (the sanitizer
+pass of `make test`) does not encode again what tokenizers already encoded.
 """
+import hashlib
+import os
 import sys
 
 import numpy as np
+import tokenizers
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
 
 
@@ -63,13 +71,35 @@ def tokenizer(setting, max_len):
     return tok
 
 
-def encode(setting, texts, max_len):
+def cache_path(setting, corpus, max_len):
+    directory = os.environ.get("TC_PARITY_CACHE")
+    if not directory:
+        return None
+    kind, path = setting.split(":", 1)
+    h = hashlib.sha256()
+    for name in (corpus, path + "/tokenizer.json" if kind == "model" else path):
+        with open(name, "rb") as f:
+            h.update(hashlib.sha256(f.read()).digest())
+    h.update(("%s %d %s" % (kind, max_len, tokenizers.__version__)).encode())
+    os.makedirs(directory, exist_ok=True)
+    return os.path.join(directory, h.hexdigest()[:32] + ".npz")
+
+
+def encode(setting, texts, max_len, corpus):
     """ids [N, max_len] and lengths [N] from tokenizers."""
     tok = tokenizer(setting, max_len)
+    sep, pad = tok.token_to_id("[SEP]"), tok.token_to_id("[PAD]")
+    cached = cache_path(setting, corpus, max_len)
+    if cached and os.path.exists(cached):
+        with np.load(cached) as z:
+            return z["ids"], z["lengths"], sep, pad
     encodings = tok.encode_batch_fast(texts)
     ids = np.array([e.ids for e in encodings], dtype=np.int32).reshape(len(texts), max_len)
     lengths = np.array([sum(e.attention_mask) for e in encodings], dtype=np.int32)
-    return ids, lengths, tok.token_to_id("[SEP]"), tok.token_to_id("[PAD]")
+    if cached:
+        np.savez(cached + ".tmp.npz", ids=ids, lengths=lengths)
+        os.replace(cached + ".tmp.npz", cached)
+    return ids, lengths, sep, pad
 
 
 def cut(encoded, max_len):
@@ -89,9 +119,9 @@ def compare(name, corpus, ids_mode, setting, max_len, prefix, encoded, longest):
     key = (setting, corpus)
     if key not in encoded:
         encoded.clear()  # one corpus at a time in memory
-        encoded[key] = encode(setting, texts, longest[key])
+        encoded[key] = encode(setting, texts, longest[key], corpus)
     if len(texts) <= 5000 and max_len != longest[key]:
-        want, want_len = encode(setting, texts, max_len)[:2]
+        want, want_len = encode(setting, texts, max_len, corpus)[:2]
         how = ""
     elif max_len == longest[key]:
         want, want_len = encoded[key][0], encoded[key][1]

@@ -67,6 +67,12 @@ static void test_lowercase_and_decompose(void) {
     CHECK(tc_bert_combining_class(0x0301) == 230 && tc_bert_combining_class('a') == 0);
 }
 
+static void test_unicode_version(void) {
+    // the corrections in bert_unicode_compat.h are exact for this utf8proc
+    const char *mismatch = tc_bert_unicode_mismatch();
+    CHECKF(mismatch == NULL, "%s (rerun scripts/make_bert_unicode_compat.py)", mismatch ? mismatch : "");
+}
+
 static void test_utf8(void) {
     uint32_t cp;
     CHECK(tc_utf8_decode((const unsigned char *)"\xc3\xa9", 2, &cp) == 2 && cp == 0xe9);
@@ -234,6 +240,7 @@ int main(void) {
     RUN(test_marks_and_cjk);
     RUN(test_lowercase_and_decompose);
     RUN(test_utf8);
+    RUN(test_unicode_version);
     RUN(test_combining_characters_stay_in_words);
     RUN(test_every_codepoint);
     HARNESS_EXIT();
