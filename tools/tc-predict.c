@@ -46,7 +46,8 @@ static const char usage[] =
     "      --max-len N       cut documents to N tokens (default: the checkpoint's, as\n"
     "                        in training)\n"
     "      --batch-size N    sequences per batch (default 32)\n"
-    "      --window N        rows sorted by length together (default 4096)\n"
+    "      --window N        rows sorted by length together (default 4096; at least 8\n"
+    "                        batches for each device)\n"
     "      --precision P     GPU arithmetic: fp32, bf16 or fp16 (default fp32; the CPU: fp32)\n"
     TC_CLI_GPU_HELP TC_CLI_COMMON_HELP;
 
@@ -143,7 +144,6 @@ static int load_taxonomy(tc_cli *cli, const predict_options *o, const tc_predict
 static void settle(tc_cli *cli, predict_options *o, const tc_predictor_model *pm, tc_predictor_options *po) {
     memset(po, 0, sizeof *po);
     po->batch_size = o->batch_size;
-    po->max_rows = (size_t)o->window;
     po->threads = tc_cli_threads(cli);
     if (!strcmp(o->precision, "fp32")) po->precision = TCT_F32;
     else if (!strcmp(o->precision, "bf16")) po->precision = TCT_BF16;
@@ -152,6 +152,10 @@ static void settle(tc_cli *cli, predict_options *o, const tc_predictor_model *pm
     if (tc_devices_select(cli, &po->devices)) tc_cli_usage_error(cli, "%s", tc_error());
     if (po->devices.n_gpus == 0 && po->precision != TCT_F32)
         tc_cli_usage_error(cli, "--precision %s needs a GPU (the CPU computes in fp32)", o->precision);
+    // enough rows for every device to take several batches of each window (as tc-encode)
+    long workers = po->devices.n_gpus ? po->devices.n_gpus : 1, least = (long)o->batch_size * workers * 8;
+    if (o->window < least) o->window = least;
+    po->max_rows = (size_t)o->window;
     if (o->max_len > pm->model.cfg.max_positions)
         tc_cli_usage_error(cli, "--max-len %d: the model has %d positions", o->max_len, pm->model.cfg.max_positions);
     if (!o->max_len) o->max_len = pm->max_len;
@@ -242,9 +246,10 @@ static int predict_stream(tc_cli *cli, const predict_options *o, const tc_predic
     if (win[0].n) {
         po->max_len = src->width;
         if (tc_predictor_create(&p, pm, po)) goto done;
-        tc_verbose("%s on %s, %d worker%s, batches of %d, pooling %s%s, documents cut to %d tokens", pm->dir,
-                   po->devices.n_gpus ? "GPUs" : "the CPU", tc_predictor_workers(p),
-                   tc_predictor_workers(p) > 1 ? "s" : "", po->batch_size, tc_pooling_name(pm->pooling),
+        tc_verbose("%s on %s, %d worker%s, batches of %d, windows of %zu rows, pooling %s%s, documents cut to %d "
+                   "tokens",
+                   pm->dir, po->devices.n_gpus ? "GPUs" : "the CPU", tc_predictor_workers(p),
+                   tc_predictor_workers(p) > 1 ? "s" : "", po->batch_size, po->max_rows, tc_pooling_name(pm->pooling),
                    pm->normalize ? ", normalized" : "", src->max_len);
     }
     if (open_destination(&dest, cli, o->text) || begin_predictions(&pw, &dest, o, pm, po, names, tx)) goto done;

@@ -78,12 +78,14 @@ check golden_cut_matters awk -F'\t' -v other=golden_mean.got '
     END { if (changed < 10) { print changed " long rows changed"; exit 1 } }' golden_uncut.got
 
 # windows, batches and threads keep the order and (within rounding) the scores
-expect small_windows 0 tc-predict $cpu -m $ck --window 5 --batch-size 3 --threads 1 $val -o w.tct
+# (a window holds at least 8 batches per device: here 8 rows, so 2 windows)
+expect small_windows 0 tc-predict $cpu -v -m $ck --window 5 --batch-size 1 --threads 1 $val -o w.tct
+check small_windows_size grep -q "batches of 1, windows of 8 rows" err
 check small_windows_order sh -c 'tc-dump --tsv doc_ids w.tct | cmp - in_ids.tsv'
 tc-dump --tsv scores w.tct > w.tsv
 close_tsv small_windows_scores w.tsv scores.tsv 1e-5
-# every output at once (nine tensors) in windows of 5: readers follow them all
-expect all_outputs 0 tc-predict $cpu -m $ck --window 5 --top-k 3 --scores --paths 2 -t dag.tct $val -o all.tct
+# every output at once (nine tensors) in two windows: readers follow them all
+expect all_outputs 0 tc-predict $cpu -m $ck --window 5 --batch-size 1 --top-k 3 --scores --paths 2 -t dag.tct $val -o all.tct
 check all_outputs_read sh -c 'tc-dump --tsv doc_ids all.tct | cmp - in_ids.tsv && test $(tc-dump --tsv scores all.tct | wc -l) -eq 16 &&
     test $(tc-dump --tsv label_offsets all.tct | wc -l) -eq 17'
 expect all_outputs_eval 0 tc-eval --gold fx/val_targets.tct -t dag.tct all.tct

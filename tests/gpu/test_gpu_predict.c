@@ -10,12 +10,9 @@
 // and the top class must agree on all documents in fp32. The CPU scores
 // are also checked against transformers' (the golden), so both sides are
 // pinned to the reference. The measured differences are printed.
-#include "tests/harness.h"
-#include "tests/ensure.h"
-#include "common/error.h"
+#include "tests/gpu/gpu_check.h"
 #include "common/predictor.h"
 #include "common/token_window.h"
-#include "kernels/cuda/device.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -126,31 +123,23 @@ static void run_pooling(const char *pooling, tc_pooling mode, int normalize, int
     tc_predictor_model_free(&pm);
 }
 
-static int gpus_or_skip(void) {
-    char why[512] = "";
+static int visible_gpus(void) {
+    char why[256];
     int n = tc_cuda_device_count(why, sizeof why);
-    if (n > TC_MAX_GPUS) n = TC_MAX_GPUS;
-    return n > 0 ? n : (snprintf(harness_case_note, sizeof harness_case_note, "no usable GPU: %s", why), 0);
+    return n > TC_MAX_GPUS ? TC_MAX_GPUS : n;
 }
-
-#define NEEDS_GPU(n)                \
-    int n = gpus_or_skip();         \
-    if (!n) {                       \
-        harness_case_skipped = 1;   \
-        return;                     \
-    }
 
 static void test_mean_normalized(void) {
-    NEEDS_GPU(n);
-    run_pooling("mean", TC_POOL_MEAN, 1, n);
+    NEED_GPU();
+    run_pooling("mean", TC_POOL_MEAN, 1, visible_gpus());
 }
 static void test_cls(void) {
-    NEEDS_GPU(n);
-    run_pooling("cls", TC_POOL_CLS, 0, n);
+    NEED_GPU();
+    run_pooling("cls", TC_POOL_CLS, 0, visible_gpus());
 }
 static void test_pooler(void) {
-    NEEDS_GPU(n);
-    run_pooling("pooler", TC_POOL_POOLER, 0, n);
+    NEED_GPU();
+    run_pooling("pooler", TC_POOL_POOLER, 0, visible_gpus());
 }
 
 int main(void) {
