@@ -23,6 +23,8 @@ MAX_LEN    ?= 128
 EPOCHS     ?= 1
 BATCH      ?= 16
 LR         ?= 1e-4
+# more tc-train flags
+TRAIN_FLAGS ?=
 # e.g. GPUS=--gpus 0,1 (by default every program uses all visible GPUs, else the CPU)
 GPUS       ?=
 # flags for every program (-q: errors only)
@@ -37,7 +39,7 @@ TEST_GOLD    := $(DATA)/test/doc2labels.txt
 TRAIN_GOLD   := $(DATA)/train/doc2labels.txt
 TOKENIZE = $(BIN)/tc-tokenize $(TC_FLAGS) --model $(MODEL) --max-len $(MAX_LEN)
 ENCODE   = $(BIN)/tc-encode $(TC_FLAGS) --model $(MODEL) $(GPUS)
-TRAIN    = $(BIN)/tc-train $(TC_FLAGS) --model $(MODEL) --max-len $(MAX_LEN) --epochs $(EPOCHS) \
+TRAIN    = $(BIN)/tc-train $(TC_FLAGS) --model $(MODEL) --max-len $(MAX_LEN) --epochs $(EPOCHS) $(TRAIN_FLAGS) \
            --batch $(BATCH) --lr $(LR) $(GPUS)
 PREDICT  = $(BIN)/tc-predict $(TC_FLAGS) $(GPUS)
 take = $(if $(filter all,$(strip $(1))),cat,head -n $(strip $(1)))
