@@ -11,10 +11,19 @@
 # (the same classifier trained on the gold training labels). `report` prints
 # the three rows side by side.
 
-DATA       ?= ../shared/data/20ng
+# the project's root, as seen from where make runs
+TOP        ?= .
+DATA       ?= $(TOP)/../shared/data/20ng
 WORK       ?= work/pipeline
-BIN        ?= bin
-MODEL      ?= models/all-MiniLM-L6-v2
+BIN        ?= $(TOP)/bin
+MODEL      ?= $(TOP)/models/all-MiniLM-L6-v2
+# key-term files to start from (name:term,... lines, e.g. an LLM's), if any
+TERMS      ?=
+# where pseudo-documents come from: corpus (the confident documents, no model
+# needed), import (TELEClass generated_docs.txt in AUGMENT_DIR) or llm (AUGMENT_LLM URL)
+AUGMENT    ?= corpus
+AUGMENT_DIR ?= $(DATA)/train
+AUGMENT_LLM ?=
 # first N training and test documents, or all
 TRAIN_DOCS ?= all
 TEST_DOCS  ?= all
@@ -64,8 +73,9 @@ $(W)/train-gold.txt: $(TRAIN_GOLD) | $(W)/.dir
 
 # ---- taxonomy and class names
 taxonomy: $(W)/taxonomy.tct
-$(W)/taxonomy.tct: $(DATA)/labels.txt $(DATA)/label_hierarchy.txt | $(W)/.dir
-	$(BIN)/tc-taxo build $(TC_FLAGS) --labels $(DATA)/labels.txt --hierarchy $(DATA)/label_hierarchy.txt -o $@
+$(W)/taxonomy.tct: $(DATA)/labels.txt $(DATA)/label_hierarchy.txt $(TERMS) | $(W)/.dir
+	$(BIN)/tc-taxo build $(TC_FLAGS) --labels $(DATA)/labels.txt --hierarchy $(DATA)/label_hierarchy.txt \
+	    $(foreach t,$(TERMS),--terms $(t)) -o $@
 
 names: $(W)/names.terms.tct
 $(W)/names.txt: $(W)/taxonomy.tct
@@ -108,9 +118,12 @@ $(W)/refined.tct: $(W)/train.emb.tct $(W)/core.tct $(W)/taxonomy.enriched.tct $(
 
 # ---- path-based augmentation from the confident documents (no LLM needed)
 augment: $(W)/augmented.tct
+AUGMENT_SOURCE_corpus = --from-corpus $(W)/train.txt --refined $(W)/refined.tct
+AUGMENT_SOURCE_import = --import $(AUGMENT_DIR)
+AUGMENT_SOURCE_llm = --llm $(AUGMENT_LLM)
 $(W)/augmented.tct: $(W)/refined.tct $(W)/train.txt $(W)/taxonomy.tct
-	$(BIN)/tc-augment $(TC_FLAGS) --taxonomy $(W)/taxonomy.tct --from-corpus $(W)/train.txt \
-	    --refined $< --docs-out $(W)/augmented.txt -o $@
+	$(BIN)/tc-augment $(TC_FLAGS) --taxonomy $(W)/taxonomy.tct $(AUGMENT_SOURCE_$(AUGMENT)) \
+	    --corpus $(W)/train.txt --docs-out $(W)/augmented.txt -o $@
 $(W)/augmented.txt: $(W)/augmented.tct
 
 # ---- training targets and the classifier
@@ -154,7 +167,7 @@ $(W)/supervised.metrics.tsv: $(W)/supervised.predictions.tct $(W)/test-gold.txt 
 	$(BIN)/tc-eval $(TC_FLAGS) --gold $(W)/test-gold.txt --taxonomy $(W)/taxonomy.tct --tsv $< -o $@
 
 report: $(W)/metrics.tsv $(W)/zeroshot.metrics.tsv $(W)/supervised.metrics.tsv
-	@sh scripts/pipeline-report.sh $(W)
+	@sh $(TOP)/scripts/pipeline-report.sh $(W)
 
 clean:
 	rm -rf $(W)
