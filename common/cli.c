@@ -14,6 +14,13 @@ static const char *program_name = "tc";
 static int log_verbosity = 1;
 static int config_arg_count;     // leading arguments that came from --config
 static const char *config_path;
+static char **merged_arguments;  // lives as long as the program (argv points into it)
+static int merged_first, merged_count;
+
+static void free_merged_arguments(void) {
+    for (int i = 0; i < merged_count; i++) free(merged_arguments[merged_first + i]);
+    free(merged_arguments);
+}
 
 const char *tc_program_name(void) { return program_name; }
 int tc_log_verbosity(void) { return log_verbosity; }
@@ -119,12 +126,24 @@ void tc_cli_init(tc_cli *cli, const char *program, const char *usage, int *argc,
     for (int i = 0; i < n; i++) merged[k++] = args[i];
     for (int i = words; i < *argc; i++) merged[k++] = (*argv)[i];
     merged[k] = NULL;
+    merged_arguments = merged;
+    merged_first = words;
+    merged_count = n;
+    atexit(free_merged_arguments);
     free(args);  // the strings live on in merged, for the program's lifetime
     cli->config = config;
     config_path = config;
     config_arg_count = n;
     cli->argc = *argc = k;
     cli->argv = *argv = merged;
+}
+
+int tc_cli_getopt(tc_cli *cli, int argc, char **argv, const char *short_options,
+                  const struct option *long_options) {
+    char shorts[128];
+    snprintf(shorts, sizeof shorts, ":%s%s", short_options ? short_options : "", TC_CLI_SHORT);
+    (void)cli;
+    return getopt_long(argc, argv, shorts, long_options, NULL);
 }
 
 static int from_config(void) {

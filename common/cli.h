@@ -11,8 +11,8 @@
 //       {"top-k", required_argument, 0, 'k'},
 //       TC_CLI_COMMON_OPTIONS, TC_CLI_GPU_OPTIONS, {0}};
 //   tc_cli cli;
-//   tc_cli_init(&cli, "tc-x", usage, &argc, &argv);   // exits on --config errors
-//   while ((c = getopt_long(argc, argv, "k:" TC_CLI_SHORT, options, 0)) != -1)
+//   tc_cli_init(&cli, "tc-x", usage, &argc, &argv, 1);  // exits on --config errors
+//   while ((c = tc_cli_getopt(&cli, argc, argv, "k:", options)) != -1)
 //       switch (c) {
 //       case 'k': ...; break;
 //       default: tc_cli_option(&cli, c, optarg);      // exits on unknown options
@@ -87,6 +87,11 @@ typedef struct {
 // Replaces *argc/*argv with the merged list. Exits 2 on a bad config file.
 void tc_cli_init(tc_cli *cli, const char *program, const char *usage, int *argc, char ***argv,
                  int command_words);
+
+// getopt_long over the program's short options plus the common ones, set up
+// so that a missing value is told apart from an unknown option.
+int tc_cli_getopt(tc_cli *cli, int argc, char **argv, const char *short_options,
+                  const struct option *long_options);
 
 // Handles a common option (or '?' from getopt): returns for handled options,
 // exits for --help/--version (0) and unknown options (2).

@@ -29,8 +29,13 @@ typedef struct {
 // Loads a label file ("-" is stdin); checks offsets and class ids
 // (< n_classes when n_classes > 0).
 int tc_labels_load(tc_labels *labels, const char *path, int n_classes);
-// Reads TELEClass's doc2labels.txt: `id<TAB>c1,c2,...` with class ids.
+// The same from a bundle already read; the arrays are moved out of it.
+int tc_labels_from_bundle(tc_labels *labels, tct_bundle *bundle, const char *where, int n_classes);
+// Reads TELEClass's doc2labels.txt: `id<TAB>c1,c2,...` with class ids
+// (an empty list is a document without labels; repeats are dropped).
 int tc_labels_read_text(tc_labels *labels, const char *path, int n_classes);
+// Either of the two, told apart by the first bytes ("-" is stdin).
+int tc_labels_read_any(tc_labels *labels, const char *path, int n_classes);
 // Writes the tensors above that are present.
 int tc_labels_write(const tc_labels *labels, tct_writer *writer);
 void tc_labels_free(tc_labels *labels);

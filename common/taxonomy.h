@@ -34,6 +34,20 @@ typedef struct {
     int32_t *term_class;       // [n_terms]
 } tc_taxonomy;
 
+// Builds a taxonomy from class names and (parent, child) edges, copying
+// them, and checks it; each problem has its own message: no classes, an
+// empty name, a name with a tab or newline, a name used twice, an edge
+// naming an unknown id, a self-loop, an edge given twice, a class no
+// top-level class reaches (it is on or below a cycle, which is named), a
+// cycle (named: "a > b > c > a"). Depth, roots and adjacency are computed. No key terms.
+int tc_taxonomy_init(tc_taxonomy *taxonomy, int n_classes, const char *const *names, int n_edges,
+                     const int32_t *edges);
+// Replaces the key terms with copies of these (term_class ids are checked).
+int tc_taxonomy_set_terms(tc_taxonomy *taxonomy, int n_terms, const char *const *terms,
+                          const int32_t *term_class);
+// Number of root-to-leaf paths without walking them (a DAG may have many).
+int64_t tc_taxonomy_path_count(const tc_taxonomy *taxonomy);
+
 // Loads and checks a taxonomy file ("-" is stdin).
 int tc_taxonomy_load(tc_taxonomy *taxonomy, const char *path);
 // The same from a bundle already read.

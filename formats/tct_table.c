@@ -238,6 +238,7 @@ static int bundle_chunk(tct_bundle_tensor *b, const tct_event *ev, uint64_t *hav
             memcpy(s, src, len);
             s[len] = 0;
             strings[*have + i] = s;
+            b->count = *have + i + 1;  // what tct_bundle_free releases after an error
             src += len;
         }
     } else {
@@ -248,6 +249,7 @@ static int bundle_chunk(tct_bundle_tensor *b, const tct_event *ev, uint64_t *hav
         memcpy(p + *have * size, ev->data, ev->data_bytes);
     }
     *have += count;
+    b->count = *have;
     return 0;
 }
 

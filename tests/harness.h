@@ -39,10 +39,12 @@ static int harness_total_failed;
     } while (0)
 
 // Stops the case when a check fails (for checks later code depends on).
-#define REQUIRE(cond)             \
-    do {                          \
-        CHECK(cond);              \
-        if (!(cond)) return;      \
+// The condition is evaluated once.
+#define REQUIRE(cond)                   \
+    do {                                \
+        int required_ = !!(cond);       \
+        CHECKF(required_, "%s", #cond); \
+        if (!required_) return;         \
     } while (0)
 
 #define SKIP(...)                                                                   \

@@ -250,7 +250,7 @@ int main(int argc, char **argv) {
     tc_cli_init(&cli, "tc-dump", usage, &argc, &argv, 1);
     dump_options o = {.head = -1};
     int c;
-    while ((c = getopt_long(argc, argv, TC_CLI_SHORT, options, NULL)) != -1) {
+    while ((c = tc_cli_getopt(&cli, argc, argv, "", options)) != -1) {
         switch (c) {
         case OPT_STATS: o.stats = 1; break;
         case OPT_HEAD: o.head = tc_cli_parse_int(&cli, "--head", optarg, 0, INT64_MAX); break;

@@ -5,10 +5,14 @@
 //                                "rows N peak_rss_kib K"
 //   tct-sample version V         a stream whose header claims format version V.0
 //   tct-sample table N           doc_ids/input_ids/lengths interleaved, N rows
+//   tct-sample raw-embeddings N D   N unit-length gaussian f32 rows, raw bytes (no stream)
+//   tct-sample from-raw D        raw f32 rows of width D on stdin -> tensor "embeddings"
+//   tct-sample drain             reads a stream from stdin to its end, prints the row count
 #include "formats/tct.h"
 #include "formats/tct_record.h"
 #include "common/error.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +129,55 @@ static int write_version(unsigned major) {
     return 0;
 }
 
+static int raw_embeddings(uint64_t n, uint64_t d) {
+    uint64_t state = 0x9e3779b97f4a7c15ull;
+    float *row = malloc(d * sizeof *row);
+    if (!row) return tc_fail("out of memory");
+    for (uint64_t r = 0; r < n; r++) {
+        double norm = 0;
+        for (uint64_t i = 0; i < d; i += 2) {  // Box-Muller pairs
+            state = state * 6364136223846793005ull + 1442695040888963407ull;
+            double u1 = ((double)(state >> 11) + 1) / 9007199254740993.0;
+            state = state * 6364136223846793005ull + 1442695040888963407ull;
+            double u2 = (double)(state >> 11) / 9007199254740992.0;
+            double radius = sqrt(-2 * log(u1));
+            row[i] = (float)(radius * cos(6.283185307179586 * u2));
+            if (i + 1 < d) row[i + 1] = (float)(radius * sin(6.283185307179586 * u2));
+        }
+        for (uint64_t i = 0; i < d; i++) norm += (double)row[i] * row[i];
+        for (uint64_t i = 0; i < d; i++) row[i] = (float)(row[i] / sqrt(norm));
+        if (fwrite(row, sizeof *row, d, stdout) != d) return free(row), tc_fail("write failed");
+    }
+    free(row);
+    return 0;
+}
+
+static int from_raw(tct_writer *w, uint64_t d) {
+    uint64_t dims[2] = {TCT_ROWS_UNKNOWN, d};
+    int id = tct_writer_begin(w, "embeddings", TCT_F32, 2, dims, NULL, 0);
+    enum { BATCH = 1024 };
+    float *buf = malloc(BATCH * d * sizeof *buf);
+    if (id < 0 || !buf) return free(buf), -1;
+    size_t got;
+    while ((got = fread(buf, d * sizeof *buf, BATCH, stdin)) > 0)
+        if (tct_writer_append(w, id, buf, got)) return free(buf), -1;
+    free(buf);
+    return tct_writer_end(w, id);
+}
+
+static int drain(void) {
+    tct_reader *r;
+    if (tct_reader_open(&r, stdin, "(stdin)")) return -1;
+    tct_event ev;
+    int rc;
+    uint64_t rows = 0;
+    while ((rc = tct_reader_next(r, &ev)) == 1)
+        if (ev.kind == TCT_EVENT_CHUNK) rows += ev.rows;
+    tct_reader_close(r);
+    if (rc == 0) fprintf(stderr, "rows %llu\n", (unsigned long long)rows);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: tct-sample dtypes|rows N D [CHUNK]|check-rows|version V|table N\n");
@@ -132,6 +185,9 @@ int main(int argc, char **argv) {
     }
     const char *what = argv[1];
     if (!strcmp(what, "check-rows")) return check_rows() ? die() : 0;
+    if (!strcmp(what, "drain")) return drain() ? die() : 0;
+    if (!strcmp(what, "raw-embeddings") && argc > 3)
+        return raw_embeddings(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10)) ? die() : 0;
     if (!strcmp(what, "version")) return write_version(argc > 2 ? (unsigned)atoi(argv[2]) : 2) ? die() : 0;
     tct_writer_options opt = {0};
     if (!strcmp(what, "rows") && argc > 4) opt.chunk_bytes = strtoull(argv[4], NULL, 10);
@@ -142,6 +198,7 @@ int main(int argc, char **argv) {
     if (!strcmp(what, "dtypes")) rc = write_dtypes(w);
     else if (!strcmp(what, "rows") && argc > 3) rc = write_rows(w, strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10));
     else if (!strcmp(what, "table") && argc > 2) rc = write_table(w, strtoull(argv[2], NULL, 10));
+    else if (!strcmp(what, "from-raw") && argc > 2) rc = from_raw(w, strtoull(argv[2], NULL, 10));
     else rc = tc_fail("unknown request '%s'", what);
     if (rc) {
         tct_writer_abort(w);

@@ -1,0 +1,538 @@
+// tc-taxo: the label taxonomy: build and validate it, show it, list its
+// paths, import and export key terms, list the strings to embed and gather
+// their embeddings, build training targets, and enrich classes with key
+// terms from the corpus.
+#include "common/cli.h"
+#include "common/enrich.h"
+#include "common/error.h"
+#include "common/io.h"
+#include "common/keyterms.h"
+#include "common/labels.h"
+#include "common/targets.h"
+#include "common/taxonomy.h"
+#include "common/taxonomy_read.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: tc-taxo COMMAND [options] [FILE]\n"
+    "The label taxonomy of teleclass-c. Commands:\n"
+    "  build            labels.txt + label_hierarchy.txt, or YAML -> taxonomy tensors\n"
+    "  show             the tree with ids, depth, key terms and document counts\n"
+    "  paths            root-to-leaf paths, one a line: a > b > c\n"
+    "  terms            merge key-term files (name:term,...) into a taxonomy\n"
+    "  export-terms     key terms as name:term,... text\n"
+    "  texts            class names and key terms to embed, as id<TAB>text\n"
+    "  term-embeddings  embeddings of those texts -> per-class term-embedding sets\n"
+    "  targets          core classes -> training targets (positives, masks, weights)\n"
+    "  candidates       candidate key terms of the corpus to embed, as id<TAB>text\n"
+    "  enrich           key terms from the corpus (popularity, distinctiveness, similarity)\n"
+    "Run 'tc-taxo COMMAND --help' for a command's options.\n"
+    TC_CLI_COMMON_HELP;
+
+enum {
+    OPT_LABELS = TC_OPT_FIRST_PROGRAM, OPT_HIERARCHY, OPT_YAML, OPT_TERMS, OPT_NO_ISOLATED, OPT_COUNTS,
+    OPT_SUMMARY, OPT_IDS, OPT_REPLACE, OPT_TAXONOMY, OPT_AUGMENTED, OPT_CORE, OPT_PHRASES, OPT_MIN_FREQ,
+    OPT_TOP_K, OPT_STOPWORDS, OPT_EMBEDDINGS, OPT_MIN_PHRASE_SCORE, OPT_PHRASE_WORDS,
+};
+
+typedef struct {
+    tc_cli cli;
+    const char *input;           // the positional FILE, NULL for stdin
+} command;
+
+static void one_input(command *cmd, int argc, char **argv) {
+    if (optind < argc - 1) tc_cli_usage_error(&cmd->cli, "too many arguments: '%s'", argv[optind + 1]);
+    cmd->input = optind < argc ? argv[optind] : NULL;
+}
+
+static const char *input_name(const char *path) { return path && strcmp(path, "-") ? path : "-"; }
+
+static void load_taxonomy(command *cmd, tc_taxonomy *t, const char *path) {
+    if (tc_taxonomy_load(t, input_name(path))) tc_cli_die(&cmd->cli);
+}
+
+static void write_taxonomy(command *cmd, const tc_taxonomy *t) {
+    tc_tensor_output out;
+    if (tc_tensor_output_open(&out, &cmd->cli)) tc_cli_die(&cmd->cli);
+    if (tc_taxonomy_write(t, out.writer)) {
+        tc_tensor_output_abort(&out);
+        tc_cli_die(&cmd->cli);
+    }
+    if (tc_tensor_output_commit(&out)) tc_cli_die(&cmd->cli);
+}
+
+// Text output to -o FILE (atomically) or stdout.
+static FILE *text_open(command *cmd, tc_output *out) {
+    if (tc_output_open(out, cmd->cli.output, 0, 1)) tc_cli_die(&cmd->cli);
+    return out->f;
+}
+
+static void text_commit(command *cmd, tc_output *out) {
+    if (tc_output_commit(out)) tc_cli_die(&cmd->cli);
+}
+
+static void merge_terms(command *cmd, tc_taxonomy *t, const char *const *files, int n, int replace) {
+    tc_keyterms k;
+    if (tc_keyterms_begin(&k, t, replace)) tc_cli_die(&cmd->cli);
+    for (int i = 0; i < n; i++) {
+        int added;
+        if (tc_keyterms_read(&k, t, files[i], &added)) tc_cli_die(&cmd->cli);
+        tc_verbose("%s: %d key terms", files[i], added);
+    }
+    if (tc_keyterms_finish(&k, t)) tc_cli_die(&cmd->cli);
+}
+
+// ---------------------------------------------------------------- build
+
+static const char build_usage[] =
+    "usage: tc-taxo build [options] [DIR]\n"
+    "Reads a taxonomy, checks it and writes the taxonomy tensors.\n"
+    "  DIR                  TELEClass layout: DIR/labels.txt and DIR/label_hierarchy.txt\n"
+    "      --labels FILE    id<TAB>name lines (ids 0..C-1)\n"
+    "      --hierarchy FILE parent<TAB>child lines of ids (omit for a flat taxonomy)\n"
+    "      --yaml FILE      a YAML tree of class names instead (see tc-taxo(1))\n"
+    "      --terms FILE     key terms to import (name:term,...); repeatable\n"
+    "      --no-isolated    refuse a class that is in no edge of the hierarchy (by default\n"
+    "                       it is a top-level class without children, and a note says so)\n"
+    TC_CLI_COMMON_HELP;
+
+static int cmd_build(command *cmd, int argc, char **argv) {
+    static const struct option options[] = {
+        {"labels", required_argument, 0, OPT_LABELS}, {"hierarchy", required_argument, 0, OPT_HIERARCHY},
+        {"yaml", required_argument, 0, OPT_YAML}, {"terms", required_argument, 0, OPT_TERMS},
+        {"no-isolated", no_argument, 0, OPT_NO_ISOLATED}, TC_CLI_COMMON_OPTIONS, {0}};
+    const char *labels = NULL, *hierarchy = NULL, *yaml = NULL, *terms[64];
+    int n_terms = 0, allow_isolated = 1, c;
+    cmd->cli.usage = build_usage;
+    while ((c = getopt_long(argc, argv, TC_CLI_SHORT, options, 0)) != -1) switch (c) {
+        case OPT_LABELS: labels = optarg; break;
+        case OPT_HIERARCHY: hierarchy = optarg; break;
+        case OPT_YAML: yaml = optarg; break;
+        case OPT_NO_ISOLATED: allow_isolated = 0; break;
+        case OPT_TERMS:
+            if (n_terms == 64) tc_cli_usage_error(&cmd->cli, "--terms: at most 64 files");
+            terms[n_terms++] = optarg;
+            break;
+        default: tc_cli_option(&cmd->cli, c, optarg);
+        }
+    one_input(cmd, argc, argv);
+    char labels_path[4096], hierarchy_path[4096];
+    if (cmd->input) {
+        if (labels || hierarchy || yaml) tc_cli_usage_error(&cmd->cli, "give DIR or --labels/--hierarchy/--yaml, not both");
+        snprintf(labels_path, sizeof labels_path, "%s/labels.txt", cmd->input);
+        snprintf(hierarchy_path, sizeof hierarchy_path, "%s/label_hierarchy.txt", cmd->input);
+        labels = labels_path;
+        hierarchy = hierarchy_path;
+    }
+    if (yaml && (labels || hierarchy)) tc_cli_usage_error(&cmd->cli, "--yaml reads the whole taxonomy; drop --labels/--hierarchy");
+    if (!yaml && !labels) tc_cli_usage_error(&cmd->cli, "no taxonomy: give DIR, --labels [--hierarchy] or --yaml");
+    tc_taxonomy t;
+    int rc = yaml ? tc_taxonomy_read_yaml(&t, yaml) : tc_taxonomy_read_teleclass(&t, labels, hierarchy, allow_isolated);
+    if (rc) tc_cli_die(&cmd->cli);
+    if (!yaml && hierarchy && t.n_edges)
+        for (int i = 0; i < t.n_classes; i++)
+            if (t.child_offsets[i] == t.child_offsets[i + 1] && t.parent_offsets[i] == t.parent_offsets[i + 1])
+                tc_note("class '%s' (%d) is in no edge: a top-level class without children", t.names[i], i);
+    merge_terms(cmd, &t, terms, n_terms, 0);
+    tc_note("%d classes, %d edges, %d top-level classes, depth %d, %d key terms", t.n_classes, t.n_edges, t.n_roots,
+            t.max_depth, t.n_terms);
+    write_taxonomy(cmd, &t);
+    tc_taxonomy_free(&t);
+    return 0;
+}
+
+// ---------------------------------------------------------------- show
+
+static const char show_usage[] =
+    "usage: tc-taxo show [options] [TAXONOMY]\n"
+    "Prints the taxonomy as an indented tree: name [id] depth, key terms, documents.\n"
+    "A class with several parents is shown in full under its first parent.\n"
+    "      --counts LABELS  count documents per class from doc2labels.txt or a label file\n"
+    "      --summary        counts only: classes, edges, roots, leaves, depth histogram, paths\n"
+    TC_CLI_COMMON_HELP;
+
+typedef struct {
+    const tc_taxonomy *t;
+    const int64_t *docs;   // per class, or NULL
+    int *terms;            // per class
+    uint8_t *shown;
+    FILE *f;
+} tree_printer;
+
+static void print_class(tree_printer *p, int c, int indent) {
+    fprintf(p->f, "%*s%s [%d]  depth %d  terms %d", 2 * indent, "", p->t->names[c], c, p->t->depth[c], p->terms[c]);
+    if (p->docs) fprintf(p->f, "  docs %" PRId64, p->docs[c]);
+    if (p->shown[c]) {
+        fputs("  (shown above)\n", p->f);
+        return;
+    }
+    fputc('\n', p->f);
+    p->shown[c] = 1;
+    for (int32_t k = p->t->child_offsets[c]; k < p->t->child_offsets[c + 1]; k++)
+        print_class(p, p->t->children[k], indent + 1);
+}
+
+static void print_summary(FILE *f, const tc_taxonomy *t) {
+    int leaves = 0, multi = 0;
+    for (int c = 0; c < t->n_classes; c++) {
+        leaves += tc_taxonomy_is_leaf(t, c);
+        multi += t->parent_offsets[c + 1] - t->parent_offsets[c] > 1;
+    }
+    fprintf(f, "classes\t%d\nedges\t%d\nroots\t%d\nvirtual_root\t%s\nleaves\t%d\nmulti_parent\t%d\nmax_depth\t%d\n",
+            t->n_classes, t->n_edges, t->n_roots, t->n_roots > 1 ? "yes" : "no", leaves, multi, t->max_depth);
+    for (int d = 1; d <= t->max_depth; d++) {
+        int n = 0;
+        for (int c = 0; c < t->n_classes; c++) n += t->depth[c] == d;
+        fprintf(f, "depth_%d\t%d\n", d, n);
+    }
+    fprintf(f, "paths\t%" PRId64 "\nterms\t%d\n", tc_taxonomy_path_count(t), t->n_terms);
+}
+
+static int cmd_show(command *cmd, int argc, char **argv) {
+    static const struct option options[] = {
+        {"counts", required_argument, 0, OPT_COUNTS}, {"summary", no_argument, 0, OPT_SUMMARY},
+        TC_CLI_COMMON_OPTIONS, {0}};
+    const char *counts = NULL;
+    int summary = 0, c;
+    cmd->cli.usage = show_usage;
+    while ((c = getopt_long(argc, argv, TC_CLI_SHORT, options, 0)) != -1) switch (c) {
+        case OPT_COUNTS: counts = optarg; break;
+        case OPT_SUMMARY: summary = 1; break;
+        default: tc_cli_option(&cmd->cli, c, optarg);
+        }
+    one_input(cmd, argc, argv);
+    tc_taxonomy t;
+    load_taxonomy(cmd, &t, cmd->input);
+    tc_output out;
+    FILE *f = text_open(cmd, &out);
+    if (summary) {
+        print_summary(f, &t);
+    } else {
+        tree_printer p = {.t = &t, .f = f};
+        p.terms = calloc((size_t)t.n_classes, sizeof *p.terms);
+        p.shown = calloc((size_t)t.n_classes, 1);
+        int64_t *docs = NULL;
+        if (!p.terms || !p.shown) tc_cli_fail(&cmd->cli, "out of memory");
+        for (int k = 0; k < t.n_terms; k++) p.terms[t.term_class[k]]++;
+        if (counts) {
+            tc_labels l;
+            if (tc_labels_read_any(&l, counts, t.n_classes)) tc_cli_die(&cmd->cli);
+            if (!(docs = calloc((size_t)t.n_classes, sizeof *docs))) tc_cli_fail(&cmd->cli, "out of memory");
+            for (int64_t k = 0; k < l.offsets[l.n_docs]; k++) docs[l.classes[k]]++;
+            tc_note("%s: %" PRIu64 " documents", counts, l.n_docs);
+            tc_labels_free(&l);
+        }
+        p.docs = docs;
+        for (int r = 0; r < t.n_roots; r++) print_class(&p, t.roots[r], 0);
+        free(p.terms);
+        free(p.shown);
+        free(docs);
+    }
+    text_commit(cmd, &out);
+    tc_taxonomy_free(&t);
+    return 0;
+}
+
+// ---------------------------------------------------------------- paths
+
+static const char paths_usage[] =
+    "usage: tc-taxo paths [options] [TAXONOMY]\n"
+    "Prints every root-to-leaf path, one a line: a > b > c (roots in id order,\n"
+    "children in edge order; a class with several parents is on several paths).\n"
+    "      --ids            class ids instead of names\n"
+    TC_CLI_COMMON_HELP;
+
+typedef struct {
+    const tc_taxonomy *t;
+    FILE *f;
+    int ids;
+} path_printer;
+
+static int print_path(const int32_t *path, int length, void *context) {
+    path_printer *p = context;
+    for (int i = 0; i < length; i++) {
+        if (i) fputs(" > ", p->f);
+        if (p->ids) fprintf(p->f, "%d", path[i]);
+        else fputs(p->t->names[path[i]], p->f);
+    }
+    fputc('\n', p->f);
+    return ferror(p->f) ? 1 : 0;
+}
+
+static int cmd_paths(command *cmd, int argc, char **argv) {
+    static const struct option options[] = {{"ids", no_argument, 0, OPT_IDS}, TC_CLI_COMMON_OPTIONS, {0}};
+    path_printer p = {0};
+    int c;
+    cmd->cli.usage = paths_usage;
+    while ((c = getopt_long(argc, argv, TC_CLI_SHORT, options, 0)) != -1) switch (c) {
+        case OPT_IDS: p.ids = 1; break;
+        default: tc_cli_option(&cmd->cli, c, optarg);
+        }
+    one_input(cmd, argc, argv);
+    tc_taxonomy t;
+    load_taxonomy(cmd, &t, cmd->input);
+    tc_output out;
+    p.t = &t;
+    p.f = text_open(cmd, &out);
+    if (tc_taxonomy_paths(&t, print_path, &p) < 0) {
+        tc_output_abort(&out);
+        tc_cli_fail(&cmd->cli, "%s: write failed", out.path);
+    }
+    text_commit(cmd, &out);
+    tc_taxonomy_free(&t);
+    return 0;
+}
+
+// ---------------------------------------------------------------- key terms
+
+static const char terms_usage[] =
+    "usage: tc-taxo terms [options] --taxonomy TAXONOMY FILE...\n"
+    "Merges key-term files (name:term,term,... a line, as TELEClass's\n"
+    "llm_enrichment.txt and enrichment.txt) into the taxonomy and writes it.\n"
+    "Terms already in the taxonomy are kept, repeats dropped.\n"
+    "  -t, --taxonomy FILE  the taxonomy (default: stdin)\n"
+    "      --replace        drop the terms the taxonomy had\n"
+    TC_CLI_COMMON_HELP;
+
+static int cmd_terms(command *cmd, int argc, char **argv) {
+    static const struct option options[] = {
+        {"taxonomy", required_argument, 0, 't'}, {"replace", no_argument, 0, OPT_REPLACE}, TC_CLI_COMMON_OPTIONS, {0}};
+    const char *taxonomy = NULL;
+    int replace = 0, c;
+    cmd->cli.usage = terms_usage;
+    while ((c = getopt_long(argc, argv, "t:" TC_CLI_SHORT, options, 0)) != -1) switch (c) {
+        case 't': taxonomy = optarg; break;
+        case OPT_REPLACE: replace = 1; break;
+        default: tc_cli_option(&cmd->cli, c, optarg);
+        }
+    if (optind >= argc && !replace) tc_cli_usage_error(&cmd->cli, "no key-term file");
+    tc_taxonomy t;
+    load_taxonomy(cmd, &t, taxonomy);
+    int before = t.n_terms;
+    merge_terms(cmd, &t, (const char *const *)argv + optind, argc - optind, replace);
+    tc_note("%d key terms (%+d)", t.n_terms, t.n_terms - before);
+    write_taxonomy(cmd, &t);
+    tc_taxonomy_free(&t);
+    return 0;
+}
+
+static const char export_usage[] =
+    "usage: tc-taxo export-terms [options] [TAXONOMY]\n"
+    "Prints the key terms as name:term,term,... one class a line (every class).\n"
+    TC_CLI_COMMON_HELP;
+
+static const char texts_usage[] =
+    "usage: tc-taxo texts [options] [TAXONOMY]\n"
+    "Prints the strings to embed as id<TAB>text for tc-tokenize: for each class,\n"
+    "c<ID><TAB>its name, then t<INDEX><TAB>each of its key terms (underscores as spaces).\n"
+    TC_CLI_COMMON_HELP;
+
+static int cmd_text_out(command *cmd, int argc, char **argv, int texts) {
+    static const struct option options[] = {TC_CLI_COMMON_OPTIONS, {0}};
+    int c;
+    cmd->cli.usage = texts ? texts_usage : export_usage;
+    while ((c = getopt_long(argc, argv, TC_CLI_SHORT, options, 0)) != -1) tc_cli_option(&cmd->cli, c, optarg);
+    one_input(cmd, argc, argv);
+    tc_taxonomy t;
+    load_taxonomy(cmd, &t, cmd->input);
+    tc_output out;
+    FILE *f = text_open(cmd, &out);
+    if (texts ? tc_keyterms_write_texts(&t, f) : tc_keyterms_write_text(&t, f)) {
+        tc_output_abort(&out);
+        tc_cli_die(&cmd->cli);
+    }
+    text_commit(cmd, &out);
+    tc_taxonomy_free(&t);
+    return 0;
+}
+
+static const char gather_usage[] =
+    "usage: tc-taxo term-embeddings [options] --taxonomy TAXONOMY [EMBEDDINGS]\n"
+    "Gathers the embeddings of 'tc-taxo texts' (as tc-encode wrote them: doc_ids,\n"
+    "embeddings) into per-class sets: class_of_row i32[M], row_offsets i64[C+1],\n"
+    "row_texts str[M], embeddings f32[M,D]; each class's name row first, then its terms.\n"
+    "  -t, --taxonomy FILE  the taxonomy whose texts were embedded\n"
+    TC_CLI_COMMON_HELP;
+
+static int cmd_gather(command *cmd, int argc, char **argv) {
+    static const struct option options[] = {{"taxonomy", required_argument, 0, 't'}, TC_CLI_COMMON_OPTIONS, {0}};
+    const char *taxonomy = NULL;
+    int c;
+    cmd->cli.usage = gather_usage;
+    while ((c = getopt_long(argc, argv, "t:" TC_CLI_SHORT, options, 0)) != -1) switch (c) {
+        case 't': taxonomy = optarg; break;
+        default: tc_cli_option(&cmd->cli, c, optarg);
+        }
+    one_input(cmd, argc, argv);
+    if (!taxonomy) tc_cli_usage_error(&cmd->cli, "--taxonomy is required");
+    tc_taxonomy t;
+    load_taxonomy(cmd, &t, taxonomy);
+    tc_tensor_output out;
+    if (tc_tensor_output_open(&out, &cmd->cli)) tc_cli_die(&cmd->cli);
+    int64_t rows;
+    if (tc_keyterms_gather_embeddings(&t, input_name(cmd->input), out.writer, &rows)) {
+        tc_tensor_output_abort(&out);
+        tc_cli_die(&cmd->cli);
+    }
+    if (tc_tensor_output_commit(&out)) tc_cli_die(&cmd->cli);
+    tc_note("%" PRId64 " rows: %d class names, %d key terms", rows, t.n_classes, t.n_terms);
+    tc_taxonomy_free(&t);
+    return 0;
+}
+
+// ---------------------------------------------------------------- targets
+
+static const char targets_usage[] =
+    "usage: tc-taxo targets [options] --taxonomy TAXONOMY [CORE]\n"
+    "Training targets from core classes (a label file or doc2labels.txt): positives are\n"
+    "the core classes and their ancestors; their other descendants are masked out of\n"
+    "the loss; the rest are negatives. Writes doc_ids, label_offsets, label_classes,\n"
+    "mask_offsets, mask_classes, doc_weights.\n"
+    "  -t, --taxonomy FILE  the taxonomy\n"
+    "      --augmented FILE documents from path-based augmentation, labeled with their\n"
+    "                       paths; they weigh |core documents| / |augmented documents|\n"
+    TC_CLI_COMMON_HELP;
+
+static int cmd_targets(command *cmd, int argc, char **argv) {
+    static const struct option options[] = {
+        {"taxonomy", required_argument, 0, 't'}, {"augmented", required_argument, 0, OPT_AUGMENTED},
+        TC_CLI_COMMON_OPTIONS, {0}};
+    const char *taxonomy = NULL, *augmented = NULL;
+    int c;
+    cmd->cli.usage = targets_usage;
+    while ((c = getopt_long(argc, argv, "t:" TC_CLI_SHORT, options, 0)) != -1) switch (c) {
+        case 't': taxonomy = optarg; break;
+        case OPT_AUGMENTED: augmented = optarg; break;
+        default: tc_cli_option(&cmd->cli, c, optarg);
+        }
+    one_input(cmd, argc, argv);
+    if (!taxonomy) tc_cli_usage_error(&cmd->cli, "--taxonomy is required");
+    tc_taxonomy t;
+    load_taxonomy(cmd, &t, taxonomy);
+    tc_labels core, aug, targets;
+    if (tc_labels_read_any(&core, input_name(cmd->input), t.n_classes)) tc_cli_die(&cmd->cli);
+    if (augmented && tc_labels_read_any(&aug, augmented, t.n_classes)) tc_cli_die(&cmd->cli);
+    tc_targets_summary s;
+    if (tc_targets_build(&t, &core, augmented ? &aug : NULL, &targets, &s)) tc_cli_die(&cmd->cli);
+    tc_note("%" PRIu64 " core documents%s, %" PRIu64 " augmented documents (weight %.6g)", s.core_docs,
+            s.core_empty ? " (some without classes left out)" : "", s.augmented_docs, (double)s.augmented_weight);
+    if (s.core_empty || s.augmented_empty)
+        tc_warn("left out %" PRIu64 " core and %" PRIu64 " augmented documents without classes", s.core_empty,
+                s.augmented_empty);
+    tc_tensor_output out;
+    if (tc_tensor_output_open(&out, &cmd->cli)) tc_cli_die(&cmd->cli);
+    if (tc_labels_write(&targets, out.writer)) {
+        tc_tensor_output_abort(&out);
+        tc_cli_die(&cmd->cli);
+    }
+    if (tc_tensor_output_commit(&out)) tc_cli_die(&cmd->cli);
+    tc_labels_free(&core);
+    if (augmented) tc_labels_free(&aug);
+    tc_labels_free(&targets);
+    tc_taxonomy_free(&t);
+    return 0;
+}
+
+// ---------------------------------------------------------------- enrichment
+
+static const char candidates_usage[] =
+    "usage: tc-taxo candidates [options] --taxonomy TAXONOMY --core LABELS [CORPUS]\n"
+    "First step of corpus-based enrichment: lists the candidate terms of every sibling\n"
+    "set and the class names, as id<TAB>text for tc-tokenize and tc-encode (the id is\n"
+    "the term, the text has spaces for underscores). CORPUS is id<TAB>text lines.\n"
+    ENRICH_OPTIONS_HELP
+    TC_CLI_COMMON_HELP;
+
+static const char enrich_usage[] =
+    "usage: tc-taxo enrich [options] --taxonomy TAXONOMY --core LABELS --embeddings FILE [CORPUS]\n"
+    "Second step: scores the candidates of each sibling set by popularity,\n"
+    "distinctiveness (BM25 contrast among siblings, softmaxed) and similarity to the\n"
+    "class name (embeddings of 'tc-taxo candidates'), keeps the top k of each class, a\n"
+    "term shared by siblings only with the higher scorer, and prints name:term,...\n"
+    "      --embeddings FILE  embeddings of the candidates (doc_ids, embeddings)\n"
+    "      --top-k K          terms per class (default 20)\n"
+    ENRICH_OPTIONS_HELP
+    TC_CLI_COMMON_HELP;
+
+static int cmd_enrich(command *cmd, int argc, char **argv, int score) {
+    static const struct option options[] = {
+        {"taxonomy", required_argument, 0, 't'}, {"core", required_argument, 0, OPT_CORE},
+        {"phrases", required_argument, 0, OPT_PHRASES}, {"min-phrase-score", required_argument, 0, OPT_MIN_PHRASE_SCORE},
+        {"phrase-words", required_argument, 0, OPT_PHRASE_WORDS}, {"min-freq", required_argument, 0, OPT_MIN_FREQ},
+        {"stopwords", required_argument, 0, OPT_STOPWORDS}, {"embeddings", required_argument, 0, OPT_EMBEDDINGS},
+        {"top-k", required_argument, 0, OPT_TOP_K}, TC_CLI_COMMON_OPTIONS, {0}};
+    tc_enrich_options o;
+    tc_enrich_defaults(&o);
+    const char *taxonomy = NULL, *core = NULL;
+    int c;
+    cmd->cli.usage = score ? enrich_usage : candidates_usage;
+    while ((c = getopt_long(argc, argv, "t:" TC_CLI_SHORT, options, 0)) != -1) switch (c) {
+        case 't': taxonomy = optarg; break;
+        case OPT_CORE: core = optarg; break;
+        case OPT_PHRASES: o.phrases = optarg; break;
+        case OPT_MIN_PHRASE_SCORE: o.min_phrase_score = tc_cli_parse_double(&cmd->cli, "--min-phrase-score", optarg, -1e9, 1e9); break;
+        case OPT_PHRASE_WORDS: o.max_phrase_words = (int)tc_cli_parse_int(&cmd->cli, "--phrase-words", optarg, 1, 16); break;
+        case OPT_MIN_FREQ: o.min_freq = (int)tc_cli_parse_int(&cmd->cli, "--min-freq", optarg, 1, 1000000000); break;
+        case OPT_STOPWORDS: o.stopwords = optarg; break;
+        case OPT_EMBEDDINGS:
+            if (!score) tc_cli_usage_error(&cmd->cli, "--embeddings belongs to 'tc-taxo enrich'");
+            o.embeddings = optarg;
+            break;
+        case OPT_TOP_K:
+            if (!score) tc_cli_usage_error(&cmd->cli, "--top-k belongs to 'tc-taxo enrich'");
+            o.top_k = (int)tc_cli_parse_int(&cmd->cli, "--top-k", optarg, 1, 100000);
+            break;
+        default: tc_cli_option(&cmd->cli, c, optarg);
+        }
+    one_input(cmd, argc, argv);
+    if (!taxonomy) tc_cli_usage_error(&cmd->cli, "--taxonomy is required");
+    if (!core) tc_cli_usage_error(&cmd->cli, "--core is required (the documents' core classes)");
+    if (score && !o.embeddings) tc_cli_usage_error(&cmd->cli, "--embeddings is required (see 'tc-taxo candidates')");
+    tc_taxonomy t;
+    load_taxonomy(cmd, &t, taxonomy);
+    tc_labels labels;
+    if (tc_labels_read_any(&labels, core, t.n_classes)) tc_cli_die(&cmd->cli);
+    o.corpus = input_name(cmd->input);
+    tc_output out;
+    FILE *f = text_open(cmd, &out);
+    int rc = tc_enrich_run(&t, &labels, &o, &cmd->cli, score ? TC_ENRICH_SCORE : TC_ENRICH_CANDIDATES, f);
+    if (rc) {
+        tc_output_abort(&out);
+        tc_cli_die(&cmd->cli);
+    }
+    text_commit(cmd, &out);
+    tc_labels_free(&labels);
+    tc_taxonomy_free(&t);
+    return 0;
+}
+
+// ---------------------------------------------------------------- main
+
+int main(int argc, char **argv) {
+    command cmd = {0};
+    tc_cli_init(&cmd.cli, "tc-taxo", usage, &argc, &argv, 2);
+    if (argc < 2 || argv[1][0] == '-') {
+        // options before any command: --help, --version, or a mistake
+        static const struct option options[] = {TC_CLI_COMMON_OPTIONS, {0}};
+        int c;
+        while ((c = getopt_long(argc, argv, TC_CLI_SHORT, options, 0)) != -1) tc_cli_option(&cmd.cli, c, optarg);
+        tc_cli_usage_error(&cmd.cli, "no command (build, show, paths, terms, export-terms, texts, term-embeddings, "
+                                     "targets, candidates, enrich)");
+    }
+    const char *name = argv[1];
+    optind = 2;
+    if (!strcmp(name, "build")) return cmd_build(&cmd, argc, argv);
+    if (!strcmp(name, "show")) return cmd_show(&cmd, argc, argv);
+    if (!strcmp(name, "paths")) return cmd_paths(&cmd, argc, argv);
+    if (!strcmp(name, "terms")) return cmd_terms(&cmd, argc, argv);
+    if (!strcmp(name, "export-terms")) return cmd_text_out(&cmd, argc, argv, 0);
+    if (!strcmp(name, "texts")) return cmd_text_out(&cmd, argc, argv, 1);
+    if (!strcmp(name, "term-embeddings")) return cmd_gather(&cmd, argc, argv);
+    if (!strcmp(name, "targets")) return cmd_targets(&cmd, argc, argv);
+    if (!strcmp(name, "candidates")) return cmd_enrich(&cmd, argc, argv, 0);
+    if (!strcmp(name, "enrich")) return cmd_enrich(&cmd, argc, argv, 1);
+    tc_cli_usage_error(&cmd.cli, "unknown command '%s'", name);
+}
