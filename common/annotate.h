@@ -44,7 +44,8 @@ int tc_search_run(tc_search *s, const float *class_cosine, tc_candidates *out);
 //         the largest drop between neighbours (the confidence rule of
 //         refinement), keep those above the cut that have no descendant
 //         above the cut (the leaf-most);
-//   PATH  the deepest candidate on the path of the best path score;
+//   PATH  the candidate with the highest path score (exp'd similarities
+//         multiplied from the top: it favours deep, consistent paths);
 //   TOP   the single most similar candidate.
 enum { TC_CORE_GAP_TOP = 4 };
 typedef enum { TC_CORE_GAP, TC_CORE_PATH, TC_CORE_TOP } tc_core_rule;
