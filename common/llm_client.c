@@ -90,6 +90,8 @@ void tc_llm_close(tc_llm_client *c) {
 
 const char *tc_llm_endpoint(const tc_llm_client *c) { return c->endpoint; }
 
+int tc_llm_answered(tc_llm_client *c) { return atomic_load(&c->ever_answered); }
+
 // ---------------------------------------------------------------- request body
 
 static char *request_body(const tc_llm_client *c, const tc_llm_message *messages, int n, const tc_llm_request *req) {
