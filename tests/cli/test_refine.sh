@@ -132,3 +132,10 @@ expect_error not_embeddings_stdin 1 "\\(stdin\\): not a tensor stream" sh -c "tc
 expect refine_text_annotation 0 tc-refine refine --gpus none --taxonomy taxo.tct --annotation "$H/refine_annotation.txt" \
     --corpus "$H/refine_corpus.txt" remb.tct -o refined_text.tct
 check refine_text_annotation_same "$FX" check-labels refined_text.tct "$H/expected_refined.txt" 1e-6
+# settings from a YAML file, one section per job
+printf 'tc-refine:\n  batch-size: 1\n  annotate:\n    core: top\n  refine:\n    keep-percentile: 0\n' > refine.yaml
+expect config_annotate 0 tc-refine annotate --config refine.yaml --gpus none --taxonomy taxo.tct --terms terms.tct docs.tct -o cfg_top.tct
+"$FX" show-labels cfg_top.tct > cfg_top.txt
+check config_annotate_section cmp cfg_top.txt top.txt
+expect config_refine 0 tc-refine refine --config refine.yaml --gpus none --taxonomy taxo.tct --annotation rann.tct --corpus "$H/refine_corpus.txt" remb.tct -o cfg_all.tct
+check config_refine_section grep -q "kept 5 of 5" "$T/err"
