@@ -105,9 +105,9 @@ static int generate_path(size_t p, void *context) {
         tc_llm_request req = {.temperature = j->o->llm.temperature, .max_tokens = j->o->llm.max_tokens, .variant = attempt};
         char *reply = NULL;
         if (tc_llm_chat(j->llm, m, n_messages, &req, &reply)) {
-            // a server never reached stops everything; one that answered
-            // before failed this path only
-            if (!tc_llm_answered(j->llm)) rc = -1;
+            // an endpoint never reached, or refusing the key, model or
+            // address, stops everything; otherwise this path failed
+            if (!tc_llm_usable(j->llm)) rc = -1;
             else r->failed = 1, r->error = strdup(tc_error());
             break;
         }

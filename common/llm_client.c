@@ -22,6 +22,7 @@ struct tc_llm_client {
     char *endpoint;
     char *cache_dir;
     atomic_int ever_answered;     // the endpoint has answered at least once
+    atomic_int refused;           // it answered 401, 403 or 404: a key, model or address to fix
     atomic_long calls, cache_hits, requests, retries, rate_limited, timeouts, server_errors, malformed, failures;
 };
 
@@ -90,7 +91,7 @@ void tc_llm_close(tc_llm_client *c) {
 
 const char *tc_llm_endpoint(const tc_llm_client *c) { return c->endpoint; }
 
-int tc_llm_answered(tc_llm_client *c) { return atomic_load(&c->ever_answered); }
+int tc_llm_usable(tc_llm_client *c) { return atomic_load(&c->ever_answered) && !atomic_load(&c->refused); }
 
 // ---------------------------------------------------------------- request body
 
@@ -263,12 +264,18 @@ static outcome send_once(tc_llm_client *c, const char *body, char **reply, doubl
     atomic_fetch_add(&c->requests, 1);
     CURLcode code = curl_easy_perform(curl);
     long status = 0;
+    double connected_after = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(curl, CURLINFO_CONNECT_TIME, &connected_after);
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
     *retry_after = r.retry_after;
     outcome result = SENT_FATAL;
-    if (code == CURLE_OPERATION_TIMEDOUT) {
+    if (code == CURLE_OPERATION_TIMEDOUT && connected_after <= 0) {
+        // no connection at all (a dropped SYN): the server is not there
+        snprintf(why, why_size, "unreachable (no connection within %g s)", c->config.connect_timeout_s);
+        result = atomic_load(&c->ever_answered) ? SENT_RETRY : SENT_FATAL;
+    } else if (code == CURLE_OPERATION_TIMEDOUT) {
         atomic_fetch_add(&c->timeouts, 1);
         snprintf(why, why_size, "no answer within %g s", c->config.timeout_s);
         result = SENT_RETRY;
@@ -301,6 +308,7 @@ static outcome send_once(tc_llm_client *c, const char *body, char **reply, doubl
             snprintf(why, why_size, "HTTP %ld%s", status, message);
             result = SENT_RETRY;
         } else {
+            if (status == 401 || status == 403 || status == 404) atomic_store(&c->refused, 1);
             server_message(r.data, message, sizeof message);
             snprintf(why, why_size, "HTTP %ld%s", status, message);
         }

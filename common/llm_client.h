@@ -71,9 +71,10 @@ void tc_llm_get_stats(tc_llm_client *client, tc_llm_stats *stats);
 // One line for stderr: "12 calls: 10 sent, 2 from cache, 3 retries (...)".
 void tc_llm_format_stats(const tc_llm_stats *stats, char *text, size_t size);
 
-// 1 once the endpoint has answered a request (any HTTP status): a later
-// failure is about that request, not about reaching the server.
-int tc_llm_answered(tc_llm_client *client);
+// 1 once the endpoint has answered a request and never with 401, 403 or 404
+// (a key, a model name or an address to fix): a failure is then about one
+// request, not about the endpoint as a whole.
+int tc_llm_usable(tc_llm_client *client);
 
 // The endpoint that requests go to (the URL completed with
 // /chat/completions where needed).

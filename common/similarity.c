@@ -12,7 +12,14 @@
 #include "kernels/cuda/similarity_topk.h"
 #endif
 
-enum { CPU_ROWS = 512, GPU_ROWS = 8192, TOPK_MAX = 32 };
+enum { TOPK_MAX = 32 };
+
+// Rows of documents per product: the (rows, M) block of similarities stays
+// within a budget (64 MiB on the CPU, 256 MiB on a GPU) however many targets.
+static int block_rows(int64_t m, size_t budget, int lo, int hi) {
+    int64_t rows = (int64_t)(budget / ((size_t)m * sizeof(float)));
+    return rows < lo ? lo : rows > hi ? hi : (int)rows;
+}
 
 struct tc_similarity {
     tc_devices devices;
@@ -24,7 +31,8 @@ struct tc_similarity {
     int g;
     float *work_x;            // normalised copy of a batch
     int64_t work_rows;
-    float *work_s;            // (CPU_ROWS, M), CPU only
+    float *work_s;            // (cpu_rows, M), CPU only
+    int cpu_rows;
     char backend[256];
 #if TC_HAVE_CUDA
     tc_cuda_similarity *gpu[TC_MAX_GPUS];
@@ -50,14 +58,16 @@ int tc_similarity_open(tc_similarity **out, const tc_devices *devices, int threa
         memcpy(s->offsets, group_offsets, ((size_t)n_groups + 1) * sizeof(int32_t));
     }
     if (devices->n_gpus == 0) {
-        s->work_s = tc_malloc_array((size_t)(CPU_ROWS * m), sizeof(float));
+        s->cpu_rows = block_rows(m, 64u << 20, 16, 512);
+        s->work_s = tc_malloc_array((size_t)s->cpu_rows * (size_t)m, sizeof(float));
         if (!s->work_s) goto fail;
         snprintf(s->backend, sizeof s->backend, "CPU (OpenBLAS, %d thread%s)", s->threads, s->threads == 1 ? "" : "s");
     } else {
 #if TC_HAVE_CUDA
         int at = snprintf(s->backend, sizeof s->backend, "GPU");
         for (int i = 0; i < devices->n_gpus; i++) {
-            if (tc_cuda_similarity_create(&s->gpu[i], devices->gpus[i], s->targets, m, d, s->offsets, n_groups, GPU_ROWS))
+            if (tc_cuda_similarity_create(&s->gpu[i], devices->gpus[i], s->targets, m, d, s->offsets, n_groups,
+                                          block_rows(m, 256u << 20, 64, 8192)))
                 goto fail;
             if (at < (int)sizeof s->backend)
                 at += snprintf(s->backend + at, sizeof s->backend - (size_t)at, "%s %d", i ? "," : "", devices->gpus[i]);
@@ -102,8 +112,8 @@ static const float *normalised_copy(tc_similarity *s, const float *x, int64_t n)
 
 static void cpu_run(tc_similarity *s, const float *x, int64_t n, int k, float *out, int32_t *idx, float *val) {
     openblas_set_num_threads(s->threads);
-    for (int64_t at = 0; at < n; at += CPU_ROWS) {
-        int64_t rows = n - at < CPU_ROWS ? n - at : CPU_ROWS;
+    for (int64_t at = 0; at < n; at += s->cpu_rows) {
+        int64_t rows = n - at < s->cpu_rows ? n - at : s->cpu_rows;
         tc_cpu_similarity(x + at * s->d, rows, s->targets, s->m, s->d, s->work_s);
         if (k == 0) tc_cpu_group_max(s->work_s, rows, s->m, s->offsets, s->g, out + at * s->g);
         else tc_cpu_topk_rows(s->work_s, rows, s->m, k, idx + at * k, val + at * k);

@@ -68,6 +68,11 @@ check llm_config_count sh -c "test \$(wc -l < cfg.txt) -eq 8 && head -1 cfg.txt 
 expect llm_own_prompt 0 tc-augment $common --llm "$STUB_URL" --llm-cache none --docs-per-path 1 --format-prompt "" \
     --prompt "Please generate {n} texts about {leaf} ({path}), at least {words} words each, as a JSON list." --docs-out own.txt -o own.tct
 check llm_own_prompt_sent grep -q "Please generate 1 texts about poodles (animals > dogs > poodles), at least 100 words each" "$STUB_LOG"
+# a wrong address (404) stops the run at once, whatever the path
+before=$(stub_requests)
+expect_error llm_wrong_address 1 "/api/chat/completions: HTTP 404: no such route /api/chat/completions" \
+    tc-augment $common --llm "${STUB_URL%/v1}/api" --llm-cache none --docs-out none.txt -o none.tct
+check llm_wrong_address_asked_once test "$(stub_requests)" -eq $((before + 1))
 port=${STUB_URL#http://127.0.0.1:}
 stub_stop
 

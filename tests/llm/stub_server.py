@@ -111,7 +111,7 @@ class Handler(BaseHTTPRequestHandler):
                 f.write(json.dumps({"n": n, "path": self.path, "fault": fault,
                                     "auth": self.headers.get("Authorization", ""),
                                     "body": raw.decode("utf-8", "replace")}) + "\n")
-        if not self.path.endswith("/chat/completions"):
+        if self.path != "/v1/chat/completions":
             return self.send(404, json.dumps({"error": {"message": "no such route " + self.path}}))
         try:
             body = json.loads(raw)
