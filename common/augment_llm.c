@@ -3,7 +3,10 @@
 // cache keeps every answer) until enough valid documents came back.
 #include "common/augment_sources.h"
 #include "common/error.h"
+#include "common/progress.h"
 #include "common/refine.h"
+
+#include <pthread.h>
 #include "common/strindex.h"
 
 #include <ctype.h>
@@ -25,6 +28,9 @@ typedef struct {
     tc_aug_llm_options *o;
     tc_llm_client *llm;
     path_result *results;
+    tc_progress progress;        // paths done, updated by the workers under the lock
+    uint64_t done;
+    pthread_mutex_t lock;
 } job;
 
 // Lowercase, single-spaced: duplicates differ in nothing else.
@@ -130,6 +136,9 @@ no_prompt:
 done:
     tc_term_matcher_free(names);
     free(path), free(leaf);
+    pthread_mutex_lock(&j->lock);
+    tc_progress_update(&j->progress, ++j->done);
+    pthread_mutex_unlock(&j->lock);
     return rc;
 }
 
@@ -180,14 +189,18 @@ static int gather(const job *j, tc_aug_set *out, int *short_paths, int *failed, 
     return rc;
 }
 
-int tc_aug_from_llm(const tc_taxonomy *taxonomy, const tc_paths *paths, tc_aug_llm_options *o, tc_aug_set *out) {
+int tc_aug_from_llm(const tc_cli *cli, const tc_taxonomy *taxonomy, const tc_paths *paths, tc_aug_llm_options *o,
+                    tc_aug_set *out) {
     job j = {.taxonomy = taxonomy, .paths = paths, .o = o};
+    pthread_mutex_init(&j.lock, NULL);
+    tc_progress_start(&j.progress, cli, "paths", (uint64_t)paths->n);
     tc_llm_settings_finish(&o->llm);
-    if (tc_llm_open(&j.llm, &o->llm.config)) return -1;
+    if (tc_llm_open(&j.llm, &o->llm.config)) return pthread_mutex_destroy(&j.lock), -1;
     j.results = tc_calloc((size_t)paths->n + 1, sizeof *j.results);
     int rc = -1, short_paths = 0, failed = 0, first_failed = -1;
     if (!j.results) goto done;
     if (tc_llm_for_each((size_t)paths->n, o->llm.concurrency, generate_path, &j)) goto done;
+    tc_progress_finish(&j.progress);
     if (gather(&j, out, &short_paths, &failed, &first_failed)) goto done;
     if (o->report && write_report(&j, o->report)) goto done;
     if (failed) {
@@ -219,5 +232,6 @@ done:
     }
     free(j.results);
     tc_llm_close(j.llm);
+    pthread_mutex_destroy(&j.lock);
     return rc;
 }

@@ -39,7 +39,8 @@ char *tc_aug_render(const char *template_text, const char *path, const char *lea
 // the answer holds no such JSON.
 int tc_aug_parse_reply(const char *reply, char ***docs);
 
-int tc_aug_from_llm(const tc_taxonomy *taxonomy, const tc_paths *paths, tc_aug_llm_options *o, tc_aug_set *out);
+int tc_aug_from_llm(const tc_cli *cli, const tc_taxonomy *taxonomy, const tc_paths *paths, tc_aug_llm_options *o,
+                    tc_aug_set *out);
 
 int tc_aug_import(const tc_taxonomy *taxonomy, const char *dir, const char *id_prefix, tc_aug_set *out);
 

@@ -167,7 +167,7 @@ int main(int argc, char **argv) {
         s.own.corpus = s.from_corpus;
         if (s.import_dir) rc = tc_aug_import(&t, s.import_dir, s.llm.id_prefix, &set);
         else if (s.from_corpus) rc = tc_aug_from_corpus(&t, &paths, &s.own, &set);
-        else rc = tc_aug_from_llm(&t, &paths, &s.llm, &set);
+        else rc = tc_aug_from_llm(&cli, &t, &paths, &s.llm, &set);
     }
     if (!rc) rc = tc_aug_write(&cli, s.docs_out, &set, source);
     tc_aug_set_free(&set);
