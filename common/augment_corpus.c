@@ -165,7 +165,7 @@ int tc_aug_from_corpus(const tc_taxonomy *t, const tc_paths *paths, const tc_aug
         tc_fail("%s: cannot create", o->report);
         goto done;
     }
-    if (report) fprintf(report, "path\tclasses\tavailable\tselected\tcomposed\n");
+    if (report) fprintf(report, "path\tclasses\tavailable\tselected\tcomposed\tsources\n");
     for (int p = 0; p < paths->n; p++) {
         const int32_t *classes = paths->classes + paths->offsets[p];
         int len = paths->offsets[p + 1] - paths->offsets[p], leaf = classes[len - 1];
@@ -196,7 +196,9 @@ int tc_aug_from_corpus(const tc_taxonomy *t, const tc_paths *paths, const tc_aug
         else uncovered++;
         if (report) {
             char *path = tc_path_text(t, paths, p);
-            fprintf(report, "%d\t%s\t%lld\t%d\t%d\n", p, path ? path : "?", (long long)available, m, composed);
+            fprintf(report, "%d\t%s\t%lld\t%d\t%d\t", p, path ? path : "?", (long long)available, m, composed);
+            for (int k = 0; k < m; k++) fprintf(report, "%s%s", k ? "," : "", l.doc_ids[ranked[off[leaf] + k].doc]);
+            fputc('\n', report);
             free(path);
         }
     }

@@ -65,7 +65,7 @@ check corpus_source_texts cmp own.txt own_want.txt
 printf 'aug:1-0\t0,3\t\t0,1\naug:2-0\t1,4\t\t0,1\naug:2-1\t1,4\t\t0,1\naug:2-2\t1,4\t\t0,1\naug:2-3\t1,4\t\t0,1\n' > own_labels_want.txt
 check corpus_source_labels cmp own.labels own_labels_want.txt
 check corpus_source_summary grep -q "5 documents for 4 paths from refined.tct: 0 complete, 2 short of 5, 2 without a confident document" "$T/err"
-check corpus_source_report grep -q "^2	plants > trees	3	3	1$" own.tsv
+check corpus_source_report grep -q "^2	plants > trees	3	3	1	d4,d2,d1$" own.tsv
 # the same inputs give the same bytes
 tc-augment -t taxo.tct --from-corpus "$H/refine_corpus.txt" --refined refined.tct --docs-out own2.txt -o own2.tct 2> /dev/null
 "$FX" show-labels own2.tct > own2.labels
