@@ -97,6 +97,12 @@ static int accumulate(const tc_cli *cli, const tc_refine_options *o, refine_stat
                 o->annotation, (unsigned long long)s->annotation.n_docs);
         goto done;
     }
+    const char *extra;
+    int more = tc_corpus_next(&corpus, NULL, NULL, &extra);
+    if (more <= 0) {
+        if (more == 0) tc_fail("%s: holds more documents than the %llu embeddings", o->corpus, (unsigned long long)row);
+        goto done;
+    }
     tc_progress_finish(&progress);
     s->n_docs = row;
     rc = 0;

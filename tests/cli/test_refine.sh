@@ -118,6 +118,8 @@ expect_error non_finite_embedding 1 "row 0 holds a value that is not a finite nu
 sed 's/^d2/dX/' "$H/refine_corpus.txt" > shuffled.txt
 expect_error corpus_out_of_step 1 "line 2 holds document 'dX'" tc-refine refine --gpus none --taxonomy taxo.tct --annotation rann.tct --corpus shuffled.txt remb.tct -o bad.tct
 check no_partial_refine_output test ! -e bad.tct
+{ cat "$H/refine_corpus.txt"; printf 'd6\tone more\n'; } > long_corpus.txt
+expect_error corpus_too_long 1 "long_corpus.txt: holds more documents than the 5 embeddings" tc-refine refine --gpus none --taxonomy taxo.tct --annotation rann.tct --corpus long_corpus.txt remb.tct
 head -3 "$H/refine_annotation.txt" > short_ann.txt
 "$FX" labels short_ann.txt > short_ann.tct
 expect_error annotation_too_short 1 "more documents than the 3 of the annotation" tc-refine refine --gpus none --taxonomy taxo.tct --annotation short_ann.tct --corpus "$H/refine_corpus.txt" remb.tct
