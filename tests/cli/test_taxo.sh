@@ -196,3 +196,15 @@ if [ -f "$TC_DATA/amazon531/train/llm_enrichment.txt" ]; then
 else
     skip real_terms "$TC_DATA/amazon531/train not found"
 fi
+if [ -f 20ng.tct ]; then
+    # names written with spaces, hyphens or capitals find their class; terms keep underscores
+    printf 'computer graphics:opengl, ray tracing\nMac-Hardware:powerbook\n' > ng_terms.txt
+    expect terms_loose_names 0 tc-taxo terms -t 20ng.tct ng_terms.txt -o ng_terms.tct
+    expect terms_loose_export 0 tc-taxo export-terms ng_terms.tct
+    check terms_loose_values sh -c 'grep -qx "computer_graphics:opengl,ray_tracing" out && grep -qx "mac_hardware:powerbook" out'
+    expect texts_loose 0 tc-taxo texts ng_terms.tct
+    check texts_loose_spaces sh -c 'grep -qx "c1	computer graphics" out && grep -qx "t1	ray tracing" out'
+fi
+# settings from --config, one nested section per command
+printf 'tc-taxo:\n  build:\n    no-isolated: true\n' > config.yaml
+expect_error config_section 1 "class 'c' \(2\) is in no edge of the hierarchy" tc-taxo build --config config.yaml bad_isolated -o x.tct

@@ -4,7 +4,9 @@
 //                                       a bag of character trigrams hashed into D
 //                                       dimensions, unit length (texts sharing
 //                                       letters are similar; stands in for tc-encode)
-//   tct-from-text matrix NAME           id<TAB>v v v ... -> doc_ids, NAME f32[N,C]
+//   tct-from-text matrix NAME [SETS]    id<TAB>v v v ... -> doc_ids, NAME f32[N,C]; with
+//                                       SETS (id<TAB>c,c,... in the same order), also
+//                                       label_offsets + label_classes
 //   tct-from-text topk K                id<TAB>v v v ... -> doc_ids, topk_classes i32[N,K],
 //                                       topk_scores f32[N,K] (ties: lower class first;
 //                                       K beyond the class count padded with -1 / -inf)
@@ -70,7 +72,7 @@ static size_t parse_floats(char *s, float *v, size_t max) {
     return n;
 }
 
-static void write_rows(const rows *r, const char *name, int topk_k) {
+static void write_rows(const rows *r, const char *name, int topk_k, const char *sets) {
     tct_writer *w;
     tct_attr prov = {"program", "tct-from-text"};
     if (tct_writer_open(&w, stdout, "stdout", &prov, 1, NULL)) die("");
@@ -101,6 +103,17 @@ static void write_rows(const rows *r, const char *name, int topk_k) {
         free(cls);
         free(sc);
         free(taken);
+    }
+    if (sets) {
+        tc_labels l;
+        uint64_t n1 = r->n + 1;
+        if (tc_labels_read_text(&l, sets, 0)) die("");
+        if (l.n_docs != r->n) die("SETS has a different number of rows");
+        uint64_t nnz = (uint64_t)l.offsets[l.n_docs];
+        if (tct_writer_tensor(w, "label_offsets", TCT_I64, 1, &n1, l.offsets, NULL, 0) ||
+            tct_writer_tensor(w, "label_classes", TCT_I32, 1, &nnz, l.classes, NULL, 0))
+            die("");
+        tc_labels_free(&l);
     }
     if (tct_writer_close(w)) die("");
 }
@@ -136,7 +149,8 @@ int main(int argc, char **argv) {
     }
     free(line);
     write_rows(&r, !strcmp(mode, "matrix") && argc > 2 ? argv[2] : "embeddings",
-               !strcmp(mode, "topk") ? atoi(argc > 2 ? argv[2] : "3") : 0);
+               !strcmp(mode, "topk") ? atoi(argc > 2 ? argv[2] : "3") : 0,
+               !strcmp(mode, "matrix") && argc > 3 ? argv[3] : NULL);
     for (size_t i = 0; i < r.n; i++) free(r.ids[i]);
     free(r.ids);
     free(r.values);
