@@ -8,8 +8,11 @@
 #   4. corpus-based key terms from that annotation (tc-taxo candidates +
 #      enrich), as TELEClass does before refinement;
 #   5. tc-refine refine with those key terms;
-#   6. precision / recall of 3 and 5 against the gold paths, and the share of
-#      documents refinement keeps.
+#   6. tc-augment --from-corpus: pseudo-documents per path from the refined
+#      documents;
+#   7. precision / recall of 3 and 5 against the gold paths, the share of
+#      documents refinement keeps, and how often the documents 6 took have
+#      the path as their gold path.
 #
 # Embeddings come from bin/tc-tokenize + bin/tc-encode when they are built;
 # otherwise (or with EMBEDDER=reference) from sentence-transformers in Python
@@ -73,10 +76,13 @@ embed candidates.txt candidates.emb.tct
 tc-taxo enrich -q --taxonomy taxo.tct --core core.tct --embeddings candidates.emb.tct corpus.txt > keyterms.txt
 tc-taxo build -q "$data" --terms keyterms.txt -o taxo.terms.tct
 tc-refine refine --taxonomy taxo.terms.tct --annotation core.tct --corpus corpus.txt docs.tct -o refined.tct
+tc-augment -t taxo.tct --from-corpus corpus.txt --refined refined.tct --docs-out augmented.txt --report augmented.tsv \
+    -o augmented.tct
 t2=$(date +%s)
-echo "embedding $((t1 - t0)) s, annotation + enrichment + refinement $((t2 - t1)) s, $n documents"
+echo "embedding $((t1 - t0)) s, annotation + enrichment + refinement + augmentation $((t2 - t1)) s, $n documents"
 echo "key terms of the first classes:"
 head -n 5 keyterms.txt | cut -c1-150
 echo
 python3 "$root/tests/bench/score_labels.py" "$data/label_hierarchy.txt" "$data/train/doc2labels.txt" "$n" \
     candidates=candidates.tct annotated=core.tct refined=refined.tct
+python3 "$root/tests/bench/score_augment.py" "$data/labels.txt" "$data/train/doc2labels.txt" augmented.tsv
