@@ -56,7 +56,7 @@ else
   OPTFLAGS := -O3
 endif
 TC_CFLAGS := $(CFLAGS_BASE) $(OPTFLAGS) $(CFLAGS)
-TC_LDFLAGS := $(OPTFLAGS) -pthread $(LDFLAGS)
+TC_LDFLAGS := $(OPTFLAGS) -pthread -Wl,--as-needed $(LDFLAGS)
 LIBS := -lzstd -lyaml -lopenblas -lutf8proc -ljansson -lcurl -lm
 
 ifeq ($(HAVE_CUDA),1)
@@ -126,6 +126,13 @@ $(BUILD)/bin/%: $(BUILD)/tools/%.o $(LIBTC)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(TC_LDFLAGS) $< $(LIBTC) $(LIBS) -o $@
+
+# MPI for tc-train's data-parallel ranks: Open MPI's flags (found by the
+# probe) go to common/comm_mpi.c alone, its libraries to tc-train alone.
+ifeq ($(HAVE_MPI),1)
+$(BUILD)/common/comm_mpi.o: TC_CFLAGS += $(MPI_CFLAGS)
+$(BUILD)/bin/tc-train: LIBS += $(MPI_LIBS)
+endif
 
 $(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(LIBTC)
 	@mkdir -p $(@D)

@@ -1,0 +1,442 @@
+#include "common/trainer.h"
+#include "common/checkpoint.h"
+#include "common/error.h"
+#include "common/fingerprint.h"
+#include "common/progress.h"
+#include "common/rng.h"
+#include "common/train_log.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+typedef struct {
+    tc_classifier *cl;
+    tc_comm *comm;
+    const tc_train_config *cfg;
+    float *m, *v;                   // AdamW moments (n_total) in backend memory
+    long step;                      // optimizer steps done
+    long epoch, epoch_step;         // the current epoch and the steps done in it
+    double epoch_loss, epoch_docs;  // training loss sums of the epoch so far
+    double window_loss, window_docs;// since the last validation (the metric without a validation set)
+    double best;                    // best metric (INFINITY before any)
+    long best_step;
+    int bad_evals;                  // validations in a row without improvement
+    long steps_per_epoch, total_steps, warmup, last_saved;
+    uint64_t E;                     // documents in a full step
+    uint32_t *order;                // the epoch's order (n_train)
+    // host buffers of one micro-batch
+    const int32_t **rows;
+    int32_t *lengths;
+    uint32_t *docs;
+    float *y, *w, *row_loss, *scores;
+    tc_train_log log;
+    int logging;
+    tc_progress progress;
+} trainer;
+
+static int rank0(const trainer *t) { return t->comm->rank == 0; }
+
+// ---------------------------------------------------------------- setup
+
+static int alloc_host(trainer *t) {
+    size_t B = (size_t)t->cfg->batch, K = (size_t)t->cl->K;
+    t->rows = tc_calloc(B, sizeof *t->rows);
+    t->lengths = tc_calloc(B, sizeof *t->lengths);
+    t->docs = tc_calloc(B, sizeof *t->docs);
+    t->y = tc_calloc(B * K, sizeof *t->y);
+    t->w = tc_calloc(B * K, sizeof *t->w);
+    t->row_loss = tc_calloc(B, sizeof *t->row_loss);
+    t->scores = tc_calloc(B * K, sizeof *t->scores);
+    t->order = tc_malloc_array(t->cfg->n_train ? t->cfg->n_train : 1, sizeof *t->order);
+    tc_backend *be = t->cl->be;
+    t->m = be->ops->alloc(be, t->cl->n_total * sizeof(float));
+    t->v = be->ops->alloc(be, t->cl->n_total * sizeof(float));
+    return t->rows && t->lengths && t->docs && t->y && t->w && t->row_loss && t->scores && t->order && t->m && t->v
+               ? 0
+               : -1;
+}
+
+static void free_host(trainer *t) {
+    free(t->rows), free(t->lengths), free(t->docs), free(t->y), free(t->w), free(t->row_loss), free(t->scores);
+    free(t->order);
+    tc_backend *be = t->cl->be;
+    if (t->m) be->ops->free(be, t->m);
+    if (t->v) be->ops->free(be, t->v);
+}
+
+static void plan(trainer *t) {
+    const tc_train_config *c = t->cfg;
+    t->E = (uint64_t)c->batch * (uint64_t)t->comm->size * (uint64_t)c->accumulate;
+    t->steps_per_epoch = (long)tc_steps_per_epoch(c->n_train, t->E);
+    t->total_steps = t->steps_per_epoch * c->epochs;
+    if (c->max_steps > 0 && c->max_steps < t->total_steps) t->total_steps = c->max_steps;
+    t->warmup = c->warmup_steps >= 0 ? c->warmup_steps : lround(c->warmup_ratio * (double)t->total_steps);
+    t->best = INFINITY;
+    t->best_step = -1;
+    t->last_saved = -1;
+}
+
+// ---------------------------------------------------------------- state
+
+static json_t *settings_json(const trainer *t) {
+    const tc_train_config *c = t->cfg;
+    char seed[32], fp[32];
+    snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
+    snprintf(fp, sizeof fp, "%016" PRIx64, c->train->fingerprint);
+    return json_pack("{s:i, s:i, s:i, s:s, s:s, s:I, s:i, s:s, s:I, s:I}", "batch", c->batch, "ranks", t->comm->size,
+                     "accumulate", c->accumulate, "seed", seed, "data_fingerprint", fp, "train_docs",
+                     (json_int_t)c->n_train, "max_len", c->max_len, "loss_reduction", c->loss_sum ? "sum" : "mean",
+                     "total_steps", (json_int_t)t->total_steps, "warmup_steps", (json_int_t)t->warmup);
+}
+
+static json_t *state_json(const trainer *t) {
+    tc_rng rng;
+    tc_rng_derive(&rng, t->cfg->seed, TC_RNG_EPOCH, (uint64_t)t->epoch);
+    json_t *words = json_array();
+    for (int i = 0; i < 4; i++) {
+        char hex[20];
+        snprintf(hex, sizeof hex, "%016" PRIx64, rng.s[i]);
+        json_array_append_new(words, json_string(hex));
+    }
+    json_t *best = isfinite(t->best) ? json_real(t->best) : json_null();
+    return json_pack("{s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:o, s:I, s:i, s:o, s:o}", "step", (json_int_t)t->step,
+                     "epoch", (json_int_t)t->epoch, "epoch_step", (json_int_t)t->epoch_step, "steps_per_epoch",
+                     (json_int_t)t->steps_per_epoch, "epoch_loss", t->epoch_loss, "epoch_docs", t->epoch_docs,
+                     "window_loss", t->window_loss, "window_docs", t->window_docs, "best_metric", best, "best_step",
+                     (json_int_t)t->best_step, "bad_evaluations", t->bad_evals, "epoch_rng", words, "settings",
+                     settings_json(t));
+}
+
+// A setting of the checkpoint that must equal this run's.
+static int same_setting(json_t *saved, json_t *now, const char *key, const char *dir) {
+    json_t *a = json_object_get(saved, key), *b = json_object_get(now, key);
+    if (a && json_equal(a, b)) return 0;
+    char *sa = a ? json_dumps(a, JSON_ENCODE_ANY) : NULL, *sb = json_dumps(b, JSON_ENCODE_ANY);
+    tc_fail("%s: the checkpoint was trained with %s %s, this run has %s; resume with the same setting", dir, key,
+            sa ? sa : "(none)", sb ? sb : "?");
+    free(sa), free(sb);
+    return -1;
+}
+
+static double number(json_t *o, const char *key) { return json_number_value(json_object_get(o, key)); }
+static long integer(json_t *o, const char *key) { return (long)json_integer_value(json_object_get(o, key)); }
+
+static int resume(trainer *t, const char *dir) {
+    tc_backend *be = t->cl->be;
+    size_t n = t->cl->n_total;
+    float *m = be->host_memory ? t->m : tc_malloc_array(n, sizeof *m), *v = be->host_memory ? t->v : tc_malloc_array(n, sizeof *v);
+    json_t *state = NULL, *now = settings_json(t);
+    int rc = !m || !v || tc_checkpoint_load_state(dir, n, &state, m, v) ? -1 : 0;
+    static const char *must_match[] = {"batch", "ranks", "accumulate", "seed", "data_fingerprint", "train_docs",
+                                       "max_len", "loss_reduction"};
+    for (size_t i = 0; rc == 0 && i < sizeof must_match / sizeof *must_match; i++)
+        rc = same_setting(json_object_get(state, "settings"), now, must_match[i], dir);
+    if (rc == 0 && !be->host_memory)
+        rc = be->ops->upload(be, t->m, m, n * 4) || be->ops->upload(be, t->v, v, n * 4) || be->ops->synchronize(be) ? -1 : 0;
+    if (rc == 0) {
+        t->step = integer(state, "step");
+        t->epoch = integer(state, "epoch");
+        t->epoch_step = integer(state, "epoch_step");
+        t->epoch_loss = number(state, "epoch_loss");
+        t->epoch_docs = number(state, "epoch_docs");
+        t->window_loss = number(state, "window_loss");
+        t->window_docs = number(state, "window_docs");
+        json_t *best = json_object_get(state, "best_metric");
+        t->best = json_is_number(best) ? json_number_value(best) : INFINITY;
+        t->best_step = integer(state, "best_step");
+        t->bad_evals = (int)integer(state, "bad_evaluations");
+        t->last_saved = t->step;
+    }
+    json_decref(state);
+    json_decref(now);
+    if (m != t->m) free(m);
+    if (v != t->v) free(v);
+    return rc;
+}
+
+// ---------------------------------------------------------------- checkpoints
+
+static uint64_t params_hash(trainer *t) {
+    tc_classifier *cl = t->cl;
+    uint64_t h = TC_FNV1A64_INIT;
+    if (!cl->be->host_memory) return h;  // a GPU build compares device copies its own way
+    for (int g = 0; g < cl->n_groups; g++) h = tc_fnv1a64(cl->groups[g].param, cl->groups[g].count * 4, h);
+    return h;
+}
+
+static int save(trainer *t, const char *link) {
+    tc_classifier *cl = t->cl;
+    const tc_train_config *c = t->cfg;
+    if (t->comm->size > 1 && tc_comm_check_same(t->comm, params_hash(t), "the parameters after the update")) return -1;
+    int rc = 0;
+    if (rank0(t)) {
+        tc_backend *be = cl->be;
+        size_t n = cl->n_total;
+        float *m = be->host_memory ? t->m : tc_malloc_array(n, sizeof *m), *v = be->host_memory ? t->v : tc_malloc_array(n, sizeof *v);
+        if (!m || !v) rc = -1;
+        else if (!be->host_memory)
+            rc = be->ops->download(be, m, t->m, n * 4) || be->ops->download(be, v, t->v, n * 4) || be->ops->synchronize(be) ? -1 : 0;
+        json_t *state = rc ? NULL : state_json(t);
+        tc_checkpoint_info info = {c->source_dir, c->class_names, c->max_len, c->loss_sum ? "sum" : "mean", state, m, v};
+        if (rc == 0) rc = !state ? tc_fail("out of memory") : tc_checkpoint_save(cl, c->out_dir, t->step, link, &info);
+        json_decref(state);
+        if (m != t->m) free(m);
+        if (v != t->v) free(v);
+    }
+    if (tc_comm_any(t->comm, rc != 0)) return rc ? -1 : tc_fail("rank 0 could not write the checkpoint");
+    t->last_saved = t->step;
+    return 0;
+}
+
+// ---------------------------------------------------------------- one step
+
+static int gather(trainer *t, const tc_train_set *s, const uint32_t *docs, int B) {
+    for (int i = 0; i < B; i++) {
+        t->docs[i] = docs[i];
+        t->rows[i] = s->tokens + s->tok_offsets[docs[i]];
+        t->lengths[i] = tc_train_set_length(s, docs[i]);
+    }
+    tc_train_set_targets(s, t->docs, B, t->cl->K, t->y, t->w);
+    return 0;
+}
+
+// stats: loss sum, tokens, documents, non-finite flag (summed over ranks)
+static int micro_batches(trainer *t, uint64_t pos, uint64_t step_docs, double stats[4], char *bad_doc, size_t size) {
+    const tc_train_config *c = t->cfg;
+    float scale = c->loss_sum ? 1.0f : (float)(1.0 / (double)step_docs);
+    for (int a = 0; a < c->accumulate; a++) {
+        uint64_t b, e;
+        tc_micro_batch_range(step_docs, t->comm->size, c->accumulate, t->comm->rank, a, &b, &e);
+        int B = (int)(e - b);
+        if (B == 0) continue;
+        gather(t, c->train, t->order + pos + b, B);
+        if (tc_classifier_train_batch(t->cl, t->rows, t->lengths, B, t->y, t->w, scale, t->row_loss, NULL)) return -1;
+        double sum = 0;
+        for (int i = 0; i < B; i++) sum += t->row_loss[i], stats[1] += t->lengths[i];
+        if (!isfinite(sum) && !stats[3]) {
+            stats[3] = 1;
+            snprintf(bad_doc, size, "micro-batch %d, documents '%s'...", a, c->train->doc_ids[t->docs[0]]);
+        }
+        stats[0] += sum;
+        stats[2] += B;
+    }
+    return 0;
+}
+
+static int update(trainer *t, double *grad_norm, double *lr) {
+    tc_classifier *cl = t->cl;
+    const tc_backend_ops *op = cl->be->ops;
+    const tc_train_config *c = t->cfg;
+    if (t->comm->size > 1 && t->comm->ops->allreduce_sum(t->comm, cl->grads, cl->n_total, TC_COMM_F32)) return -1;
+    double sumsq;
+    if (op->sumsq(cl->be, &sumsq, cl->grads, cl->n_total)) return -1;
+    *grad_norm = sqrt(sumsq);
+    if (!isfinite(*grad_norm)) return tc_fail("non-finite gradient norm at step %ld: stopping", t->step + 1);
+    tc_lr_schedule sched = {c->lr, t->warmup, t->total_steps, c->constant_lr};
+    *lr = tc_lr_at(&sched, t->step);
+    tc_adamw_args args = {(float)*lr, c->beta1, c->beta2, c->eps, 0, t->step + 1,
+                          tc_clip_coefficient(*grad_norm, c->max_grad_norm)};
+    for (int g = 0; g < cl->n_groups; g++) {
+        const tc_param_group *pg = &cl->groups[g];
+        args.weight_decay = pg->decay ? c->weight_decay : 0.0f;
+        if (op->adamw_update(cl->be, pg->param, cl->grads + pg->offset, t->m + pg->offset, t->v + pg->offset,
+                             pg->count, &args))
+            return -1;
+    }
+    return op->synchronize(cl->be);
+}
+
+// CPU seconds of the process so far, all threads.
+static double cpu_seconds(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + (double)u.ru_stime.tv_sec + 1e-6 * (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+static int train_step(trainer *t) {
+    const tc_train_config *c = t->cfg;
+    uint64_t pos = (uint64_t)t->epoch_step * t->E, left = c->n_train - pos, step_docs = left < t->E ? left : t->E;
+    double stats[4] = {0}, start = tc_seconds(), cpu_start = cpu_seconds(), grad_norm = 0, lr = 0;
+    char bad_doc[256] = "";
+    if (tc_classifier_zero_grads(t->cl) || micro_batches(t, pos, step_docs, stats, bad_doc, sizeof bad_doc) ||
+        t->comm->ops->allreduce_sum(t->comm, stats, 4, TC_COMM_F64))
+        return -1;
+    if (stats[3] > 0 || !isfinite(stats[0]))
+        return tc_fail("non-finite loss at step %ld (epoch %ld, batch %ld of the epoch, %s): stopping", t->step + 1,
+                       t->epoch + 1, t->epoch_step + 1, bad_doc[0] ? bad_doc : "on another rank");
+    if (update(t, &grad_norm, &lr)) return -1;
+    t->step++;
+    t->epoch_step++;
+    double seconds = tc_seconds() - start, cpu = cpu_seconds() - cpu_start, loss = stats[0] / stats[2];
+    t->epoch_loss += stats[0], t->epoch_docs += stats[2];
+    t->window_loss += stats[0], t->window_docs += stats[2];
+    if (t->logging)
+        return tc_train_log_write(&t->log, json_pack("{s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:f, s:f, s:f}", "step",
+                                                     (json_int_t)t->step, "epoch", (json_int_t)t->epoch, "loss", loss,
+                                                     "lr", lr, "grad_norm", grad_norm, "docs", (json_int_t)stats[2],
+                                                     "tokens", (json_int_t)stats[1], "tokens_per_s",
+                                                     stats[1] / seconds, "docs_per_s", stats[2] / seconds, "cpu_s", cpu));
+    return 0;
+}
+
+// ---------------------------------------------------------------- validation
+
+// Precision at 1 and example F1 of one document: predicted = classes with a
+// positive score (the top one if none), masked classes left out.
+static void doc_metrics(const float *s, const float *y, const float *w, int K, double *p1, double *f1) {
+    int top = -1, predicted = 0, gold = 0, hits = 0;
+    for (int k = 0; k < K; k++) {
+        if (w[k] == 0) continue;
+        if (top < 0 || s[k] > s[top]) top = k;
+        gold += y[k] > 0;
+        if (s[k] > 0) predicted++, hits += y[k] > 0;
+    }
+    if (top < 0) return;
+    if (predicted == 0) predicted = 1, hits = y[top] > 0;
+    *p1 += y[top] > 0;
+    *f1 += gold + predicted ? 2.0 * hits / (gold + predicted) : 0;
+}
+
+// sums: loss, precision at 1, example F1, documents
+static int validate(trainer *t, double sums[4]) {
+    const tc_train_config *c = t->cfg;
+    memset(sums, 0, 4 * sizeof *sums);
+    uint32_t *docs = tc_malloc_array((size_t)c->batch, sizeof *docs);
+    if (!docs) return -1;
+    int rc = 0, K = t->cl->K;
+    // rank r takes documents r, r + ranks, ...
+    uint64_t mine = c->n_val > (uint64_t)t->comm->rank ? (c->n_val - (uint64_t)t->comm->rank + (uint64_t)t->comm->size - 1) / (uint64_t)t->comm->size : 0;
+    for (uint64_t at = 0; rc == 0 && at < mine; at += (uint64_t)c->batch) {
+        int B = (int)(mine - at < (uint64_t)c->batch ? mine - at : (uint64_t)c->batch);
+        for (int i = 0; i < B; i++) docs[i] = c->val_idx[(at + (uint64_t)i) * (uint64_t)t->comm->size + (uint64_t)t->comm->rank];
+        gather(t, c->val, docs, B);
+        rc = tc_classifier_scores(t->cl, t->rows, t->lengths, B, t->scores) ||
+                     tc_classifier_eval_loss(t->cl, t->y, t->w, B, t->row_loss)
+                 ? -1
+                 : 0;
+        for (int i = 0; rc == 0 && i < B; i++) {
+            sums[0] += t->row_loss[i];
+            doc_metrics(t->scores + (size_t)i * K, t->y + (size_t)i * K, t->w + (size_t)i * K, K, &sums[1], &sums[2]);
+            sums[3] += 1;
+        }
+    }
+    free(docs);
+    if (tc_comm_any(t->comm, rc != 0)) return rc ? -1 : tc_fail("validation failed on another rank");
+    return t->comm->ops->allreduce_sum(t->comm, sums, 4, TC_COMM_F64);
+}
+
+// A validation (or, without a validation set, the training loss since the
+// last one): best checkpoint, patience. *stop when patience ran out.
+static int evaluate(trainer *t, int *stop) {
+    const tc_train_config *c = t->cfg;
+    double sums[4] = {0}, metric;
+    json_t *line;
+    if (c->val) {
+        if (validate(t, sums)) return -1;
+        metric = sums[0] / sums[3];
+        line = json_pack("{s:I, s:I, s:f, s:f, s:f, s:I}", "step", (json_int_t)t->step, "epoch", (json_int_t)t->epoch,
+                         "val_loss", metric, "val_p_at_1", sums[1] / sums[3], "val_example_f1", sums[2] / sums[3],
+                         "val_docs", (json_int_t)sums[3]);
+    } else {
+        metric = t->window_docs > 0 ? t->window_loss / t->window_docs : INFINITY;
+        line = json_pack("{s:I, s:I, s:f}", "step", (json_int_t)t->step, "epoch", (json_int_t)t->epoch, "train_loss", metric);
+    }
+    if (!isfinite(metric)) {
+        json_decref(line);
+        return tc_fail("non-finite %s loss at step %ld: stopping", c->val ? "validation" : "training", t->step);
+    }
+    t->window_loss = t->window_docs = 0;
+    int improved = metric < t->best;
+    if (improved) t->best = metric, t->best_step = t->step, t->bad_evals = 0;
+    else t->bad_evals++;
+    json_object_set_new(line, "best", json_boolean(improved));
+    if (t->logging && tc_train_log_write(&t->log, line)) return -1;
+    if (!t->logging) json_decref(line);
+    if (c->cli && rank0(t))
+        tc_note("step %ld: %s %.6g%s", t->step, c->val ? "validation loss" : "training loss", metric,
+                improved ? " (best so far)" : "");
+    if (improved && save(t, "best")) return -1;
+    *stop = c->patience > 0 && t->bad_evals >= c->patience;
+    return 0;
+}
+
+// ---------------------------------------------------------------- the loop
+
+static int initial_validation(trainer *t) {
+    double sums[4];
+    if (validate(t, sums)) return -1;
+    if (!t->logging) return 0;
+    return tc_train_log_write(&t->log, json_pack("{s:I, s:I, s:f, s:f, s:f, s:I, s:b}", "step", (json_int_t)0, "epoch",
+                                                 (json_int_t)0, "val_loss", sums[0] / sums[3], "val_p_at_1",
+                                                 sums[1] / sums[3], "val_example_f1", sums[2] / sums[3], "val_docs",
+                                                 (json_int_t)sums[3], "best", 0));
+}
+
+static int run_epochs(trainer *t, int *stopped) {
+    const tc_train_config *c = t->cfg;
+    *stopped = 0;
+    for (; t->epoch < c->epochs && t->step < t->total_steps && !*stopped; t->epoch++, t->epoch_step = 0) {
+        if (t->epoch_step >= t->steps_per_epoch) continue;  // resumed after the epoch's last step
+        if (t->epoch_step == 0) t->epoch_loss = t->epoch_docs = 0;
+        tc_epoch_order(t->order, c->train_idx, c->n_train, c->seed, (uint64_t)t->epoch);
+        while (t->epoch_step < t->steps_per_epoch && t->step < t->total_steps && !*stopped) {
+            if (train_step(t)) return -1;
+            tc_progress_update(&t->progress, (uint64_t)t->step);
+            int epoch_end = t->epoch_step == t->steps_per_epoch || t->step == t->total_steps;
+            if (epoch_end || (c->eval_every > 0 && t->step % c->eval_every == 0))
+                if (evaluate(t, stopped)) return -1;
+            int due = epoch_end || (c->save_every > 0 && t->step % c->save_every == 0);
+            if (due && t->last_saved != t->step && save(t, "latest")) return -1;
+        }
+    }
+    return 0;
+}
+
+static int prepare_out_dir(const char *dir) {
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return tc_fail("%s: cannot create: %s", dir, strerror(errno));
+    return tc_checkpoint_prune(dir);
+}
+
+// The final checkpoint: the last one written when it is this step's.
+static int finish(trainer *t) {
+    if (t->last_saved != t->step) return save(t, "final");
+    int rc = rank0(t) ? tc_checkpoint_link(t->cfg->out_dir, t->step, "final") : 0;
+    if (tc_comm_any(t->comm, rc != 0)) return rc ? -1 : tc_fail("rank 0 could not link the final checkpoint");
+    return 0;
+}
+
+int tc_train_run(tc_classifier *cl, tc_comm *comm, const tc_train_config *cfg, tc_train_result *result) {
+    trainer t = {.cl = cl, .comm = comm, .cfg = cfg};
+    memset(result, 0, sizeof *result);
+    if (cfg->n_train == 0) return tc_fail("the training set is empty");
+    plan(&t);
+    int rc = alloc_host(&t);
+    if (rc == 0 && cfg->resume_dir) rc = resume(&t, cfg->resume_dir);
+    char log_path[4096];
+    snprintf(log_path, sizeof log_path, "%s/log.jsonl", cfg->out_dir);
+    t.logging = rank0(&t);
+    // the output directory, cleared of temporaries an interrupted run left
+    if (rc == 0 && t.logging) rc = prepare_out_dir(cfg->out_dir);
+    if (rc == 0 && t.logging)
+        rc = tc_train_log_open(&t.log, cfg->log_path ? cfg->log_path : log_path, cfg->resume_dir ? t.step : -1);
+    if (cfg->cli) tc_progress_start(&t.progress, cfg->cli, "steps", (uint64_t)t.total_steps);
+    t.progress.enabled &= rank0(&t);
+    if (rc == 0 && !cfg->resume_dir && cfg->val) rc = initial_validation(&t);
+    int stopped = 0;
+    if (rc == 0) rc = run_epochs(&t, &stopped);
+    if (cfg->cli) tc_progress_finish(&t.progress);
+    if (rc == 0) rc = finish(&t);
+    if (t.logging && tc_train_log_close(&t.log) && rc == 0) rc = -1;
+    result->steps = t.step;
+    result->best_metric = t.best;
+    result->best_step = t.best_step;
+    result->stopped_early = stopped;
+    result->last_loss = t.epoch_docs > 0 ? t.epoch_loss / t.epoch_docs : NAN;
+    free_host(&t);
+    return rc;
+}

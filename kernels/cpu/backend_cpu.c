@@ -1,0 +1,140 @@
+// The CPU backend: host memory, f32, the operations of kernels/cpu/*.c on a
+// thread pool. OpenBLAS is switched to one thread per call: the pool's
+// threads each multiply their own block of rows, so a single set of
+// threads does everything and OpenBLAS's own never compete with it.
+#include "common/error.h"
+#include "common/threadpool.h"
+#include "kernels/backend.h"
+#include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/backend_cpu_train.h"
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define POOL(be) ((tc_pool *)(be)->impl)
+
+static void *cpu_alloc(tc_backend *be, size_t bytes) {
+    size_t rounded = (bytes + 63) / 64 * 64;
+    void *p = aligned_alloc(64, rounded ? rounded : 64);
+    if (!p) {
+        tc_fail("out of memory (%zu bytes)", bytes);
+        return NULL;
+    }
+    memset(p, 0, rounded);
+    return p;
+}
+
+static void cpu_free(tc_backend *be, void *p) { free(p); }
+
+static int cpu_copy(tc_backend *be, void *dst, const void *src, size_t bytes) {
+    if (dst != src && bytes) memcpy(dst, src, bytes);
+    return 0;
+}
+
+static int cpu_upload_f32(tc_backend *be, void *dst, const float *src, size_t n) {
+    return cpu_copy(be, dst, src, n * sizeof(float));
+}
+
+static int cpu_to_f32(tc_backend *be, float *dst, const void *src, size_t n) {
+    return cpu_copy(be, dst, src, n * sizeof(float));
+}
+
+static int cpu_nothing(tc_backend *be) { return 0; }
+static int cpu_event(tc_backend *be, int slot) { return 0; }
+
+static int cpu_embeddings(tc_backend *be, void *out, const int32_t *ids, const int32_t *pos, const int32_t *types,
+                          const void *wte, const void *wpe, const void *wtt, int N, int C) {
+    tc_cpu_embeddings_forward(POOL(be), out, ids, pos, types, wte, wpe, wtt, N, C);
+    return 0;
+}
+
+static int cpu_layernorm(tc_backend *be, void *out, float *mean, float *rstd, void *sum, const void *inp,
+                         const void *residual, const void *w, const void *b, float eps, int N, int C) {
+    tc_cpu_layernorm_forward(POOL(be), out, mean, rstd, sum, inp, residual, w, b, eps, N, C);
+    return 0;
+}
+
+static int cpu_matmul(tc_backend *be, void *out, void *pre, const void *inp, const void *w, const void *bias, int N,
+                      int IC, int OC, tc_activation act) {
+    tc_cpu_matmul_forward(POOL(be), out, pre, inp, w, bias, N, IC, OC, act);
+    return 0;
+}
+
+static int cpu_activation(tc_backend *be, void *out, const void *inp, size_t n, tc_activation act) {
+    tc_cpu_activation_forward(POOL(be), out, inp, n, act);
+    return 0;
+}
+
+static int cpu_attention(tc_backend *be, void *out, void *att, void *scratch, const void *qkv,
+                         const tc_seq_layout *layout, int C, int NH) {
+    if (C % NH) return tc_fail("attention: %d columns do not split into %d heads", C, NH);
+    tc_cpu_attention_forward(POOL(be), out, att, scratch, qkv, layout, C, NH);
+    return 0;
+}
+
+static size_t cpu_attention_scratch(tc_backend *be, int B, int T, int C, int NH) {
+    return tc_cpu_attention_scratch_bytes(tc_pool_size(POOL(be)), T);
+}
+
+static int cpu_pool(tc_backend *be, void *out, const void *x, const tc_seq_layout *layout, int C, tc_pooling mode) {
+    tc_cpu_pool_forward(POOL(be), out, x, layout, C, mode);
+    return 0;
+}
+
+static int cpu_normalize(tc_backend *be, void *out, const void *x, int B, int D) {
+    tc_cpu_normalize_forward(POOL(be), out, x, B, D);
+    return 0;
+}
+
+static void cpu_destroy(tc_backend *be) {
+    tc_pool_destroy(POOL(be));
+    free(be);
+}
+
+static const tc_backend_ops cpu_ops = {
+    .alloc = cpu_alloc,
+    .free = cpu_free,
+    .host_alloc = cpu_alloc,
+    .host_free = cpu_free,
+    .upload = cpu_copy,
+    .download = cpu_copy,
+    .upload_f32 = cpu_upload_f32,
+    .to_f32 = cpu_to_f32,
+    .synchronize = cpu_nothing,
+    .event_record = cpu_event,
+    .event_wait = cpu_event,
+    .embeddings_forward = cpu_embeddings,
+    .layernorm_forward = cpu_layernorm,
+    .matmul_forward = cpu_matmul,
+    .activation_forward = cpu_activation,
+    .attention_forward = cpu_attention,
+    .attention_scratch_bytes = cpu_attention_scratch,
+    .pool_forward = cpu_pool,
+    .normalize_forward = cpu_normalize,
+    .destroy = cpu_destroy,
+    TC_CPU_TRAIN_OPS,
+};
+
+tc_backend *tc_backend_cpu_create(int threads) {
+    if (threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (int)n : 1;
+    }
+    tc_backend *be = tc_calloc(1, sizeof *be);
+    if (!be) return NULL;
+    be->impl = tc_pool_create(threads);
+    if (!be->impl) {
+        free(be);
+        return NULL;
+    }
+    openblas_set_num_threads(1);
+    be->ops = &cpu_ops;
+    snprintf(be->name, sizeof be->name, "cpu");
+    be->dtype = TCT_F32;
+    be->host_memory = 1;
+    be->threads = threads;
+    return be;
+}

@@ -1,0 +1,39 @@
+// The CPU backend's training entries of its ops table (kernels/backend.h),
+// defined in kernels/cpu/backend_cpu_train.c.
+#ifndef TC_BACKEND_CPU_TRAIN_H
+#define TC_BACKEND_CPU_TRAIN_H
+
+#include "common/bert_model.h"
+#include "kernels/backend.h"
+
+int tc_cpu_be_embeddings_backward(tc_backend *be, float *dwte, float *dwpe, float *dwtt, const void *dout,
+                                  const int32_t *ids, const int32_t *pos, const int32_t *types, int N, int C);
+int tc_cpu_be_layernorm_backward(tc_backend *be, void *dx, float *dw, float *db, const void *dout, const void *x,
+                                 const float *mean, const float *rstd, const void *w, int N, int C, int accumulate);
+int tc_cpu_be_matmul_backward(tc_backend *be, void *dinp, float *dw, float *dbias, void *dout, const void *inp,
+                              const void *w, const void *pre, int N, int IC, int OC, tc_activation act,
+                              int accumulate);
+int tc_cpu_be_attention_backward(tc_backend *be, void *dqkv, void *scratch, const void *datty, const void *att,
+                                 const void *qkv, const tc_seq_layout *layout, int C, int NH);
+size_t tc_cpu_be_attention_backward_scratch_bytes(tc_backend *be, int B, int T, int C, int NH);
+int tc_cpu_be_pool_backward(tc_backend *be, void *dx, const void *dout, const tc_seq_layout *layout, int C,
+                            tc_pooling mode);
+int tc_cpu_be_normalize_backward(tc_backend *be, void *dx, const void *dout, const void *x, int B, int D);
+int tc_cpu_be_bce_loss(tc_backend *be, float *loss, void *dlogits, const void *logits, const float *targets,
+                       const float *weights, int B, int K, float scale);
+int tc_cpu_be_sumsq(tc_backend *be, double *result, const float *x, size_t n);
+int tc_cpu_be_adamw_update(tc_backend *be, float *params, const float *grads, float *m, float *v, size_t n,
+                           const tc_adamw_args *args);
+int tc_cpu_be_zero(tc_backend *be, void *p, size_t bytes);
+
+// The ops table entries, for the table's initializer.
+#define TC_CPU_TRAIN_OPS                                                                            \
+    .embeddings_backward = tc_cpu_be_embeddings_backward,                                           \
+    .layernorm_backward = tc_cpu_be_layernorm_backward, .matmul_backward = tc_cpu_be_matmul_backward, \
+    .attention_backward = tc_cpu_be_attention_backward,                                             \
+    .attention_backward_scratch_bytes = tc_cpu_be_attention_backward_scratch_bytes,                 \
+    .pool_backward = tc_cpu_be_pool_backward, .normalize_backward = tc_cpu_be_normalize_backward,   \
+    .bce_loss = tc_cpu_be_bce_loss, .sumsq = tc_cpu_be_sumsq, .adamw_update = tc_cpu_be_adamw_update, \
+    .zero = tc_cpu_be_zero
+
+#endif

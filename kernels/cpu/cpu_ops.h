@@ -1,0 +1,45 @@
+// The CPU backend's operations as plain functions on f32 host buffers, the
+// reference implementations (kernels/backend.h documents each operation and
+// the dims legend). Each takes the thread pool to spread its work over;
+// matrix products call OpenBLAS single-threaded from the pool's threads, so
+// one set of threads does all the work. NULL pool: the calling thread only.
+#ifndef TC_CPU_OPS_H
+#define TC_CPU_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/threadpool.h"
+#include "kernels/backend.h"
+
+// kernels/cpu/embeddings.c
+void tc_cpu_embeddings_forward(tc_pool *pool, float *out, const int32_t *ids, const int32_t *pos,
+                               const int32_t *types, const float *wte, const float *wpe, const float *wtt, int N,
+                               int C);
+
+// kernels/cpu/layernorm.c
+void tc_cpu_layernorm_forward(tc_pool *pool, float *out, float *mean, float *rstd, float *sum, const float *inp,
+                              const float *residual, const float *w, const float *b, float eps, int N, int C);
+
+// kernels/cpu/matmul.c
+void tc_cpu_matmul_forward(tc_pool *pool, float *out, float *pre, const float *inp, const float *w,
+                           const float *bias, int N, int IC, int OC, tc_activation act);
+
+// kernels/cpu/activation.c
+void tc_cpu_activation_forward(tc_pool *pool, float *out, const float *inp, size_t n, tc_activation act);
+// act applied to n values in place, one thread (the matmul epilogue uses it)
+void tc_cpu_activation_inplace(float *x, size_t n, tc_activation act);
+
+// kernels/cpu/attention.c
+void tc_cpu_attention_forward(tc_pool *pool, float *out, float *att, float *scratch, const float *qkv,
+                              const tc_seq_layout *layout, int C, int NH);
+size_t tc_cpu_attention_scratch_bytes(int threads, int T);
+
+// kernels/cpu/pooling.c
+void tc_cpu_pool_forward(tc_pool *pool, float *out, const float *x, const tc_seq_layout *layout, int C,
+                         tc_pooling mode);
+
+// kernels/cpu/normalize.c
+void tc_cpu_normalize_forward(tc_pool *pool, float *out, const float *x, int B, int D);
+
+#endif

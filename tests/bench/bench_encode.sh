@@ -1,0 +1,76 @@
+#!/bin/sh
+# tc-encode against sentence-transformers on the same documents, the same
+# model, the same batch size and truncation, side by side:
+#
+#   tests/bench/bench_encode.sh cpu    # CPU PyTorch peer, same thread count
+#   tests/bench/bench_encode.sh gpu    # fp16 on GPU 0 against ST fp16 on it,
+#                                      # plus achieved TFLOP/s against the peak
+#
+# Settings (environment): N documents (default 1000, the first of 20 Newsgroups
+# test/corpus.txt), MAX_LEN (128), BATCH (32 on the CPU, 256 on a GPU),
+# THREADS (all cores), REPEAT (best of 3 tc-encode runs), MODEL, CORPUS,
+# PEAK_TFLOPS (the GPU's dense fp16 peak, default 989: H100 SXM), PYTHON.
+# tc-encode's time is the whole command (start, model load, reading and
+# writing files); the peer's is encode() after a warm-up batch ("encode",
+# tokenization included) and the model alone on pre-tokenized batches
+# ("forward"). The embeddings of both are compared (cosine, max abs error).
+set -eu
+mode=${1:-cpu}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+N=${N:-1000}
+MAX_LEN=${MAX_LEN:-128}
+THREADS=${THREADS:-$(nproc)}
+REPEAT=${REPEAT:-3}
+MODEL=${MODEL:-$root/models/all-MiniLM-L6-v2}
+CORPUS=${CORPUS:-$root/../shared/data/20ng/test/corpus.txt}
+PYTHON=${PYTHON:-python3}
+BIN=${TC_BIN:-$root/bin}
+PEAK_TFLOPS=${PEAK_TFLOPS:-989}
+case $mode in
+cpu) BATCH=${BATCH:-32} gpus="--gpus none" precision=fp32 device=cpu fp16= ;;
+gpu) BATCH=${BATCH:-256} gpus="--gpus 0" precision=fp16 device=cuda fp16=--fp16 ;;
+*) echo "usage: bench_encode.sh [cpu|gpu]" >&2; exit 2 ;;
+esac
+helpers=$(ls -d "$root"/build/*/tests/helpers 2> /dev/null | head -n 1)
+[ -x "$helpers/golden-pack" ] || { echo "bench_encode: run 'make tests' first (golden-pack helper)" >&2; exit 1; }
+[ -f "$MODEL/model.safetensors" ] || { echo "bench_encode: $MODEL missing (make model)" >&2; exit 1; }
+[ -f "$CORPUS" ] || { echo "bench_encode: $CORPUS missing" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+st="$PYTHON $root/tests/bench/bench_encode_st.py --model $MODEL --corpus $CORPUS --n $N --max-len $MAX_LEN --batch-size $BATCH --threads $THREADS --device $device $fp16 --pack $helpers/golden-pack"
+
+$st prepare --out "$tmp/tokens.tct" > "$tmp/prepare.json" 2> "$tmp/prepare.err" || { cat "$tmp/prepare.err" >&2; exit 1; }
+for _ in $(seq "$REPEAT"); do
+    $PYTHON "$root/tests/bench/bench_encode_st.py" time "$BIN/tc-encode" -q $gpus --threads "$THREADS" \
+        --batch-size "$BATCH" --precision $precision -m "$MODEL" "$tmp/tokens.tct" -o "$tmp/tc.tct" >> "$tmp/tc.json"
+done
+$st run --emb-out "$tmp/st.tct" > "$tmp/st.json" 2> "$tmp/st.err" || { cat "$tmp/st.err" >&2; exit 1; }
+parity=$("$helpers/emb-compare" "$tmp/tc.tct" "$tmp/st.tct" 0 1 || true)
+"$helpers/../../bin/tc-dump" --tsv lengths "$tmp/tokens.tct" > "$tmp/lengths.txt" 2> /dev/null ||
+    "$BIN/tc-dump" --tsv lengths "$tmp/tokens.tct" > "$tmp/lengths.txt"
+
+$PYTHON - "$tmp" "$MODEL" "$mode" "$PEAK_TFLOPS" "$parity" << 'EOF'
+import json, sys
+tmp, model, mode, peak, parity = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5]
+tc = min(map(json.loads, open(tmp + "/tc.json")), key=lambda j: j["seconds"])  # the best run
+tc_s = tc["seconds"]
+prep = json.load(open(tmp + "/prepare.json"))
+st = {j["mode"]: j for j in map(json.loads, open(tmp + "/st.json"))}
+cfg = json.load(open(model + "/config.json"))
+C, F, layers = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
+lengths = [int(x) for x in open(tmp + "/lengths.txt")]
+# matrix products per layer: q,k,v,out (4 C^2), two feed-forward (2 C F), attention (2 L^2 C)
+flop = sum(layers * (2 * L * (4 * C * C + 2 * C * F) + 4 * L * L * C) for L in lengths)
+docs, tokens = prep["docs"], prep["tokens"]
+rows = [("tc-encode", tc)] + [("sentence-transformers " + m, st[m]) for m in ("encode", "forward")]
+print("%d documents, %d tokens (%.0f per document), %.2f TFLOP" % (docs, tokens, tokens / docs, flop / 1e12))
+print("%-32s %8s %9s %10s %8s %8s %8s" % ("", "seconds", "docs/s", "tokens/s", "TFLOP/s", "slower", "CPU s"))
+for name, r in rows:
+    s = r["seconds"]
+    print("%-32s %8.2f %9.1f %10.0f %8.3f %7.2fx %8.1f" % (name, s, docs / s, tokens / s, flop / s / 1e12, s / tc_s, r["cpu"]))
+print("tc-encode vs encode(): %.2fx, vs forward: %.2fx (wall); %.2fx, %.2fx (CPU seconds)" % (
+    st["encode"]["seconds"] / tc_s, st["forward"]["seconds"] / tc_s, st["encode"]["cpu"] / tc["cpu"], st["forward"]["cpu"] / tc["cpu"]))
+if mode == "gpu":
+    print("tc-encode: %.1f%% of the %.0f TFLOP/s peak" % (100 * flop / tc_s / 1e12 / peak, peak))
+print("parity (tc-encode vs encode()): " + parity)
+EOF

@@ -1,0 +1,268 @@
+// Loading BERT model directories: tiny random models of several shapes and
+// layouts (prefix or none, pooler or none, old layer-norm names, F16/BF16
+// weights), the sentence-transformers settings, and one test per load error.
+#include "tests/harness.h"
+#include "tests/ensure.h"
+#include "tests/tiny_bert.h"
+#include "common/bert_model.h"
+#include "common/error.h"
+#include "common/fingerprint.h"
+
+#include <unistd.h>
+
+static char dir[1024];
+
+static const char *model_dir(const char *name) {
+    snprintf(dir, sizeof dir, "%s/%s", harness_tmpdir(), name);
+    return dir;
+}
+
+// The loaded parameters equal the file's tensors, read back by name.
+static int params_match_file(const tc_bert_model *m, const char *prefix) {
+    char path[2048], name[256];
+    snprintf(path, sizeof path, "%s/model.safetensors", m->dir);
+    tc_safetensors st;
+    if (tc_safetensors_open(&st, path)) return 0;
+    const tc_bert_config *c = &m->cfg;
+    int64_t C = c->hidden, F = c->intermediate, sq[2] = {C, C}, fc[2] = {F, C}, vc[2] = {c->vocab_size, C};
+    float *buf = malloc((size_t)(F > c->vocab_size ? F : c->vocab_size) * (size_t)C * 4);
+    int ok = 1;
+    snprintf(name, sizeof name, "%sembeddings.word_embeddings.weight", prefix);
+    ok &= tc_safetensors_read_f32(&st, name, 2, vc, buf) == 0 &&
+          !memcmp(buf, m->params.p[TC_BERT_WTE], (size_t)c->vocab_size * C * 4);
+    for (int l = 0; l < c->layers && ok; l++) {
+        static const char *qkv[3] = {"query", "key", "value"};
+        const float *w = tc_bert_layer_param(&m->params, TC_BERT_QKV_W, l, 4, c);
+        for (int i = 0; i < 3; i++) {
+            snprintf(name, sizeof name, "%sencoder.layer.%d.attention.self.%s.weight", prefix, l, qkv[i]);
+            ok &= tc_safetensors_read_f32(&st, name, 2, sq, buf) == 0 && !memcmp(buf, w + i * C * C, (size_t)(C * C * 4));
+        }
+        snprintf(name, sizeof name, "%sencoder.layer.%d.intermediate.dense.weight", prefix, l);
+        ok &= tc_safetensors_read_f32(&st, name, 2, fc, buf) == 0 &&
+              !memcmp(buf, tc_bert_layer_param(&m->params, TC_BERT_FC_W, l, 4, c), (size_t)(F * C * 4));
+    }
+    free(buf);
+    tc_safetensors_close(&st);
+    return ok;
+}
+
+static void test_load_shapes_and_layouts(void) {
+    struct {
+        int hidden, heads, layers, inter, pooler, old_ln;
+        const char *prefix, *act;
+        tc_activation want_act;
+    } cases[] = {
+        {16, 4, 2, 40, 0, 0, "bert.", "gelu", TC_ACT_GELU},
+        {30, 3, 1, 17, 1, 0, "", "gelu_new", TC_ACT_GELU_TANH},
+        {35, 5, 3, 64, 1, 1, "bert.", "relu", TC_ACT_RELU},
+        {8, 1, 1, 8, 0, 1, "", "gelu_pytorch_tanh", TC_ACT_GELU_TANH},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        tiny_bert_spec s = tiny_bert_default();
+        s.hidden = cases[i].hidden, s.heads = cases[i].heads, s.layers = cases[i].layers;
+        s.intermediate = cases[i].inter, s.pooler = cases[i].pooler, s.old_ln_names = cases[i].old_ln;
+        s.prefix = cases[i].prefix, s.act = cases[i].act, s.eps = 1e-5f, s.seed = i + 1;
+        ENSURE(tiny_bert_write(model_dir("shapes"), &s) == 0);
+        tc_bert_model m;
+        ENSURE(tc_bert_model_load(&m, dir) == 0);
+        const tc_bert_config *c = &m.cfg;
+        CHECK(c->hidden == s.hidden && c->heads == s.heads && c->layers == s.layers && c->intermediate == s.intermediate);
+        CHECK(c->vocab_size == 50 && c->max_positions == 24 && c->type_vocab_size == 2);
+        CHECK(c->has_pooler == s.pooler && c->act == cases[i].want_act && fabsf(c->ln_eps - 1e-5f) < 1e-12f);
+        CHECKF(params_match_file(&m, s.prefix), "case %zu", i);
+        CHECK(!strcmp(m.name, "shapes"));
+        char fp[17], vocab[1100];
+        snprintf(vocab, sizeof vocab, "%s/vocab.txt", dir);
+        CHECK(tc_file_fingerprint(vocab, fp) == 0 && !strcmp(fp, m.vocab_fingerprint));
+        CHECK(strlen(m.weights_fingerprint) == 16);
+        CHECK(m.default_pooling == TC_POOL_MEAN && m.default_normalize == 0 && m.st_max_seq_length == 0);
+        tc_bert_model_free(&m);
+    }
+}
+
+static void test_half_precision_weights(void) {
+    tiny_bert_spec s = tiny_bert_default();
+    tc_bert_model ref, m;
+    ENSURE(tiny_bert_write(model_dir("f32"), &s) == 0);
+    ENSURE(tc_bert_model_load(&ref, dir) == 0);
+    for (int k = 0; k < 2; k++) {
+        s.dtype = k ? TC_ST_BF16 : TC_ST_F16;
+        ENSURE(tiny_bert_write(model_dir("half"), &s) == 0);
+        ENSURE(tc_bert_model_load(&m, dir) == 0);
+        ENSURE(m.n_params == ref.n_params);
+        CHECKF(harness_close("half weights", m.params_memory, ref.params_memory, m.n_params, 1e-7, k ? 4e-3 : 5e-4),
+               "%s", k ? "bf16" : "f16");
+        tc_bert_model_free(&m);
+    }
+    tc_bert_model_free(&ref);
+}
+
+static void write_file(const char *d, const char *name, const char *text) {
+    CHECK(tiny_write_text(d, name, text) == 0);
+}
+
+static void test_sentence_transformers_settings(void) {
+    tiny_bert_spec s = tiny_bert_default();
+    s.st_files = 1;
+    ENSURE(tiny_bert_write(model_dir("st"), &s) == 0);
+    write_file(dir, "sentence_bert_config.json", "{\"max_seq_length\": 256, \"do_lower_case\": false}");
+    tc_bert_model m;
+    ENSURE(tc_bert_model_load(&m, dir) == 0);
+    CHECK(m.default_pooling == TC_POOL_MEAN && m.default_normalize == 1 && m.st_max_seq_length == 256);
+    CHECK(!m.st_unsupported_pooling[0] && !m.st_unsupported_module[0]);
+    tc_bert_model_free(&m);
+    s.st_files = 2;
+    ENSURE(tiny_bert_write(model_dir("st_cls"), &s) == 0);
+    ENSURE(tc_bert_model_load(&m, dir) == 0);
+    CHECK(m.default_pooling == TC_POOL_CLS && m.default_normalize == 0);
+    tc_bert_model_free(&m);
+    // what the runtime cannot do is recorded, for tc-encode to refuse
+    char sub[1100];
+    snprintf(sub, sizeof sub, "%s/1_Pooling", dir);
+    write_file(sub, "config.json", "{\"pooling_mode_max_tokens\": true}");
+    write_file(dir, "modules.json",
+               "[{\"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"},"
+               " {\"path\": \"2_Dense\", \"type\": \"sentence_transformers.models.Dense\"}]");
+    ENSURE(tc_bert_model_load(&m, dir) == 0);
+    CHECK(!strcmp(m.st_unsupported_pooling, "pooling_mode_max_tokens"));
+    CHECK(!strcmp(m.st_unsupported_module, "sentence_transformers.models.Dense"));
+    tc_bert_model_free(&m);
+}
+
+// Loading `d` fails with a message containing every needle.
+static int load_fails(const char *d, const char *needle1, const char *needle2) {
+    tc_bert_model m;
+    if (tc_bert_model_load(&m, d) == 0) {
+        tc_bert_model_free(&m);
+        printf("  %s loaded\n", d);
+        return 0;
+    }
+    if (!strstr(tc_error(), needle1) || (needle2 && !strstr(tc_error(), needle2))) {
+        printf("  message: %s\n", tc_error());
+        return 0;
+    }
+    CHECK(!strchr(tc_error(), '\n'));
+    return 1;
+}
+
+static void test_load_errors(void) {
+    tiny_bert_spec s = tiny_bert_default();
+    char path[1100];
+    CHECK(load_fails(model_dir("absent"), "no such model directory", "absent"));
+    ENSURE(tiny_bert_write(model_dir("e_files"), &s) == 0);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    CHECK(load_fails(path, "not a directory", NULL));
+    remove(path);
+    CHECK(load_fails(dir, "config.json: missing", NULL));
+    write_file(dir, "config.json", "{\"model_type\": \"bert\", oops");
+    CHECK(load_fails(dir, "config.json: not valid JSON", NULL));
+    ENSURE(tiny_bert_write(dir, &s) == 0);
+    snprintf(path, sizeof path, "%s/vocab.txt", dir);
+    remove(path);
+    CHECK(load_fails(dir, "vocab.txt: missing", NULL));
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    remove(path);
+    CHECK(load_fails(dir, "model.safetensors: missing", NULL));
+
+    s.model_type = "roberta";
+    ENSURE(tiny_bert_write(model_dir("e_arch"), &s) == 0);
+    CHECK(load_fails(dir, "model_type 'roberta' is not supported", "config.json"));
+    s.model_type = NULL;
+    write_file(dir, "config.json", "{\"architectures\": [\"GPT2LMHeadModel\"], \"vocab_size\": 50}");
+    CHECK(load_fails(dir, "architecture 'GPT2LMHeadModel' is not supported", NULL));
+    write_file(dir, "config.json",
+               "{\"model_type\": \"bert\", \"vocab_size\": 50, \"hidden_size\": 16, \"num_hidden_layers\": 2,"
+               " \"num_attention_heads\": 4, \"max_position_embeddings\": 24}");
+    CHECK(load_fails(dir, "'intermediate_size' is missing", NULL));
+    write_file(dir, "config.json",
+               "{\"model_type\": \"bert\", \"vocab_size\": 50, \"hidden_size\": 16, \"num_hidden_layers\": 2,"
+               " \"num_attention_heads\": 4, \"max_position_embeddings\": 24, \"intermediate_size\": 40,"
+               " \"position_embedding_type\": \"relative_key\"}");
+    CHECK(load_fails(dir, "position_embedding_type 'relative_key'", NULL));
+
+    s.heads = 3;
+    ENSURE(tiny_bert_write(model_dir("e_heads"), &s) == 0);
+    CHECK(load_fails(dir, "hidden_size 16 is not a multiple of num_attention_heads 3", NULL));
+    s.heads = 4;
+    s.act = "swish";
+    ENSURE(tiny_bert_write(model_dir("e_act"), &s) == 0);
+    CHECK(load_fails(dir, "hidden_act 'swish' is not supported", NULL));
+    s.act = NULL;
+
+    s.skip = "layer.1.attention.self.key.weight";
+    ENSURE(tiny_bert_write(model_dir("e_missing"), &s) == 0);
+    CHECK(load_fails(dir, "no tensor 'encoder.layer.1.attention.self.key.weight'", "model.safetensors"));
+    s.skip = NULL;
+    s.prefix = "bert.";
+    ENSURE(tiny_bert_write(model_dir("e_shape"), &s) == 0);
+    s.intermediate = 41;  // the config now disagrees with the weights
+    ENSURE(tiny_write_config(dir, &s) == 0);
+    CHECK(load_fails(dir, "tensor 'bert.encoder.layer.0.intermediate.dense.weight' has shape [40,16], expected [41,16]",
+                     "model.safetensors"));
+    s.intermediate = 40;
+    s.skip = "word_embeddings";
+    ENSURE(tiny_bert_write(model_dir("e_noemb"), &s) == 0);
+    CHECK(load_fails(dir, "no tensor 'embeddings.word_embeddings.weight'", NULL));
+    s.skip = NULL;
+
+    s.vocab_lines = 49;
+    ENSURE(tiny_bert_write(model_dir("e_vocab"), &s) == 0);
+    CHECK(load_fails(dir, "vocab.txt: 49 lines but the word embeddings have 50 rows", NULL));
+    s.vocab_lines = 0;
+    ENSURE(tiny_bert_write(model_dir("e_vsize"), &s) == 0);
+    s.vocab = 60;  // config.json's vocab_size disagrees with the embedding matrix
+    ENSURE(tiny_write_config(dir, &s) == 0);
+    CHECK(load_fails(dir, "has 50 rows but config.json says vocab_size 60", NULL));
+    s.vocab = 50;
+
+    ENSURE(tiny_bert_write(model_dir("e_trunc"), &s) == 0);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    struct stat sb;
+    ENSURE(stat(path, &sb) == 0);
+    CHECK(truncate(path, sb.st_size - 100) == 0);
+    CHECK(load_fails(dir, "outside the file", "model.safetensors"));
+}
+
+static void test_token_checks(void) {
+    tiny_bert_spec s = tiny_bert_default();
+    ENSURE(tiny_bert_write(model_dir("tokens"), &s) == 0);
+    tc_bert_model m;
+    ENSURE(tc_bert_model_load(&m, dir) == 0);
+    tct_attr same[2] = {{"vocab_fingerprint", m.vocab_fingerprint}, {"vocab_size", "50"}};
+    CHECK(tc_bert_check_tokens(&m, "t.tct", same, 2) == 0);
+    CHECK(tc_bert_check_tokens(&m, "t.tct", NULL, 0) == 0);
+    tct_attr other[1] = {{"vocab_fingerprint", "0123456789abcdef"}};
+    CHECK(tc_bert_check_tokens(&m, "t.tct", other, 1) == -1);
+    CHECKF(strstr(tc_error(), "t.tct: tokens were made with another vocabulary") && strstr(tc_error(), "0123456789abcdef") &&
+               strstr(tc_error(), m.vocab_fingerprint),
+           "%s", tc_error());
+    tct_attr size[1] = {{"vocab_size", "30522"}};
+    CHECK(tc_bert_check_tokens(&m, "t.tct", size, 1) == -1 && strstr(tc_error(), "30522"));
+    tc_bert_model_free(&m);
+}
+
+static void test_parameter_layout(void) {
+    tc_bert_config c = {.vocab_size = 10, .max_positions = 7, .type_vocab_size = 2, .hidden = 4, .layers = 3,
+                        .heads = 2, .intermediate = 5, .has_pooler = 1};
+    size_t sizes[TC_BERT_NUM_PARAMS];
+    size_t total = tc_bert_param_sizes(&c, sizes);
+    CHECK(total == 40 + 28 + 8 + 4 + 4 + 3 * (48 + 12 + 16 + 4 + 4 + 4 + 20 + 5 + 20 + 4 + 4 + 4) + 16 + 4);
+    float *base = calloc(total, 4);
+    tc_bert_params p;
+    tc_bert_params_point(&p, base, 4, &c);
+    CHECK((float *)p.p[TC_BERT_WPE] == base + 40 && (float *)p.p[TC_BERT_POOLER_B] == base + total - 4);
+    CHECK((float *)tc_bert_layer_param(&p, TC_BERT_FC_W, 2, 4, &c) == (float *)p.p[TC_BERT_FC_W] + 40);
+    c.has_pooler = 0;
+    CHECK(tc_bert_param_sizes(&c, sizes) == total - 20 && sizes[TC_BERT_POOLER_W] == 0);
+    free(base);
+}
+
+int main(void) {
+    RUN(test_parameter_layout);
+    RUN(test_load_shapes_and_layouts);
+    RUN(test_half_precision_weights);
+    RUN(test_sentence_transformers_settings);
+    RUN(test_load_errors);
+    RUN(test_token_checks);
+    HARNESS_EXIT();
+}

@@ -1,0 +1,326 @@
+// tc-encode: sentence embeddings of a tokens file with a BERT model, on the
+// CPU or on GPUs. Reads doc_ids, input_ids and lengths in windows, encodes
+// each window (common/encoder.h) while reading the next, and streams out
+// doc_ids and embeddings in the input's order.
+#include "common/bert_model.h"
+#include "common/cli.h"
+#include "common/devices.h"
+#include "common/encoder.h"
+#include "common/error.h"
+#include "common/io.h"
+#include "common/progress.h"
+#include "formats/tct.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: tc-encode [options] [TOKENS.tct]\n"
+    "Sentence embeddings of tokenized documents (tc-tokenize's output) with a BERT\n"
+    "model; reads stdin without TOKENS.tct or with -. Writes doc_ids and embeddings\n"
+    "f32[N,D] in the input's order.\n"
+    "\n"
+    "  -m, --model DIR       Hugging Face model directory (default models/all-MiniLM-L6-v2)\n"
+    "      --batch-size N    sequences per batch (default 32)\n"
+    "      --precision P     GPU arithmetic: fp32, bf16 or fp16 (default fp32; the CPU: fp32)\n"
+    "      --pooling P       mean, cls or pooler (default: the model's sentence-transformers\n"
+    "                        setting, else mean)\n"
+    "      --normalize       L2-normalize the embeddings (default: on when the model's\n"
+    "      --no-normalize    modules.json has a Normalize module)\n"
+    "      --dtype T         embeddings stored as f32, f16 or bf16 (default f32)\n"
+    "      --window N        rows sorted by length together (default 4096)\n"
+    TC_CLI_GPU_HELP TC_CLI_COMMON_HELP;
+
+enum { OPT_BATCH = TC_OPT_FIRST_PROGRAM, OPT_PRECISION, OPT_POOLING, OPT_NORMALIZE, OPT_NO_NORMALIZE, OPT_DTYPE,
+       OPT_WINDOW };
+
+typedef struct {
+    const char *model, *input, *pooling, *precision;
+    int batch_size, normalize;  // normalize: -1 the model's default
+    long window;
+    tct_dtype dtype;
+} encode_options;
+
+// A window of input rows, copied out of the reader so that the next one can
+// be read while this one is encoded.
+typedef struct {
+    size_t n;
+    char *id_text;              // doc ids back to back, NUL-terminated
+    size_t id_len, id_cap;
+    size_t *id_at;              // (n) offsets into id_text
+    int32_t *ids;               // token ids of all rows, packed
+    size_t ids_len, ids_cap;
+    int32_t *lengths;           // (n)
+    const int32_t **rows;       // (n) pointers into ids
+    float *out;                 // (n, D)
+} window;
+
+static int grow(void **p, size_t *cap, size_t need, size_t item) {
+    if (need <= *cap) return 0;
+    size_t c = *cap ? *cap : 4096;
+    while (c < need) c *= 2;
+    void *q = tc_realloc(*p, c * item);
+    if (!q) return -1;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+static int window_alloc(window *w, long rows, int D) {
+    memset(w, 0, sizeof *w);
+    w->id_at = tc_malloc_array((size_t)rows, sizeof *w->id_at);
+    w->lengths = tc_malloc_array((size_t)rows, sizeof *w->lengths);
+    w->rows = tc_malloc_array((size_t)rows, sizeof *w->rows);
+    w->out = tc_malloc_array((size_t)rows * (size_t)D, sizeof *w->out);
+    return w->id_at && w->lengths && w->rows && w->out ? 0 : -1;
+}
+
+static void window_free(window *w) {
+    free(w->id_text), free(w->id_at), free(w->ids), free(w->lengths), free(w->rows), free(w->out);
+}
+
+// Checks the three columns once their begin records are known.
+static int check_columns(const tct_table *table, const tc_bert_model *m, const char *where, int *width) {
+    const tct_tensor_info *doc = tct_table_column(table, 0), *ids = tct_table_column(table, 1),
+                          *len = tct_table_column(table, 2);
+    if (doc->dtype != TCT_STR || doc->rank != 1)
+        return tc_fail("%s: doc_ids must be str[N], not %s of rank %d", where, tct_dtype_name(doc->dtype), doc->rank);
+    if (ids->dtype != TCT_I32 || ids->rank != 2 || ids->dims[1] < 1)
+        return tc_fail("%s: input_ids must be i32[N,L], not %s of rank %d", where, tct_dtype_name(ids->dtype), ids->rank);
+    if (len->dtype != TCT_I32 || len->rank != 1)
+        return tc_fail("%s: lengths must be i32[N], not %s of rank %d", where, tct_dtype_name(len->dtype), len->rank);
+    *width = (int)(ids->dims[1] < (uint64_t)m->cfg.max_positions ? ids->dims[1] : (uint64_t)m->cfg.max_positions);
+    return tc_bert_check_tokens(m, where, ids->attrs, ids->n_attrs);
+}
+
+// Copies one row, checking its length and ids; `row` counts from the file's start.
+static int add_row(window *w, const tct_column *cols, size_t k, uint64_t row, const tc_bert_model *m,
+                   const char *where, int max_len) {
+    const char *id = cols[0].strings[k];
+    int32_t len = ((const int32_t *)cols[2].data)[k];
+    uint64_t width = cols[1].tensor->dims[1];
+    const int32_t *ids = (const int32_t *)cols[1].data + k * width;
+    if (len < 1 || (uint64_t)len > width)
+        return tc_fail("%s: row %llu ('%s'): length %d outside 1..%llu", where, (unsigned long long)row, id, len,
+                       (unsigned long long)width);
+    if (len > max_len)
+        return tc_fail("%s: row %llu ('%s'): %d tokens; the model takes at most %d (tokenize with --max-len %d)", where,
+                       (unsigned long long)row, id, len, m->cfg.max_positions, m->cfg.max_positions);
+    for (int t = 0; t < len; t++)
+        if (ids[t] < 0 || ids[t] >= m->cfg.vocab_size)
+            return tc_fail("%s: row %llu ('%s'): token %d is id %d, outside the vocabulary of %d", where,
+                           (unsigned long long)row, id, t, ids[t], m->cfg.vocab_size);
+    size_t id_len = strlen(id) + 1;
+    if (grow((void **)&w->id_text, &w->id_cap, w->id_len + id_len, 1) ||
+        grow((void **)&w->ids, &w->ids_cap, w->ids_len + (size_t)len, sizeof *w->ids))
+        return -1;
+    memcpy(w->id_text + w->id_len, id, id_len);
+    w->id_at[w->n] = w->id_len;
+    w->id_len += id_len;
+    memcpy(w->ids + w->ids_len, ids, (size_t)len * sizeof *ids);
+    w->lengths[w->n] = len;
+    w->ids_len += (size_t)len;
+    w->n++;
+    return 0;
+}
+
+// Reads up to `rows` rows; *width is set from the columns on the first call.
+static int read_window(tct_table *table, window *w, long rows, uint64_t *done, const tc_bert_model *m,
+                       const char *where, int *width) {
+    w->n = w->id_len = w->ids_len = 0;
+    while ((long)w->n < rows) {
+        tct_column cols[3];
+        int64_t got = tct_table_next(table, (uint64_t)(rows - (long)w->n), cols);
+        if (got < 0) return tc_fail_context("%s", where);
+        if (got == 0) break;
+        if (*width == 0 && check_columns(table, m, where, width)) return -1;
+        for (int64_t k = 0; k < got; k++)
+            if (add_row(w, cols, (size_t)k, *done + w->n, m, where, *width)) return -1;
+    }
+    for (size_t i = 0, at = 0; i < w->n; at += (size_t)w->lengths[i], i++) w->rows[i] = w->ids + at;
+    *done += w->n;
+    return 0;
+}
+
+static int write_window(tct_writer *wr, int id_tensor, int emb_tensor, const window *w, int D, tct_dtype dtype,
+                        void *convert) {
+    const char **ids = tc_malloc_array(w->n ? w->n : 1, sizeof *ids);
+    if (!ids) return -1;
+    for (size_t i = 0; i < w->n; i++) ids[i] = w->id_text + w->id_at[i];
+    int rc = tct_writer_append_strings(wr, id_tensor, ids, NULL, w->n);
+    free(ids);
+    const void *rows = w->out;
+    if (!rc && dtype != TCT_F32) {
+        uint16_t *half = convert;
+        for (size_t i = 0; i < w->n * (size_t)D; i++)
+            half[i] = dtype == TCT_F16 ? tct_f32_to_f16(w->out[i]) : tct_f32_to_bf16(w->out[i]);
+        rows = half;
+    }
+    return rc || tct_writer_append(wr, emb_tensor, rows, w->n) || tct_writer_flush(wr) ? -1 : 0;
+}
+
+static void parse_options(tc_cli *cli, int argc, char **argv, encode_options *o) {
+    static const struct option options[] = {
+        {"model", required_argument, 0, 'm'},           {"batch-size", required_argument, 0, OPT_BATCH},
+        {"precision", required_argument, 0, OPT_PRECISION}, {"pooling", required_argument, 0, OPT_POOLING},
+        {"normalize", no_argument, 0, OPT_NORMALIZE},    {"no-normalize", no_argument, 0, OPT_NO_NORMALIZE},
+        {"dtype", required_argument, 0, OPT_DTYPE},      {"window", required_argument, 0, OPT_WINDOW},
+        TC_CLI_COMMON_OPTIONS, TC_CLI_GPU_OPTIONS, {0, 0, 0, 0}};
+    *o = (encode_options){.model = "models/all-MiniLM-L6-v2", .batch_size = 32, .normalize = -1, .window = 4096,
+                          .dtype = TCT_F32, .precision = "fp32"};
+    int c;
+    while ((c = getopt_long(argc, argv, "m:" TC_CLI_SHORT, options, NULL)) != -1) {
+        switch (c) {
+        case 'm': o->model = optarg; break;
+        case OPT_BATCH: o->batch_size = (int)tc_cli_parse_int(cli, "--batch-size", optarg, 1, 65536); break;
+        case OPT_PRECISION: o->precision = optarg; break;
+        case OPT_POOLING: o->pooling = optarg; break;
+        case OPT_NORMALIZE: o->normalize = 1; break;
+        case OPT_NO_NORMALIZE: o->normalize = 0; break;
+        case OPT_WINDOW: o->window = (long)tc_cli_parse_int(cli, "--window", optarg, 1, 1L << 24); break;
+        case OPT_DTYPE:
+            if (tct_dtype_parse(optarg, &o->dtype) || (o->dtype != TCT_F32 && o->dtype != TCT_F16 && o->dtype != TCT_BF16))
+                tc_cli_usage_error(cli, "--dtype: '%s' is not f32, f16 or bf16", optarg);
+            break;
+        default: tc_cli_option(cli, c, optarg);
+        }
+    }
+    if (optind + 1 < argc) tc_cli_usage_error(cli, "one input at most (got '%s' and '%s')", argv[optind], argv[optind + 1]);
+    o->input = optind < argc ? argv[optind] : "-";
+}
+
+// Everything the model and the options decide before any input is read.
+static void settle(tc_cli *cli, const encode_options *o, const tc_bert_model *m, tc_encoder_options *eo) {
+    memset(eo, 0, sizeof *eo);
+    eo->batch_size = o->batch_size;
+    eo->threads = tc_cli_threads(cli);
+    if (o->pooling) {
+        if (tc_pooling_parse(o->pooling, &eo->pooling)) tc_cli_usage_error(cli, "--pooling: %s", tc_error());
+    } else if (m->st_unsupported_pooling[0]) {
+        tc_cli_fail(cli, "%s/1_Pooling/config.json: %s is not supported; choose --pooling mean, cls or pooler", m->dir,
+                    m->st_unsupported_pooling);
+    } else {
+        eo->pooling = m->default_pooling;
+    }
+    if (m->st_unsupported_module[0])
+        tc_cli_fail(cli, "%s/modules.json: module %s is not supported", m->dir, m->st_unsupported_module);
+    if (eo->pooling == TC_POOL_POOLER && !m->cfg.has_pooler)
+        tc_cli_fail(cli, "%s: the model has no pooler (pooler.dense.weight); use --pooling mean or cls", m->dir);
+    eo->normalize = o->normalize >= 0 ? o->normalize : m->default_normalize;
+    if (!strcmp(o->precision, "fp32")) eo->precision = TCT_F32;
+    else if (!strcmp(o->precision, "bf16")) eo->precision = TCT_BF16;
+    else if (!strcmp(o->precision, "fp16")) eo->precision = TCT_F16;
+    else tc_cli_usage_error(cli, "--precision: '%s' is not fp32, bf16 or fp16", o->precision);
+    if (tc_devices_select(cli, &eo->devices)) tc_cli_usage_error(cli, "%s", tc_error());
+    if (eo->devices.n_gpus == 0 && eo->precision != TCT_F32)
+        tc_cli_usage_error(cli, "--precision %s needs a GPU (the CPU computes in fp32)", o->precision);
+}
+
+static int begin_output(tct_writer *wr, const tc_bert_model *m, const tc_encoder_options *eo, tct_dtype dtype,
+                        int *id_tensor, int *emb_tensor) {
+    static const char *precisions[] = {[TCT_F32] = "fp32", [TCT_F16] = "fp16", [TCT_BF16] = "bf16"};
+    char device[64];
+    if (eo->devices.n_gpus) snprintf(device, sizeof device, "%d GPU%s", eo->devices.n_gpus, eo->devices.n_gpus > 1 ? "s" : "");
+    else snprintf(device, sizeof device, "cpu");
+    tct_attr attrs[] = {
+        {"model", m->name},
+        {"model_fingerprint", m->weights_fingerprint},
+        {"vocab_fingerprint", m->vocab_fingerprint},
+        {"pooling", tc_pooling_name(eo->pooling)},
+        {"normalized", eo->normalize ? "true" : "false"},
+        {"precision", eo->devices.n_gpus ? precisions[eo->precision] : "fp32"},
+        {"device", device},
+    };
+    uint64_t id_dims[1] = {TCT_ROWS_UNKNOWN}, emb_dims[2] = {TCT_ROWS_UNKNOWN, (uint64_t)m->cfg.hidden};
+    *id_tensor = tct_writer_begin(wr, "doc_ids", TCT_STR, 1, id_dims, NULL, 0);
+    *emb_tensor = tct_writer_begin(wr, "embeddings", dtype, 2, emb_dims, attrs, sizeof attrs / sizeof *attrs);
+    return *id_tensor < 0 || *emb_tensor < 0 ? -1 : 0;
+}
+
+// The main loop, over two window buffers: while window k is encoded, k+1 is
+// read; once k is done, k+1 starts and k is written while it computes. The
+// devices never wait for the file. The output is opened once the first
+// window has been read and checked, so that a wrong input writes nothing.
+static int encode_stream(tc_cli *cli, const encode_options *o, const tc_bert_model *m, tc_encoder_options *eo,
+                         tct_table *table, const char *where) {
+    window win[2];
+    int D = m->cfg.hidden, width = 0, id_tensor, emb_tensor, rc = -1, opened = 0;
+    int workers = eo->devices.n_gpus ? eo->devices.n_gpus : 1;
+    // enough rows for every device to take several batches of each window
+    long rows = o->window > (long)o->batch_size * workers * 8 ? o->window : (long)o->batch_size * workers * 8;
+    uint64_t done = 0, written = 0;
+    tc_encoder *enc = NULL;
+    tc_tensor_output out;
+    void *convert = tc_malloc_array((size_t)rows * (size_t)D, 2);
+    tc_progress progress;
+    tc_progress_start(&progress, cli, "docs", 0);
+    if (!convert || window_alloc(&win[0], rows, D) || window_alloc(&win[1], rows, D) ||
+        read_window(table, &win[0], rows, &done, m, where, &width))
+        goto done;
+    if (width && tct_table_column(table, 1)->dims[0] != TCT_ROWS_UNKNOWN)
+        progress.total = tct_table_column(table, 1)->dims[0];
+    if (win[0].n) {
+        eo->max_len = width;
+        if (tc_encoder_create(&enc, m, eo)) goto done;
+        tc_verbose("%s on %s, %d worker%s, batches of %d, windows of %ld rows, pooling %s%s", m->name,
+                   eo->devices.n_gpus ? "GPUs" : "the CPU", tc_encoder_workers(enc),
+                   tc_encoder_workers(enc) > 1 ? "s" : "", eo->batch_size, rows, tc_pooling_name(eo->pooling),
+                   eo->normalize ? ", normalized" : "");
+    }
+    if (tc_tensor_output_open(&out, cli)) goto done;
+    opened = 1;
+    if (begin_output(out.writer, m, eo, o->dtype, &id_tensor, &emb_tensor)) goto done;
+    tc_encoder_window job[2];
+    for (int k = 0; k < 2; k++) job[k] = (tc_encoder_window){0, win[k].rows, win[k].lengths, win[k].out};
+    job[0].n = win[0].n;
+    if (win[0].n && tc_encoder_start(enc, &job[0])) goto done;
+    for (int cur = 0; win[cur].n > 0; cur ^= 1) {
+        int next = cur ^ 1, read_rc = read_window(table, &win[next], rows, &done, m, where, &width);
+        if (tc_encoder_finish(enc) || read_rc) goto done;
+        job[next].n = win[next].n;
+        if (win[next].n && tc_encoder_start(enc, &job[next])) goto done;
+        if (write_window(out.writer, id_tensor, emb_tensor, &win[cur], D, o->dtype, convert)) {
+            tc_encoder_finish(enc);
+            goto done;
+        }
+        written += win[cur].n;
+        tc_progress_update(&progress, written);
+    }
+    rc = tct_writer_end(out.writer, id_tensor) || tct_writer_end(out.writer, emb_tensor) ||
+                 tc_tensor_output_commit(&out)
+             ? -1
+             : 0;
+    opened = 0;
+    if (rc == 0) tc_progress_finish(&progress);
+done:
+    if (opened) tc_tensor_output_abort(&out);
+    tc_encoder_free(enc);
+    window_free(&win[0]), window_free(&win[1]);
+    free(convert);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    tc_cli cli;
+    tc_cli_init(&cli, "tc-encode", usage, &argc, &argv, 1);
+    encode_options o;
+    parse_options(&cli, argc, argv, &o);
+    tc_bert_model model;
+    if (tc_bert_model_load(&model, o.model)) tc_cli_die(&cli);
+    tc_encoder_options eo;
+    settle(&cli, &o, &model, &eo);
+    const char *where = strcmp(o.input, "-") ? o.input : "(stdin)";
+    FILE *in = tc_input_open(o.input);
+    if (!in) tc_cli_die(&cli);
+    tct_reader *reader;
+    tct_table *table;
+    static const char *columns[3] = {"doc_ids", "input_ids", "lengths"};
+    if (tct_reader_open(&reader, in, where) || tct_table_open(&table, reader, columns, 3)) tc_cli_die(&cli);
+    int rc = encode_stream(&cli, &o, &model, &eo, table, where);
+    tct_table_close(table);
+    tct_reader_close(reader);
+    tc_input_close(in);
+    tc_bert_model_free(&model);
+    if (rc) tc_cli_die(&cli);
+    return 0;
+}

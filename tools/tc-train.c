@@ -1,0 +1,391 @@
+// tc-train: fine-tunes the TELEClass classifier (a BERT encoder plus a
+// bilinear matching head) on tokens and training targets; writes
+// checkpoints that Hugging Face transformers loads, and a metrics log.
+#include "common/checkpoint.h"
+#include "common/classifier.h"
+#include "common/cli.h"
+#include "common/comm.h"
+#include "common/devices.h"
+#include "common/error.h"
+#include "common/taxonomy.h"
+#include "common/train_data.h"
+#include "common/train_inputs.h"
+#include "common/train_log.h"
+#include "common/trainer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: tc-train [options] -o DIR TOKENS TARGETS\n"
+    "       tc-train --plot LOG -o PNG\n"
+    "Fine-tunes the TELEClass classifier: a BERT encoder and a bilinear head\n"
+    "score(d, c) = doc(d) . W . e_c, trained with weighted multi-label BCE on\n"
+    "TARGETS (tc-taxo targets, or a doc2labels.txt) for the documents of TOKENS\n"
+    "(tc-tokenize). Writes DIR/checkpoint-STEP directories (Hugging Face layout plus\n"
+    "head and training state), the links DIR/best, DIR/latest, DIR/final, and\n"
+    "the metrics log DIR/log.jsonl.\n"
+    "\n"
+    "Inputs:\n"
+    "  -m, --model DIR         encoder to fine-tune (default models/all-MiniLM-L6-v2)\n"
+    "      --class-vectors FILE  class-name embeddings (tc-encode), one row per class\n"
+    "      --class-tokens FILE   class-name tokens (tc-tokenize), embedded by the model\n"
+    "      --taxonomy FILE     class names and count (tc-taxo build)\n"
+    "      --val FILE          validation tokens (targets from --val-targets, else TARGETS)\n"
+    "      --val-targets FILE\n"
+    "      --val-split F       hold out this fraction of the training documents\n"
+    "Model:\n"
+    "      --pooling MODE      mean, cls or pooler (default: the model's own, else mean)\n"
+    "      --normalize         L2-normalize the document vector\n"
+    "      --max-len N         truncate sequences to N tokens (default 128)\n"
+    "      --head-init MODE    random (default, as TELEClass) or identity\n"
+    "Optimization:\n"
+    "      --epochs N          (default 3)\n"
+    "      --batch N           documents per rank and micro-batch (default 16)\n"
+    "      --accumulate N      micro-batches per step (default 1)\n"
+    "      --lr X              peak learning rate at the base batch (default 5e-5)\n"
+    "      --lr-scale MODE     none, linear or sqrt: scale the rate by effective batch\n"
+    "                          (batch x ranks x accumulate) / base batch (default none)\n"
+    "      --base-batch N      the batch --lr is meant for (default 64)\n"
+    "      --warmup-ratio X    warmup steps as a share of all steps (default 0.1)\n"
+    "      --warmup-steps N    warmup steps (overrides the ratio)\n"
+    "      --constant-lr       no decay after warmup\n"
+    "      --weight-decay X    AdamW decay, not on biases and layer norms (default 0.01)\n"
+    "      --adam-beta1 X, --adam-beta2 X, --adam-eps X  (default 0.9, 0.999, 1e-8)\n"
+    "      --max-grad-norm X   clip the gradient's global norm (default 1; 0: off)\n"
+    "      --loss MODE         mean over documents (default) or sum (the reference's)\n"
+    "      --max-steps N       stop after N steps\n"
+    "      --seed N            shuffling, validation split, head initialization (default 42)\n"
+    "Run:\n"
+    "      --eval-every N      validate every N steps (default: at each epoch's end)\n"
+    "      --save-every N      write a resumable checkpoint every N steps\n"
+    "      --patience N        stop after N validations without improvement\n"
+    "      --resume DIR        continue a run from its checkpoint (DIR or DIR/latest)\n"
+    "      --log FILE          metrics log (default DIR/log.jsonl)\n"
+    "      --plot LOG          draw a metrics log as a PNG (-o PNG) and exit\n"
+    "Under mpirun, each rank trains on its share of every step (data parallel).\n"
+    TC_CLI_COMMON_HELP TC_CLI_GPU_HELP;
+
+enum {
+    OPT_CLASS_VECTORS = TC_OPT_FIRST_PROGRAM, OPT_CLASS_TOKENS, OPT_TAXONOMY, OPT_VAL, OPT_VAL_TARGETS, OPT_VAL_SPLIT,
+    OPT_POOLING, OPT_NORMALIZE, OPT_MAX_LEN, OPT_HEAD_INIT, OPT_EPOCHS, OPT_BATCH, OPT_ACCUMULATE, OPT_LR,
+    OPT_LR_SCALE, OPT_BASE_BATCH, OPT_WARMUP_RATIO, OPT_WARMUP_STEPS, OPT_CONSTANT_LR, OPT_WEIGHT_DECAY, OPT_BETA1,
+    OPT_BETA2, OPT_ADAM_EPS, OPT_MAX_GRAD_NORM, OPT_LOSS, OPT_MAX_STEPS, OPT_SEED, OPT_EVAL_EVERY, OPT_SAVE_EVERY,
+    OPT_PATIENCE, OPT_RESUME, OPT_LOG, OPT_PLOT,
+};
+
+typedef struct {
+    const char *model, *class_vectors, *class_tokens, *taxonomy, *val, *val_targets, *pooling, *head_init;
+    const char *resume, *log, *plot, *tokens, *targets, *lr_scale;
+    double val_split, lr;
+    int normalize, max_len, base_batch, loss_sum;
+    tc_train_config t;
+} options;
+
+static void parse(tc_cli *cli, int argc, char **argv, options *o) {
+    static const struct option longs[] = {
+        {"model", required_argument, 0, 'm'}, {"class-vectors", required_argument, 0, OPT_CLASS_VECTORS},
+        {"class-tokens", required_argument, 0, OPT_CLASS_TOKENS}, {"taxonomy", required_argument, 0, OPT_TAXONOMY},
+        {"val", required_argument, 0, OPT_VAL}, {"val-targets", required_argument, 0, OPT_VAL_TARGETS},
+        {"val-split", required_argument, 0, OPT_VAL_SPLIT}, {"pooling", required_argument, 0, OPT_POOLING},
+        {"normalize", no_argument, 0, OPT_NORMALIZE}, {"max-len", required_argument, 0, OPT_MAX_LEN},
+        {"head-init", required_argument, 0, OPT_HEAD_INIT}, {"epochs", required_argument, 0, OPT_EPOCHS},
+        {"batch", required_argument, 0, OPT_BATCH}, {"accumulate", required_argument, 0, OPT_ACCUMULATE},
+        {"lr", required_argument, 0, OPT_LR}, {"lr-scale", required_argument, 0, OPT_LR_SCALE},
+        {"base-batch", required_argument, 0, OPT_BASE_BATCH}, {"warmup-ratio", required_argument, 0, OPT_WARMUP_RATIO},
+        {"warmup-steps", required_argument, 0, OPT_WARMUP_STEPS}, {"constant-lr", no_argument, 0, OPT_CONSTANT_LR},
+        {"weight-decay", required_argument, 0, OPT_WEIGHT_DECAY}, {"adam-beta1", required_argument, 0, OPT_BETA1},
+        {"adam-beta2", required_argument, 0, OPT_BETA2}, {"adam-eps", required_argument, 0, OPT_ADAM_EPS},
+        {"max-grad-norm", required_argument, 0, OPT_MAX_GRAD_NORM}, {"loss", required_argument, 0, OPT_LOSS},
+        {"max-steps", required_argument, 0, OPT_MAX_STEPS}, {"seed", required_argument, 0, OPT_SEED},
+        {"eval-every", required_argument, 0, OPT_EVAL_EVERY}, {"save-every", required_argument, 0, OPT_SAVE_EVERY},
+        {"patience", required_argument, 0, OPT_PATIENCE}, {"resume", required_argument, 0, OPT_RESUME},
+        {"log", required_argument, 0, OPT_LOG}, {"plot", required_argument, 0, OPT_PLOT},
+        TC_CLI_COMMON_OPTIONS, TC_CLI_GPU_OPTIONS, {0}};
+    int c;
+    while ((c = tc_cli_getopt(cli, argc, argv, "m:", longs)) != -1) {
+        switch (c) {
+        case 'm': o->model = optarg; break;
+        case OPT_CLASS_VECTORS: o->class_vectors = optarg; break;
+        case OPT_CLASS_TOKENS: o->class_tokens = optarg; break;
+        case OPT_TAXONOMY: o->taxonomy = optarg; break;
+        case OPT_VAL: o->val = optarg; break;
+        case OPT_VAL_TARGETS: o->val_targets = optarg; break;
+        case OPT_VAL_SPLIT: o->val_split = tc_cli_parse_double(cli, "--val-split", optarg, 0, 0.9); break;
+        case OPT_POOLING: o->pooling = optarg; break;
+        case OPT_NORMALIZE: o->normalize = 1; break;
+        case OPT_MAX_LEN: o->max_len = (int)tc_cli_parse_int(cli, "--max-len", optarg, 2, 100000); break;
+        case OPT_HEAD_INIT: o->head_init = optarg; break;
+        case OPT_EPOCHS: o->t.epochs = (int)tc_cli_parse_int(cli, "--epochs", optarg, 1, 1000000); break;
+        case OPT_BATCH: o->t.batch = (int)tc_cli_parse_int(cli, "--batch", optarg, 1, 65536); break;
+        case OPT_ACCUMULATE: o->t.accumulate = (int)tc_cli_parse_int(cli, "--accumulate", optarg, 1, 65536); break;
+        case OPT_LR: o->lr = tc_cli_parse_double(cli, "--lr", optarg, 0, 1e30); break;
+        case OPT_LR_SCALE: o->lr_scale = optarg; break;
+        case OPT_BASE_BATCH: o->base_batch = (int)tc_cli_parse_int(cli, "--base-batch", optarg, 1, 1 << 30); break;
+        case OPT_WARMUP_RATIO: o->t.warmup_ratio = tc_cli_parse_double(cli, "--warmup-ratio", optarg, 0, 1); break;
+        case OPT_WARMUP_STEPS: o->t.warmup_steps = tc_cli_parse_int(cli, "--warmup-steps", optarg, 0, 1L << 40); break;
+        case OPT_CONSTANT_LR: o->t.constant_lr = 1; break;
+        case OPT_WEIGHT_DECAY: o->t.weight_decay = (float)tc_cli_parse_double(cli, "--weight-decay", optarg, 0, 1); break;
+        case OPT_BETA1: o->t.beta1 = (float)tc_cli_parse_double(cli, "--adam-beta1", optarg, 0, 0.999999); break;
+        case OPT_BETA2: o->t.beta2 = (float)tc_cli_parse_double(cli, "--adam-beta2", optarg, 0, 0.99999999); break;
+        case OPT_ADAM_EPS: o->t.eps = (float)tc_cli_parse_double(cli, "--adam-eps", optarg, 1e-30, 1); break;
+        case OPT_MAX_GRAD_NORM: o->t.max_grad_norm = (float)tc_cli_parse_double(cli, "--max-grad-norm", optarg, 0, 1e30); break;
+        case OPT_LOSS:
+            if (strcmp(optarg, "mean") && strcmp(optarg, "sum"))
+                tc_cli_usage_error(cli, "--loss: '%s' is not mean or sum", optarg);
+            o->loss_sum = !strcmp(optarg, "sum");
+            break;
+        case OPT_MAX_STEPS: o->t.max_steps = tc_cli_parse_int(cli, "--max-steps", optarg, 1, 1L << 40); break;
+        case OPT_SEED: o->t.seed = (uint64_t)tc_cli_parse_int(cli, "--seed", optarg, 0, INT64_MAX); break;
+        case OPT_EVAL_EVERY: o->t.eval_every = tc_cli_parse_int(cli, "--eval-every", optarg, 1, 1L << 40); break;
+        case OPT_SAVE_EVERY: o->t.save_every = tc_cli_parse_int(cli, "--save-every", optarg, 1, 1L << 40); break;
+        case OPT_PATIENCE: o->t.patience = (int)tc_cli_parse_int(cli, "--patience", optarg, 1, 1000000); break;
+        case OPT_RESUME: o->resume = optarg; break;
+        case OPT_LOG: o->log = optarg; break;
+        case OPT_PLOT: o->plot = optarg; break;
+        default: tc_cli_option(cli, c, optarg);
+        }
+    }
+    if (o->plot) {
+        if (optind != argc) tc_cli_usage_error(cli, "--plot takes the log alone");
+        if (!cli->output) tc_cli_usage_error(cli, "--plot needs -o PNG");
+        return;
+    }
+    if (argc - optind != 2) tc_cli_usage_error(cli, "expected TOKENS and TARGETS");
+    if (!cli->output) tc_cli_usage_error(cli, "-o DIR is required (the checkpoints' directory)");
+    if (o->val && o->val_split > 0) tc_cli_usage_error(cli, "--val and --val-split exclude each other");
+    if (o->val_targets && !o->val) tc_cli_usage_error(cli, "--val-targets needs --val");
+    if (!o->resume && !o->class_vectors && !o->class_tokens)
+        tc_cli_usage_error(cli, "the class vectors are needed: --class-vectors FILE or --class-tokens FILE");
+    if (o->class_vectors && o->class_tokens) tc_cli_usage_error(cli, "--class-vectors and --class-tokens exclude each other");
+    if (o->head_init && strcmp(o->head_init, "random") && strcmp(o->head_init, "identity"))
+        tc_cli_usage_error(cli, "--head-init: '%s' is not random or identity", o->head_init);
+    tc_lr_scaling scaling;
+    if (tc_lr_scaling_parse(o->lr_scale, &scaling)) tc_cli_usage_error(cli, "--lr-scale: %s", tc_error());
+    o->tokens = argv[optind];
+    o->targets = argv[optind + 1];
+}
+
+static void defaults(options *o) {
+    memset(o, 0, sizeof *o);
+    o->model = "models/all-MiniLM-L6-v2";
+    o->lr = 5e-5;
+    o->lr_scale = "none";
+    o->base_batch = 64;
+    o->max_len = 128;
+    o->t = (tc_train_config){.batch = 16, .accumulate = 1, .epochs = 3, .seed = 42, .warmup_ratio = 0.1,
+                             .warmup_steps = -1, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.01f,
+                             .max_grad_norm = 1.0f};
+}
+
+// ---------------------------------------------------------------- setup
+
+typedef struct {
+    tc_bert_model model;
+    char *resume_dir;
+    tc_train_set train, val;
+    uint32_t *train_idx, *val_idx;
+    uint64_t n_train, n_val;
+    int K, D, has_val_set;
+    float *E, *W;
+    char **class_names;
+    tc_class_tokens class_tokens;
+} inputs;
+
+static tc_comm *open_comm(const tc_cli *cli) {
+    tc_comm *comm = NULL;
+    if (tc_comm_launched()) {
+#if TC_HAVE_MPI
+        comm = tc_comm_mpi_create();
+#else
+        tc_cli_fail(cli, "started by an MPI launcher, but this build has no MPI (install openmpi and rebuild)");
+#endif
+    } else {
+        comm = tc_comm_single_create();
+    }
+    if (!comm) tc_cli_die(cli);
+    return comm;
+}
+
+// K and D, class names, E: from the resumed head, vectors or tokens.
+static void load_classes(const tc_cli *cli, const options *o, inputs *in) {
+    char **ids = NULL;
+    if (in->resume_dir) {
+        int n;
+        if (tc_checkpoint_load_head(in->resume_dir, &in->K, &in->D, in->model.cfg.hidden, &in->W, &in->E) ||
+            tc_checkpoint_class_names(in->resume_dir, &ids, &n))
+            tc_cli_die(cli);
+        if (n != in->K) tc_cli_fail(cli, "%s: %d class names for %d classes", in->resume_dir, n, in->K);
+    } else if (o->class_vectors) {
+        if (tc_load_class_vectors(o->class_vectors, &in->K, &in->D, &in->E, &ids)) tc_cli_die(cli);
+    } else {
+        if (tc_load_class_tokens(o->class_tokens, &in->model, o->max_len, &in->class_tokens)) tc_cli_die(cli);
+        in->K = in->class_tokens.K;
+        in->D = in->model.cfg.hidden;
+        ids = in->class_tokens.ids;
+        in->class_tokens.ids = NULL;
+    }
+    const char *what = in->resume_dir ? in->resume_dir : o->class_vectors ? o->class_vectors : o->class_tokens;
+    if (o->taxonomy) {
+        tc_taxonomy tx;
+        if (tc_taxonomy_load(&tx, o->taxonomy)) tc_cli_die(cli);
+        if (tx.n_classes != in->K)
+            tc_cli_fail(cli, "%s: %d classes, but %s has %d", what, in->K, o->taxonomy, tx.n_classes);
+        tc_free_strings(ids, in->K);
+        ids = tc_calloc((size_t)in->K, sizeof *ids);
+        for (int k = 0; ids && k < in->K; k++) ids[k] = strdup(tx.names[k]);
+        tc_taxonomy_free(&tx);
+    }
+    if (!ids) {
+        ids = tc_calloc((size_t)in->K, sizeof *ids);
+        for (int k = 0; ids && k < in->K; k++) {
+            char buf[16];
+            snprintf(buf, sizeof buf, "%d", k);
+            ids[k] = strdup(buf);
+        }
+    }
+    if (!ids) tc_cli_die(cli);
+    in->class_names = ids;
+}
+
+static void load_data(const tc_cli *cli, const options *o, inputs *in) {
+    tc_train_load_options lo = {o->max_len, in->model.cfg.vocab_size, in->K};
+    if (tc_train_set_load(&in->train, o->tokens, o->targets, &lo) ||
+        tc_bert_check_tokens(&in->model, o->tokens, in->train.token_attrs, in->train.n_token_attrs))
+        tc_cli_die(cli);
+    if (in->train.n_without_targets) tc_note("%s: %llu documents without targets left out", o->tokens, (unsigned long long)in->train.n_without_targets);
+    if (o->val) {
+        if (tc_train_set_load(&in->val, o->val, o->val_targets ? o->val_targets : o->targets, &lo) ||
+            tc_bert_check_tokens(&in->model, o->val, in->val.token_attrs, in->val.n_token_attrs))
+            tc_cli_die(cli);
+        in->has_val_set = 1;
+        in->n_train = in->train.n_docs;
+        in->n_val = in->val.n_docs;
+        in->train_idx = tc_malloc_array(in->n_train, sizeof *in->train_idx);
+        in->val_idx = tc_malloc_array(in->n_val, sizeof *in->val_idx);
+        if (!in->train_idx || !in->val_idx) tc_cli_die(cli);
+        for (uint64_t i = 0; i < in->n_train; i++) in->train_idx[i] = (uint32_t)i;
+        for (uint64_t i = 0; i < in->n_val; i++) in->val_idx[i] = (uint32_t)i;
+        return;
+    }
+    if (tc_split_indices(in->train.n_docs, o->val_split, o->t.seed, &in->train_idx, &in->n_train, &in->val_idx, &in->n_val))
+        tc_cli_die(cli);
+    if (in->n_train == 0) tc_cli_fail(cli, "%s: no training documents left after holding out %g for validation", o->tokens, o->val_split);
+    in->has_val_set = in->n_val > 0;
+}
+
+static void load_inputs(const tc_cli *cli, const options *o, inputs *in) {
+    memset(in, 0, sizeof *in);
+    if (o->resume && tc_checkpoint_resolve(o->resume, &in->resume_dir)) tc_cli_die(cli);
+    if (tc_bert_model_load(&in->model, in->resume_dir ? in->resume_dir : o->model)) tc_cli_die(cli);
+    load_classes(cli, o, in);
+    load_data(cli, o, in);
+}
+
+static void free_inputs(inputs *in) {
+    tc_bert_model_free(&in->model);
+    free(in->resume_dir);
+    tc_train_set_free(&in->train);
+    tc_train_set_free(&in->val);
+    free(in->train_idx), free(in->val_idx), free(in->E), free(in->W);
+    tc_free_strings(in->class_names, in->K);
+    tc_free_class_tokens(&in->class_tokens);
+}
+
+// The class vectors from their names' tokens, by the model as it starts.
+static void embed_class_names(const tc_cli *cli, tc_classifier *cl, inputs *in) {
+    int K = in->K, C = in->model.cfg.hidden, B = cl->opt.max_batch;
+    in->E = tc_malloc_array((size_t)K * (size_t)C, sizeof *in->E);
+    if (!in->E) tc_cli_die(cli);
+    for (int k = 0; k < K; k += B) {
+        int n = K - k < B ? K - k : B;
+        if (tc_classifier_encode(cl, (const int32_t *const *)in->class_tokens.rows + k, in->class_tokens.lengths + k, n,
+                                 in->E + (size_t)k * C))
+            tc_cli_die(cli);
+    }
+    if (tc_classifier_set_head(cl, NULL, in->E)) tc_cli_die(cli);
+}
+
+static tc_classifier *build_classifier(const tc_cli *cli, tc_backend *be, const options *o, inputs *in) {
+    tc_pooling pooling = in->model.default_pooling;
+    if (o->pooling && tc_pooling_parse(o->pooling, &pooling)) tc_cli_usage_error(cli, "--pooling: %s", tc_error());
+    int longest = in->train.longest > in->val.longest ? in->train.longest : in->val.longest;
+    if (in->class_tokens.longest > longest) longest = in->class_tokens.longest;
+    tc_classifier_options co = {o->t.batch, o->t.batch * longest, longest, pooling, o->normalize};
+    float *zeros = in->E ? NULL : tc_calloc((size_t)in->K * (size_t)in->D, sizeof *zeros);
+    tc_classifier *cl;
+    if (tc_classifier_create(&cl, be, &in->model, &co, in->E ? in->E : zeros, in->K, in->D, in->W)) {
+        free(zeros);
+        tc_cli_die(cli);
+    }
+    free(zeros);
+    if (!in->E) embed_class_names(cli, cl, in);
+    if (!in->resume_dir && tc_classifier_init_head(cl, o->t.seed, o->head_init && !strcmp(o->head_init, "identity")))
+        tc_cli_die(cli);
+    return cl;
+}
+
+static tc_backend *open_backend(const tc_cli *cli) {
+    tc_devices dev;
+    if (cli->gpus && tc_devices_select(cli, &dev)) tc_cli_usage_error(cli, "--gpus: %s", tc_error());
+    if (cli->gpus && dev.n_gpus > 0)
+        tc_cli_fail(cli, "training runs on the CPU in this version; use --gpus none");
+    tc_backend *be = tc_backend_cpu_create(tc_cli_threads(cli));
+    if (!be) tc_cli_die(cli);
+    return be;
+}
+
+int main(int argc, char **argv) {
+    tc_cli cli;
+    tc_cli_init(&cli, "tc-train", usage, &argc, &argv, 1);
+    options o;
+    defaults(&o);
+    parse(&cli, argc, argv, &o);
+    if (o.plot) {
+        if (tc_train_log_plot(o.plot, cli.output)) tc_cli_die(&cli);
+        return 0;
+    }
+    tc_backend *be = open_backend(&cli);
+    tc_comm *comm = open_comm(&cli);
+    inputs in;
+    load_inputs(&cli, &o, &in);
+    tc_classifier *cl = build_classifier(&cli, be, &o, &in);
+    tc_lr_scaling scaling;
+    tc_lr_scaling_parse(o.lr_scale, &scaling);
+    long effective = (long)o.t.batch * comm->size * o.t.accumulate;
+    tc_train_config *t = &o.t;
+    t->train = &in.train, t->train_idx = in.train_idx, t->n_train = in.n_train;
+    t->val = in.has_val_set ? (o.val ? &in.val : &in.train) : NULL;
+    t->val_idx = in.val_idx, t->n_val = in.n_val;
+    t->lr = tc_lr_scaled(o.lr, scaling, effective, o.base_batch);
+    t->loss_sum = o.loss_sum;
+    t->out_dir = cli.output;
+    t->log_path = o.log;
+    t->resume_dir = in.resume_dir;
+    t->source_dir = in.resume_dir ? in.resume_dir : o.model;
+    t->class_names = (const char *const *)in.class_names;
+    t->max_len = o.max_len;
+    t->cli = &cli;
+    if (comm->rank == 0)
+        tc_note("%llu training documents, %llu validation; %d classes; effective batch %ld (%d x %d ranks x %d); "
+                "learning rate %.3g; %s pooling%s",
+                (unsigned long long)in.n_train, (unsigned long long)in.n_val, in.K, effective, t->batch, comm->size,
+                t->accumulate, t->lr, tc_pooling_name(cl->opt.pooling), cl->opt.normalize ? ", normalized" : "");
+    tc_train_result r;
+    int rc = tc_train_run(cl, comm, t, &r);
+    if (rc == 0 && comm->rank == 0)
+        tc_note("%ld steps; best %s loss %.6g at step %ld%s; checkpoints in %s (best, final)", r.steps,
+                t->val ? "validation" : "training", r.best_metric, r.best_step, r.stopped_early ? " (stopped early)" : "",
+                cli.output);
+    if (rc) {
+        if (comm->rank == 0) fprintf(stderr, "tc-train: %s\n", tc_error());
+        tc_comm_destroy(comm);
+        exit(1);
+    }
+    tc_classifier_free(cl);
+    free_inputs(&in);
+    tc_comm_destroy(comm);
+    tc_backend_destroy(be);
+    return 0;
+}
