@@ -49,7 +49,8 @@ fi
 embed() {
     if [ -s "$2" ] && [ "$2" -nt "$1" ]; then return 0; fi
     case $embedder in
-    tc-encode) tc-tokenize --model "$model" "$1" | tc-encode --model "$model" -o "$2" ;;
+    # 256 tokens: the model's max_seq_length, as sentence-transformers cuts
+    tc-encode) tc-tokenize --model "$model" --max-len 256 "$1" | tc-encode --model "$model" -o "$2" ;;
     reference)
         python3 "$root/tests/bench/embed_reference.py" "$model" "$1" "$2.ids" "$2.npy"
         "$fixture" from-npy "$2.ids" "$2.npy" > "$2" ;;
