@@ -414,6 +414,9 @@ static int cmd_targets(command *cmd, int argc, char **argv) {
     load_taxonomy(cmd, &t, taxonomy);
     tc_labels core, aug, targets;
     if (tc_labels_read_any(&core, input_name(cmd->input), t.n_classes)) tc_cli_die(&cmd->cli);
+    // annotation output lists ancestors too (label_core = 0): they are not core classes
+    int64_t ancestors = tc_labels_keep_core(&core);
+    if (ancestors) tc_note("%" PRId64 " classes marked as ancestors (label_core 0) left to the taxonomy", ancestors);
     if (augmented && tc_labels_read_any(&aug, augmented, t.n_classes)) tc_cli_die(&cmd->cli);
     tc_targets_summary s;
     if (tc_targets_build(&t, &core, augmented ? &aug : NULL, &targets, &s)) tc_cli_die(&cmd->cli);

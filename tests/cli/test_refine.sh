@@ -37,6 +37,14 @@ check annotate_rule_top_values grep -q "^x1	2,0	" top.txt
 expect annotate_rule_path 0 tc-refine annotate --gpus none --core path --no-ancestors --taxonomy taxo.tct --terms terms.tct docs.tct -o path.tct
 "$FX" show-labels path.tct > path.txt
 check annotate_rule_path_values sh -c "grep -q '^x1	6	0.9	1$' path.txt && grep -q '^x2	4	0.8	1$' path.txt"
+# training targets from the annotation: the ancestors it lists (label_core 0)
+# are not core classes, so the targets equal those of the core classes alone
+expect annotate_core_only 0 tc-refine annotate --gpus none --no-ancestors --taxonomy taxo.tct --terms terms.tct docs.tct -o core_only.tct
+expect targets_from_annotation 0 tc-taxo targets --taxonomy taxo.tct core.tct -o targets_all.tct
+check targets_note_ancestors grep -q "marked as ancestors (label_core 0) left to the taxonomy" err
+expect targets_from_core_only 0 tc-taxo targets --taxonomy taxo.tct core_only.tct -o targets_core.tct
+check targets_ignore_ancestors sh -c 'tc-dump --json --tensor label_classes --tensor mask_classes --tensor mask_offsets targets_all.tct | sed "s/\"file\": [^,]*,//; s/\"bytes\": [0-9]*,//; s/\"compressed_bytes\": [0-9]*,//g; s/\"provenance\": {[^}]*}//" > a.json &&
+    tc-dump --json --tensor label_classes --tensor mask_classes --tensor mask_offsets targets_core.tct | sed "s/\"file\": [^,]*,//; s/\"bytes\": [0-9]*,//; s/\"compressed_bytes\": [0-9]*,//g; s/\"provenance\": {[^}]*}//" > b.json && cmp a.json b.json'
 # stdin and half-precision embeddings
 "$FX" embeddings "$H/doc_embeddings.txt" f16 > docs16.tct
 run sh -c "tc-refine annotate --gpus none --taxonomy taxo.tct --terms terms.tct < docs16.tct > core16.tct"
