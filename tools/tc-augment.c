@@ -98,7 +98,7 @@ typedef struct {
 
 static void parse(tc_cli *cli, settings *s) {
     int c;
-    while ((c = getopt_long(cli->argc, cli->argv, "t:" TC_CLI_SHORT, options, NULL)) != -1) {
+    while ((c = tc_cli_getopt(cli, cli->argc, cli->argv, "t:", options)) != -1) {
         if (tc_llm_settings_option(&s->llm.llm, cli, c, optarg)) continue;
         switch (c) {
         case 't': s->taxonomy = optarg; break;

@@ -70,7 +70,7 @@ static void parse_options(tc_cli *cli, int argc, char **argv, encode_options *o)
     *o = (encode_options){.model = "models/all-MiniLM-L6-v2", .batch_size = 32, .normalize = -1, .window = 4096,
                           .dtype = TCT_F32, .precision = "fp32"};
     int c;
-    while ((c = getopt_long(argc, argv, "m:" TC_CLI_SHORT, options, NULL)) != -1) {
+    while ((c = tc_cli_getopt(cli, argc, argv, "m:", options)) != -1) {
         switch (c) {
         case 'm': o->model = optarg; break;
         case OPT_BATCH: o->batch_size = (int)tc_cli_parse_int(cli, "--batch-size", optarg, 1, 65536); break;

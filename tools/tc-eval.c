@@ -425,7 +425,7 @@ static void parse(eval_options *o, int argc, char **argv) {
         {"threshold", required_argument, 0, OPT_THRESHOLD}, {"tsv", no_argument, 0, OPT_TSV},
         {"json", no_argument, 0, OPT_JSON}, TC_CLI_COMMON_OPTIONS, {0}};
     int c;
-    while ((c = getopt_long(argc, argv, "t:" TC_CLI_SHORT, options, 0)) != -1) switch (c) {
+    while ((c = tc_cli_getopt(&o->cli, argc, argv, "t:", options)) != -1) switch (c) {
         case OPT_GOLD: o->gold_path = optarg; break;
         case 't': o->taxonomy_path = optarg; break;
         case OPT_THRESHOLD:

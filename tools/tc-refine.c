@@ -93,7 +93,7 @@ typedef struct {
 
 static void parse(tc_cli *cli, settings *s) {
     int c;
-    while ((c = getopt_long(cli->argc, cli->argv, TC_CLI_SHORT, options, NULL)) != -1) {
+    while ((c = tc_cli_getopt(cli, cli->argc, cli->argv, "", options)) != -1) {
         if (tc_llm_settings_option(&s->a.llm, cli, c, optarg)) {
             if (!s->annotate) s->wrong_option = "--llm and its settings";
             continue;
