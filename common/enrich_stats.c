@@ -1,6 +1,7 @@
 // One pass over the corpus gathering term statistics per class, and the
 // embeddings of candidate terms (see enrich_stats.h).
 #include "common/enrich_stats.h"
+#include "common/embedding_stream.h"
 #include "common/error.h"
 #include "common/io.h"
 #include "common/progress.h"
@@ -403,12 +404,6 @@ void enrich_embeddings_free(enrich_embeddings *e) {
     memset(e, 0, sizeof *e);
 }
 
-static float element_f32(tct_dtype dtype, const void *data, uint64_t i) {
-    if (dtype == TCT_F32) return ((const float *)data)[i];
-    if (dtype == TCT_F16) return tct_f16_to_f32(((const uint16_t *)data)[i]);
-    return tct_bf16_to_f32(((const uint16_t *)data)[i]);
-}
-
 // Keys wanted: rows 0..n_used-1 for candidate words in word order, then the class names.
 static int wanted_keys(tc_strindex *keys, enrich_embeddings *e, const tc_taxonomy *t, const enrich_stats *st,
                        const uint8_t *used) {
@@ -423,41 +418,32 @@ static int wanted_keys(tc_strindex *keys, enrich_embeddings *e, const tc_taxonom
     return 0;
 }
 
-static int read_embedding_rows(enrich_embeddings *e, const tc_strindex *keys, uint8_t *filled, tct_reader *r,
-                               const char *where) {
-    static const char *const names[] = {"doc_ids", "embeddings"};
-    tct_table *table;
-    if (tct_table_open(&table, r, names, 2)) return -1;
-    tct_column col[2];
+// The rows of the wanted keys, unit length, from an embeddings file.
+static int read_embedding_rows(enrich_embeddings *e, const tc_strindex *keys, uint8_t *filled, const char *path) {
+    tc_embedding_stream in;
+    if (tc_embedding_stream_open(&in, path)) return -1;
+    char *const *ids;
+    const float *x;
     int64_t got;
     int rc = 0;
-    while (rc == 0 && (got = tct_table_next(table, 4096, col)) > 0) {
-        const tct_tensor_info *info = col[1].tensor;
+    while (rc == 0 && (got = tc_embedding_stream_next(&in, 4096, &ids, &x)) > 0) {
         if (!e->rows) {
-            if (info->rank != 2 || !info->dims[1] ||
-                (info->dtype != TCT_F32 && info->dtype != TCT_F16 && info->dtype != TCT_BF16)) {
-                rc = tc_fail("%s: 'embeddings' must be f32, f16 or bf16 of rank 2", where);
-                break;
-            }
-            e->dim = info->dims[1];
+            e->dim = (uint64_t)in.d;
             if (!(e->rows = tc_calloc((size_t)(keys->n ? keys->n : 1), (size_t)e->dim * sizeof *e->rows))) rc = -1;
         }
         for (int64_t i = 0; rc == 0 && i < got; i++) {
-            int64_t k = tc_strindex_find(keys, col[0].strings[i], strlen(col[0].strings[i]));
+            int64_t k = tc_strindex_find(keys, ids[i], strlen(ids[i]));
             if (k < 0) continue;
             float *row = e->rows + (uint64_t)k * e->dim;
+            const float *src = x + (uint64_t)i * e->dim;
             double norm = 0;
-            for (uint64_t d = 0; d < e->dim; d++) {
-                row[d] = element_f32(info->dtype, col[1].data, (uint64_t)i * e->dim + d);
-                norm += (double)row[d] * (double)row[d];
-            }
-            if (norm > 0)
-                for (uint64_t d = 0; d < e->dim; d++) row[d] = (float)((double)row[d] / sqrt(norm));
+            for (uint64_t d = 0; d < e->dim; d++) norm += (double)src[d] * (double)src[d];
+            for (uint64_t d = 0; d < e->dim; d++) row[d] = norm > 0 ? (float)((double)src[d] / sqrt(norm)) : src[d];
             filled[k] = 1;
         }
     }
     if (rc == 0 && got < 0) rc = -1;
-    tct_table_close(table);
+    tc_embedding_stream_close(&in);
     return rc;
 }
 
@@ -471,12 +457,8 @@ int enrich_embeddings_load(enrich_embeddings *e, const tc_taxonomy *t, const enr
     int rc = e->word_row && e->class_row ? wanted_keys(&keys, e, t, st, used) : -1;
     uint8_t *filled = rc == 0 ? tc_calloc((size_t)(keys.n ? keys.n : 1), 1) : NULL;
     const char *where = strcmp(path, "-") ? path : "(stdin)";
-    FILE *f = rc == 0 && filled ? tc_input_open(path) : NULL;
-    tct_reader *r = NULL;
-    if (!f || tct_reader_open(&r, f, where)) rc = -1;
-    if (rc == 0) rc = read_embedding_rows(e, &keys, filled, r, where);
-    if (r) tct_reader_close(r);
-    if (f) tc_input_close(f);
+    if (!filled) rc = -1;
+    if (rc == 0) rc = read_embedding_rows(e, &keys, filled, path);
     if (rc == 0 && !e->rows) rc = tc_fail("%s: no embeddings", where);
     for (int64_t k = 0; rc == 0 && k < keys.n; k++)
         if (!filled[k])

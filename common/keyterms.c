@@ -1,6 +1,7 @@
 // Key terms: import and merge of `name:term,...` files, export, the strings
 // to embed, and the per-class sets of their embeddings.
 #include "common/keyterms.h"
+#include "common/embedding_stream.h"
 #include "common/error.h"
 #include "common/io.h"
 
@@ -226,12 +227,6 @@ static int64_t output_row(const char *id, const int64_t *class_row, const int64_
     return v < n_terms ? term_row[v] : -1;
 }
 
-static float element_f32(tct_dtype dtype, const void *data, uint64_t i) {
-    if (dtype == TCT_F32) return ((const float *)data)[i];
-    if (dtype == TCT_F16) return tct_f16_to_f32(((const uint16_t *)data)[i]);
-    return tct_bf16_to_f32(((const uint16_t *)data)[i]);
-}
-
 typedef struct {
     int64_t *class_row, *term_row;  // output row of class c's name / of term k
     int32_t *class_of_row;
@@ -282,46 +277,35 @@ static int plan_rows(gather_plan *p, const tc_taxonomy *t) {
     return 0;
 }
 
-static int read_rows(gather_plan *p, const tc_taxonomy *t, tct_reader *r, const char *path) {
-    static const char *const names[] = {"doc_ids", "embeddings"};
-    tct_table *table;
-    if (tct_table_open(&table, r, names, 2)) return -1;
-    tct_column col[2];
+static int read_rows(gather_plan *p, const tc_taxonomy *t, const char *path) {
+    tc_embedding_stream in;
+    if (tc_embedding_stream_open(&in, path)) return -1;
+    char *const *ids;
+    const float *x;
     int64_t got;
     int rc = 0;
-    while (rc == 0 && (got = tct_table_next(table, 4096, col)) > 0) {
-        const tct_tensor_info *e = col[1].tensor;
+    while (rc == 0 && (got = tc_embedding_stream_next(&in, 4096, &ids, &x)) > 0) {
         if (!p->rows) {
-            if (e->rank != 2 || (e->dtype != TCT_F32 && e->dtype != TCT_F16 && e->dtype != TCT_BF16) || !e->dims[1]) {
-                rc = tc_fail("%s: 'embeddings' must be f32, f16 or bf16 of rank 2", path);
-                break;
-            }
-            p->dim = e->dims[1];
+            p->dim = (uint64_t)in.d;
             if (!(p->rows = tc_malloc_array((size_t)p->m, (size_t)p->dim * sizeof *p->rows))) rc = -1;
         }
         for (int64_t i = 0; rc == 0 && i < got; i++) {
-            int64_t row = output_row(col[0].strings[i], p->class_row, p->term_row, t->n_classes, t->n_terms);
+            int64_t row = output_row(ids[i], p->class_row, p->term_row, t->n_classes, t->n_terms);
             if (row < 0) continue;
-            for (uint64_t d = 0; d < p->dim; d++)
-                p->rows[(uint64_t)row * p->dim + d] = element_f32(e->dtype, col[1].data, (uint64_t)i * p->dim + d);
+            memcpy(p->rows + (uint64_t)row * p->dim, x + (uint64_t)i * p->dim, p->dim * sizeof *p->rows);
             p->filled[row] = 1;
         }
     }
     if (rc == 0 && got < 0) rc = -1;
-    tct_table_close(table);
+    tc_embedding_stream_close(&in);
     return rc;
 }
 
 int tc_keyterms_gather_embeddings(const tc_taxonomy *t, const char *path, tct_writer *w, int64_t *rows_written) {
     gather_plan p;
     int rc = plan_rows(&p, t);
-    FILE *f = rc == 0 ? tc_input_open(path) : NULL;
     const char *where = strcmp(path, "-") ? path : "(stdin)";
-    tct_reader *r = NULL;
-    if (rc == 0 && (!f || tct_reader_open(&r, f, where))) rc = -1;
-    if (rc == 0) rc = read_rows(&p, t, r, where);
-    if (r) tct_reader_close(r);
-    if (f) tc_input_close(f);
+    if (rc == 0) rc = read_rows(&p, t, path);
     if (rc == 0 && !p.rows) rc = tc_fail("%s: no embeddings", where);
     for (int64_t row = 0; rc == 0 && row < p.m; row++)
         if (!p.filled[row]) {

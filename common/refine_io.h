@@ -1,6 +1,5 @@
 // Inputs of tc-refine and tc-augment, read the same way everywhere:
-//   embeddings   doc_ids str[N] + embeddings f32|f16|bf16 [N,D] (tc-encode),
-//                streamed in batches as f32 rows, non-finite values refused;
+//   embeddings   as common/embedding_stream.h reads them;
 //   class term embeddings  class_of_row (or term_class) i32[M] + embeddings
 //                [M,D]: for each class, its name and key terms embedded
 //                (tc-taxo), gathered class by class;
@@ -12,27 +11,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/embedding_stream.h"
 #include "common/taxonomy.h"
 #include "formats/tct.h"
 
-typedef struct {
-    const char *path;
-    FILE *f;
-    tct_reader *reader;
-    tct_table *table;
-    int d;                  // width, known after the first batch (0 before)
-    uint64_t row;           // rows returned so far
-    float *x;               // the current batch as f32
-    size_t cap;
-    char **ids;             // the current batch's ids (copies)
-    size_t ids_cap;
-} tc_embedding_stream;
-
-int tc_embedding_stream_open(tc_embedding_stream *s, const char *path);
-// Up to max_rows rows: returns the count (0 at the end, -1 on error). ids and
-// x stay valid until the next call.
-int64_t tc_embedding_stream_next(tc_embedding_stream *s, uint64_t max_rows, char *const **ids, const float **x);
-void tc_embedding_stream_close(tc_embedding_stream *s);
 
 typedef struct {
     int n_classes;
