@@ -37,6 +37,12 @@ typedef struct {
     tc_train_log log;
     int logging;
     tc_progress progress;
+    tc_train_state *state;          // the step's figures in backend memory
+    tc_train_state seen;            // their last copy on the host
+    // since the host last looked at the state: steps, tokens, documents,
+    // wall and CPU seconds at the first of them, the last step's rate
+    long pending;
+    double pend_tokens, pend_docs, pend_start, pend_cpu_start, last_lr;
 } trainer;
 
 static int rank0(const trainer *t) { return t->comm->rank == 0; }
@@ -56,9 +62,13 @@ static int alloc_host(trainer *t) {
     tc_backend *be = t->cl->be;
     t->m = be->ops->alloc(be, t->cl->n_total * sizeof(float));
     t->v = be->ops->alloc(be, t->cl->n_total * sizeof(float));
-    return t->rows && t->lengths && t->docs && t->y && t->w && t->row_loss && t->scores && t->order && t->m && t->v
-               ? 0
-               : -1;
+    t->state = be->ops->alloc(be, sizeof *t->state);
+    if (!(t->rows && t->lengths && t->docs && t->y && t->w && t->row_loss && t->scores && t->order && t->m && t->v &&
+          t->state))
+        return -1;
+    float scale = t->cfg->loss_scaling ? (t->cfg->loss_scale > 0 ? t->cfg->loss_scale : 65536.0f) : 1.0f;
+    t->seen = tc_train_state_init(scale);
+    return be->ops->upload(be, t->state, &t->seen, sizeof t->seen) || be->ops->synchronize(be) ? -1 : 0;
 }
 
 static void free_host(trainer *t) {
@@ -67,6 +77,7 @@ static void free_host(trainer *t) {
     tc_backend *be = t->cl->be;
     if (t->m) be->ops->free(be, t->m);
     if (t->v) be->ops->free(be, t->v);
+    if (t->state) be->ops->free(be, t->state);
 }
 
 static void plan(trainer *t) {
@@ -104,7 +115,11 @@ static json_t *state_json(const trainer *t) {
         json_array_append_new(words, json_string(hex));
     }
     json_t *best = isfinite(t->best) ? json_real(t->best) : json_null();
-    return json_pack("{s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:o, s:I, s:i, s:o, s:o}", "step", (json_int_t)t->step,
+    // the optimizer's own count (skipped fp16 steps do not count) and the loss scale
+    return json_pack("{s:I, s:I, s:f, s:i, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:o, s:I, s:i, s:o, s:o}",
+                     "adam_steps", (json_int_t)t->seen.adam_steps, "skipped_steps", (json_int_t)t->seen.skipped,
+                     "loss_scale", (double)t->seen.loss_scale, "loss_scale_good_steps", (int)t->seen.good_steps,
+                     "step", (json_int_t)t->step,
                      "epoch", (json_int_t)t->epoch, "epoch_step", (json_int_t)t->epoch_step, "steps_per_epoch",
                      (json_int_t)t->steps_per_epoch, "epoch_loss", t->epoch_loss, "epoch_docs", t->epoch_docs,
                      "window_loss", t->window_loss, "window_docs", t->window_docs, "best_metric", best, "best_step",
@@ -151,6 +166,13 @@ static int resume(trainer *t, const char *dir) {
         t->best_step = integer(state, "best_step");
         t->bad_evals = (int)integer(state, "bad_evaluations");
         t->last_saved = t->step;
+        // checkpoints from before these keys: every step was an update
+        json_t *adam = json_object_get(state, "adam_steps"), *scale = json_object_get(state, "loss_scale");
+        t->seen.adam_steps = adam ? integer(state, "adam_steps") : t->step;
+        t->seen.skipped = integer(state, "skipped_steps");
+        t->seen.good_steps = (int32_t)integer(state, "loss_scale_good_steps");
+        if (scale && t->cfg->loss_scaling) t->seen.loss_scale = (float)number(state, "loss_scale");
+        rc = be->ops->upload(be, t->state, &t->seen, sizeof t->seen) || be->ops->synchronize(be) ? -1 : 0;
     }
     json_decref(state);
     json_decref(now);
@@ -205,8 +227,10 @@ static int gather(trainer *t, const tc_train_set *s, const uint32_t *docs, int B
     return 0;
 }
 
-// stats: loss sum, tokens, documents, non-finite flag (summed over ranks)
-static int micro_batches(trainer *t, uint64_t pos, uint64_t step_docs, double stats[4], char *bad_doc, size_t size) {
+// Queues the step's micro-batches of this rank; counts their tokens and
+// documents. The tag of micro-batch a of step s (0-based) is s x accumulate
+// + a, so that a non-finite loss can be traced back to its documents.
+static int queue_micro_batches(trainer *t, uint64_t pos, uint64_t step_docs) {
     const tc_train_config *c = t->cfg;
     float scale = c->loss_sum ? 1.0f : (float)(1.0 / (double)step_docs);
     for (int a = 0; a < c->accumulate; a++) {
@@ -215,40 +239,35 @@ static int micro_batches(trainer *t, uint64_t pos, uint64_t step_docs, double st
         int B = (int)(e - b);
         if (B == 0) continue;
         gather(t, c->train, t->order + pos + b, B);
-        if (tc_classifier_train_batch(t->cl, t->rows, t->lengths, B, t->y, t->w, scale, t->row_loss, NULL)) return -1;
-        double sum = 0;
-        for (int i = 0; i < B; i++) sum += t->row_loss[i], stats[1] += t->lengths[i];
-        if (!isfinite(sum) && !stats[3]) {
-            stats[3] = 1;
-            snprintf(bad_doc, size, "micro-batch %d, documents '%s'...", a, c->train->doc_ids[t->docs[0]]);
-        }
-        stats[0] += sum;
-        stats[2] += B;
+        int64_t tag = (int64_t)t->step * c->accumulate + a;
+        if (tc_classifier_queue_batch(t->cl, t->rows, t->lengths, B, t->y, t->w, scale, t->state, tag)) return -1;
+        for (int i = 0; i < B; i++) t->pend_tokens += t->lengths[i];
+        t->pend_docs += B;
     }
     return 0;
 }
 
-static int update(trainer *t, double *grad_norm, double *lr) {
+// All-reduce, norm, the step's decision and AdamW, queued.
+static int queue_update(trainer *t, double lr) {
     tc_classifier *cl = t->cl;
-    const tc_backend_ops *op = cl->be->ops;
+    tc_backend *be = cl->be;
+    const tc_backend_ops *op = be->ops;
     const tc_train_config *c = t->cfg;
-    if (t->comm->size > 1 && t->comm->ops->allreduce_sum(t->comm, cl->grads, cl->n_total, TC_COMM_F32)) return -1;
-    double sumsq;
-    if (op->sumsq(cl->be, &sumsq, cl->grads, cl->n_total)) return -1;
-    *grad_norm = sqrt(sumsq);
-    if (!isfinite(*grad_norm)) return tc_fail("non-finite gradient norm at step %ld: stopping", t->step + 1);
-    tc_lr_schedule sched = {c->lr, t->warmup, t->total_steps, c->constant_lr};
-    *lr = tc_lr_at(&sched, t->step);
-    tc_adamw_args args = {(float)*lr, c->beta1, c->beta2, c->eps, 0, t->step + 1,
-                          tc_clip_coefficient(*grad_norm, c->max_grad_norm)};
+    if (t->comm->ops->allreduce_sum_device(t->comm, cl->grads, cl->n_total, TC_COMM_F32) ||
+        op->grad_sumsq(be, t->state, cl->grads, cl->n_total))
+        return -1;
+    tc_step_args sa = {(float)lr, c->beta1, c->beta2, c->max_grad_norm, c->loss_scaling,
+                       c->scale_growth_interval > 0 ? c->scale_growth_interval : 2000, t->step + 1};
+    if (op->step_decide(be, t->state, &sa)) return -1;
+    tc_adamw_args args = {(float)lr, c->beta1, c->beta2, c->eps, 0, 0, 0};
     for (int g = 0; g < cl->n_groups; g++) {
         const tc_param_group *pg = &cl->groups[g];
         args.weight_decay = pg->decay ? c->weight_decay : 0.0f;
-        if (op->adamw_update(cl->be, pg->param, cl->grads + pg->offset, t->m + pg->offset, t->v + pg->offset,
-                             pg->count, &args))
+        if (op->adamw_step(be, pg->param, cl->grads + pg->offset, t->m + pg->offset, t->v + pg->offset, pg->count,
+                           &args, t->state))
             return -1;
     }
-    return op->synchronize(cl->be);
+    return tc_classifier_refresh(cl);
 }
 
 // CPU seconds of the process so far, all threads.
@@ -261,27 +280,69 @@ static double cpu_seconds(void) {
 static int train_step(trainer *t) {
     const tc_train_config *c = t->cfg;
     uint64_t pos = (uint64_t)t->epoch_step * t->E, left = c->n_train - pos, step_docs = left < t->E ? left : t->E;
-    double stats[4] = {0}, start = tc_seconds(), cpu_start = cpu_seconds(), grad_norm = 0, lr = 0;
-    char bad_doc[256] = "";
-    if (tc_classifier_zero_grads(t->cl) || micro_batches(t, pos, step_docs, stats, bad_doc, sizeof bad_doc) ||
-        t->comm->ops->allreduce_sum(t->comm, stats, 4, TC_COMM_F64))
-        return -1;
-    if (stats[3] > 0 || !isfinite(stats[0]))
-        return tc_fail("non-finite loss at step %ld (epoch %ld, batch %ld of the epoch, %s): stopping", t->step + 1,
-                       t->epoch + 1, t->epoch_step + 1, bad_doc[0] ? bad_doc : "on another rank");
-    if (update(t, &grad_norm, &lr)) return -1;
+    if (t->pending == 0) t->pend_start = tc_seconds(), t->pend_cpu_start = cpu_seconds();
+    tc_lr_schedule sched = {c->lr, t->warmup, t->total_steps, c->constant_lr};
+    double lr = tc_lr_at(&sched, t->step);
+    if (tc_classifier_zero_grads(t->cl) || queue_micro_batches(t, pos, step_docs) || queue_update(t, lr)) return -1;
     t->step++;
     t->epoch_step++;
-    double seconds = tc_seconds() - start, cpu = cpu_seconds() - cpu_start, loss = stats[0] / stats[2];
+    t->pending++;
+    t->last_lr = lr;
+    return 0;
+}
+
+// A non-finite loss of this rank, traced back by its tag to the step, the
+// micro-batch and its first document (the step is in the current epoch:
+// the host looks at least at every epoch's end).
+static int nonfinite_loss(trainer *t, int64_t tag) {
+    const tc_train_config *c = t->cfg;
+    if (tag < 0)
+        return tc_fail("non-finite loss at step %ld or before (epoch %ld, on another rank): stopping", t->step,
+                       t->epoch + 1);
+    long step = (long)(tag / c->accumulate) + 1, epoch_step = t->epoch_step - (t->step - step);
+    int a = (int)(tag % c->accumulate);
+    uint64_t pos = (uint64_t)(epoch_step - 1) * t->E, left = c->n_train - pos, step_docs = left < t->E ? left : t->E;
+    uint64_t b, e;
+    tc_micro_batch_range(step_docs, t->comm->size, c->accumulate, t->comm->rank, a, &b, &e);
+    return tc_fail("non-finite loss at step %ld (epoch %ld, batch %ld of the epoch, micro-batch %d, documents '%s'...): "
+                   "stopping",
+                   step, t->epoch + 1, epoch_step, a, c->train->doc_ids[t->order[pos + b]]);
+}
+
+// The host's look at the state: waits for the queued steps, checks them,
+// writes their log line, clears the loss sum.
+static int sync_steps(trainer *t) {
+    tc_backend *be = t->cl->be;
+    const tc_train_config *c = t->cfg;
+    if (t->pending == 0) return 0;
+    if (be->ops->download(be, &t->seen, t->state, sizeof t->seen) || be->ops->synchronize(be)) return -1;
+    double stats[4] = {t->seen.loss_sum, t->pend_tokens, t->pend_docs, t->seen.bad_loss_tag >= 0};
+    if (t->comm->ops->allreduce_sum(t->comm, stats, 4, TC_COMM_F64)) return -1;
+    if (stats[3] > 0 || !isfinite(stats[0])) return nonfinite_loss(t, t->seen.bad_loss_tag);
+    if (t->seen.skipped > 0 && !c->loss_scaling)
+        return tc_fail("non-finite gradient norm at step %ld: stopping", (long)t->seen.first_skip);
+    double seconds = tc_seconds() - t->pend_start, cpu = cpu_seconds() - t->pend_cpu_start, loss = stats[0] / stats[2];
     t->epoch_loss += stats[0], t->epoch_docs += stats[2];
     t->window_loss += stats[0], t->window_docs += stats[2];
-    if (t->logging)
-        return tc_train_log_write(&t->log, json_pack("{s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:f, s:f, s:f}", "step",
-                                                     (json_int_t)t->step, "epoch", (json_int_t)t->epoch, "loss", loss,
-                                                     "lr", lr, "grad_norm", grad_norm, "docs", (json_int_t)stats[2],
-                                                     "tokens", (json_int_t)stats[1], "tokens_per_s",
-                                                     stats[1] / seconds, "docs_per_s", stats[2] / seconds, "cpu_s", cpu));
-    return 0;
+    t->pending = 0;
+    t->pend_tokens = t->pend_docs = 0;
+    if (be->ops->zero(be, &t->state->loss_sum, sizeof t->state->loss_sum)) return -1;
+    if (!t->logging) return 0;
+    json_t *line = json_pack("{s:I, s:I, s:f, s:f}", "step", (json_int_t)t->step, "epoch", (json_int_t)t->epoch,
+                             "loss", loss, "lr", t->last_lr);
+    if (!line) return tc_fail("out of memory");
+    double norm = t->seen.grad_norm;
+    json_object_set_new(line, "grad_norm", isfinite(norm) ? json_real(norm) : json_null());
+    json_object_set_new(line, "docs", json_integer((json_int_t)stats[2]));
+    json_object_set_new(line, "tokens", json_integer((json_int_t)stats[1]));
+    if (c->loss_scaling) {
+        json_object_set_new(line, "loss_scale", json_real(t->seen.loss_scale));
+        json_object_set_new(line, "skipped_steps", json_integer((json_int_t)t->seen.skipped));
+    }
+    json_object_set_new(line, "tokens_per_s", json_real(stats[1] / seconds));
+    json_object_set_new(line, "docs_per_s", json_real(stats[2] / seconds));
+    json_object_set_new(line, "cpu_s", json_real(cpu));
+    return tc_train_log_write(&t->log, line);
 }
 
 // ---------------------------------------------------------------- validation
@@ -388,10 +449,12 @@ static int run_epochs(trainer *t, int *stopped) {
             if (train_step(t)) return -1;
             tc_progress_update(&t->progress, (uint64_t)t->step);
             int epoch_end = t->epoch_step == t->steps_per_epoch || t->step == t->total_steps;
-            if (epoch_end || (c->eval_every > 0 && t->step % c->eval_every == 0))
-                if (evaluate(t, stopped)) return -1;
-            int due = epoch_end || (c->save_every > 0 && t->step % c->save_every == 0);
-            if (due && t->last_saved != t->step && save(t, "latest")) return -1;
+            int eval_due = epoch_end || (c->eval_every > 0 && t->step % c->eval_every == 0);
+            int save_due = epoch_end || (c->save_every > 0 && t->step % c->save_every == 0);
+            long every = c->log_every > 0 ? c->log_every : 1;
+            if ((eval_due || save_due || t->step % every == 0) && sync_steps(t)) return -1;
+            if (eval_due && evaluate(t, stopped)) return -1;
+            if (save_due && t->last_saved != t->step && save(t, "latest")) return -1;
         }
     }
     return 0;
