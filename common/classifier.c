@@ -126,7 +126,8 @@ int tc_classifier_create(tc_classifier **out, tc_backend *be, tc_bert_model *mod
     cl->n_encoder = model->n_params;
     cl->n_head = (size_t)D * (size_t)cl->C + (size_t)K * (size_t)D;
     cl->n_total = cl->n_encoder + cl->n_head;
-    tc_bert_run_options ro = {opt->max_batch, opt->max_tokens, opt->max_len, opt->pooling, opt->normalize, 1};
+    tc_bert_run_options ro = {opt->max_batch, opt->max_tokens, opt->max_len, opt->pooling, opt->normalize, 1,
+                              opt->checkpoint_activations};
     int rc = tc_bert_forward_create(&cl->fw, be, model, &ro) || alloc_buffers(cl) ||
                      tc_bert_backward_create(&cl->bw, cl->fw, cl->grads) ||
                      tc_classifier_set_head(cl, head_weight, class_vectors)

@@ -40,6 +40,7 @@ typedef struct {
     int max_batch, max_tokens, max_len;
     tc_pooling pooling;
     int normalize;
+    int checkpoint_activations;  // keep each layer's output only; recompute the rest in backward
 } tc_classifier_options;
 
 // A parameter tensor (or a group of them, for the encoder's per-kind

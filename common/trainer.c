@@ -18,7 +18,9 @@ typedef struct {
     tc_classifier *cl;
     tc_comm *comm;
     const tc_train_config *cfg;
-    float *m, *v;                   // AdamW moments (n_total) in backend memory
+    float *m, *v;                   // AdamW moments of [sb, se) of the flat parameters, backend memory
+    size_t sb, se;                  // this rank's shard (everything without --shard-optimizer)
+    int sharded;
     long step;                      // optimizer steps done
     long epoch, epoch_step;         // the current epoch and the steps done in it
     double epoch_loss, epoch_docs;  // training loss sums of the epoch so far
@@ -60,8 +62,8 @@ static int alloc_host(trainer *t) {
     t->scores = tc_calloc(B * K, sizeof *t->scores);
     t->order = tc_malloc_array(t->cfg->n_train ? t->cfg->n_train : 1, sizeof *t->order);
     tc_backend *be = t->cl->be;
-    t->m = be->ops->alloc(be, t->cl->n_total * sizeof(float));
-    t->v = be->ops->alloc(be, t->cl->n_total * sizeof(float));
+    t->m = be->ops->alloc(be, (t->se - t->sb) * sizeof(float));
+    t->v = be->ops->alloc(be, (t->se - t->sb) * sizeof(float));
     t->state = be->ops->alloc(be, sizeof *t->state);
     if (!(t->rows && t->lengths && t->docs && t->y && t->w && t->row_loss && t->scores && t->order && t->m && t->v &&
           t->state))
@@ -90,6 +92,9 @@ static void plan(trainer *t) {
     t->best = INFINITY;
     t->best_step = -1;
     t->last_saved = -1;
+    t->sharded = c->shard_optimizer;
+    t->sb = 0, t->se = t->cl->n_total;
+    if (t->sharded) tc_comm_shard(t->cl->n_total, t->comm->size, t->comm->rank, &t->sb, &t->se);
 }
 
 // ---------------------------------------------------------------- state
@@ -143,16 +148,20 @@ static long integer(json_t *o, const char *key) { return (long)json_integer_valu
 
 static int resume(trainer *t, const char *dir) {
     tc_backend *be = t->cl->be;
-    size_t n = t->cl->n_total;
-    float *m = be->host_memory ? t->m : tc_malloc_array(n, sizeof *m), *v = be->host_memory ? t->v : tc_malloc_array(n, sizeof *v);
+    size_t n = t->cl->n_total, mine = t->se - t->sb;
+    int direct = be->host_memory && !t->sharded;  // the checkpoint's moments straight into t->m, t->v
+    float *m = direct ? t->m : tc_malloc_array(n, sizeof *m), *v = direct ? t->v : tc_malloc_array(n, sizeof *v);
     json_t *state = NULL, *now = settings_json(t);
     int rc = !m || !v || tc_checkpoint_load_state(dir, n, &state, m, v) ? -1 : 0;
     static const char *must_match[] = {"batch", "ranks", "accumulate", "seed", "data_fingerprint", "train_docs",
                                        "max_len", "loss_reduction"};
     for (size_t i = 0; rc == 0 && i < sizeof must_match / sizeof *must_match; i++)
         rc = same_setting(json_object_get(state, "settings"), now, must_match[i], dir);
-    if (rc == 0 && !be->host_memory)
-        rc = be->ops->upload(be, t->m, m, n * 4) || be->ops->upload(be, t->v, v, n * 4) || be->ops->synchronize(be) ? -1 : 0;
+    if (rc == 0 && !direct)  // this rank's shard of them
+        rc = be->ops->upload(be, t->m, m + t->sb, mine * 4) || be->ops->upload(be, t->v, v + t->sb, mine * 4) ||
+                     be->ops->synchronize(be)
+                 ? -1
+                 : 0;
     if (rc == 0) {
         t->step = integer(state, "step");
         t->epoch = integer(state, "epoch");
@@ -191,18 +200,48 @@ static uint64_t params_hash(trainer *t) {
     return h;
 }
 
+// Copies count floats within backend memory (the backend's copy goes
+// device to device on a GPU).
+static int copy_within(tc_backend *be, float *dst, const float *src, size_t count) {
+    return count && dst != src ? be->ops->upload(be, dst, src, count * 4) : 0;
+}
+
+// The whole of a sharded moment on rank 0's host (full, n_total): every
+// rank's shard goes through the gradient buffer, free between steps.
+static int gather_moment(trainer *t, const float *mine, float *full) {
+    tc_classifier *cl = t->cl;
+    tc_backend *be = cl->be;
+    if (copy_within(be, cl->grads + t->sb, mine, t->se - t->sb) ||
+        t->comm->ops->allgather_device(t->comm, cl->grads, cl->n_total, TC_COMM_F32))
+        return -1;
+    if (!full) return be->ops->synchronize(be);
+    return be->ops->download(be, full, cl->grads, cl->n_total * 4) || be->ops->synchronize(be) ? -1 : 0;
+}
+
 static int save(trainer *t, const char *link) {
     tc_classifier *cl = t->cl;
     const tc_train_config *c = t->cfg;
     if (t->comm->size > 1 && tc_comm_check_same(t->comm, params_hash(t), "the parameters after the update")) return -1;
     int rc = 0;
+    tc_backend *be = cl->be;
+    size_t n = cl->n_total;
+    int direct = be->host_memory && !t->sharded;
+    float *m = NULL, *v = NULL;
     if (rank0(t)) {
-        tc_backend *be = cl->be;
-        size_t n = cl->n_total;
-        float *m = be->host_memory ? t->m : tc_malloc_array(n, sizeof *m), *v = be->host_memory ? t->v : tc_malloc_array(n, sizeof *v);
+        m = direct ? t->m : tc_malloc_array(n, sizeof *m), v = direct ? t->v : tc_malloc_array(n, sizeof *v);
         if (!m || !v) rc = -1;
-        else if (!be->host_memory)
-            rc = be->ops->download(be, m, t->m, n * 4) || be->ops->download(be, v, t->v, n * 4) || be->ops->synchronize(be) ? -1 : 0;
+    }
+    if (t->sharded) {  // every rank takes part; rank 0 receives
+        if (tc_comm_any(t->comm, rc != 0)) {
+            if (m != t->m) free(m);
+            if (v != t->v) free(v);
+            return rc ? -1 : tc_fail("rank 0 is out of memory");
+        }
+        rc = gather_moment(t, t->m, m) || gather_moment(t, t->v, v) ? -1 : 0;
+    } else if (rank0(t) && rc == 0 && !direct) {
+        rc = be->ops->download(be, m, t->m, n * 4) || be->ops->download(be, v, t->v, n * 4) || be->ops->synchronize(be) ? -1 : 0;
+    }
+    if (rank0(t)) {
         json_t *state = rc ? NULL : state_json(t);
         tc_checkpoint_info info = {c->source_dir, c->class_names, c->max_len, c->loss_sum ? "sum" : "mean", state, m, v};
         if (rc == 0) rc = !state ? tc_fail("out of memory") : tc_checkpoint_save(cl, c->out_dir, t->step, link, &info);
@@ -247,19 +286,63 @@ static int queue_micro_batches(trainer *t, uint64_t pos, uint64_t step_docs) {
     return 0;
 }
 
-// All-reduce, norm, the step's decision and AdamW, queued.
+// ZeRO stage 1: after the reduce-scatter each rank holds the summed
+// gradient of its shard; the norm adds up the shards' sums of squares; each
+// rank updates its shard (its own moments), and the parameters are
+// all-gathered through the gradient buffer.
+static int adamw_shards(trainer *t, tc_adamw_args *args) {
+    tc_classifier *cl = t->cl;
+    tc_backend *be = cl->be;
+    for (int g = 0; g < cl->n_groups; g++) {
+        const tc_param_group *pg = &cl->groups[g];
+        size_t lo = pg->offset > t->sb ? pg->offset : t->sb, end = pg->offset + pg->count;
+        size_t hi = end < t->se ? end : t->se;
+        args->weight_decay = pg->decay ? t->cfg->weight_decay : 0.0f;
+        if (lo < hi && be->ops->adamw_step(be, pg->param + (lo - pg->offset), cl->grads + lo, t->m + (lo - t->sb),
+                                           t->v + (lo - t->sb), hi - lo, args, t->state))
+            return -1;
+    }
+    return 0;
+}
+
+static int gather_params(trainer *t) {
+    tc_classifier *cl = t->cl;
+    tc_backend *be = cl->be;
+    for (int g = 0; g < cl->n_groups; g++) {
+        const tc_param_group *pg = &cl->groups[g];
+        size_t lo = pg->offset > t->sb ? pg->offset : t->sb, end = pg->offset + pg->count;
+        size_t hi = end < t->se ? end : t->se;
+        if (lo < hi && copy_within(be, cl->grads + lo, pg->param + (lo - pg->offset), hi - lo)) return -1;
+    }
+    if (t->comm->ops->allgather_device(t->comm, cl->grads, cl->n_total, TC_COMM_F32)) return -1;
+    for (int g = 0; g < cl->n_groups; g++) {
+        const tc_param_group *pg = &cl->groups[g];
+        if (copy_within(be, pg->param, cl->grads + pg->offset, pg->count)) return -1;
+    }
+    return 0;
+}
+
+// All-reduce (or reduce-scatter), norm, the step's decision and AdamW, queued.
 static int queue_update(trainer *t, double lr) {
     tc_classifier *cl = t->cl;
     tc_backend *be = cl->be;
     const tc_backend_ops *op = be->ops;
     const tc_train_config *c = t->cfg;
-    if (t->comm->ops->allreduce_sum_device(t->comm, cl->grads, cl->n_total, TC_COMM_F32) ||
-        op->grad_sumsq(be, t->state, cl->grads, cl->n_total))
+    tc_comm *comm = t->comm;
+    if (t->sharded) {
+        if (comm->ops->reduce_scatter_sum_device(comm, cl->grads, cl->n_total, TC_COMM_F32) ||
+            op->grad_sumsq(be, t->state, cl->grads + t->sb, t->se - t->sb) ||
+            comm->ops->allreduce_sum_device(comm, &t->state->sumsq, 1, TC_COMM_F64))
+            return -1;
+    } else if (comm->ops->allreduce_sum_device(comm, cl->grads, cl->n_total, TC_COMM_F32) ||
+               op->grad_sumsq(be, t->state, cl->grads, cl->n_total)) {
         return -1;
+    }
     tc_step_args sa = {(float)lr, c->beta1, c->beta2, c->max_grad_norm, c->loss_scaling,
                        c->scale_growth_interval > 0 ? c->scale_growth_interval : 2000, t->step + 1};
     if (op->step_decide(be, t->state, &sa)) return -1;
     tc_adamw_args args = {(float)lr, c->beta1, c->beta2, c->eps, 0, 0, 0};
+    if (t->sharded) return adamw_shards(t, &args) || gather_params(t) || tc_classifier_refresh(cl) ? -1 : 0;
     for (int g = 0; g < cl->n_groups; g++) {
         const tc_param_group *pg = &cl->groups[g];
         args.weight_decay = pg->decay ? c->weight_decay : 0.0f;

@@ -67,6 +67,10 @@ typedef struct {
     int loss_scaling;
     float loss_scale;          // its initial scale (0: 65536)
     int scale_growth_interval; // finite steps before the scale doubles (0: 2000)
+    // ZeRO stage 1: rank r keeps the AdamW moments of its shard of the flat
+    // parameters (tc_comm_shard) and updates that shard alone; gradients are
+    // reduce-scattered, parameters all-gathered
+    int shard_optimizer;
 } tc_train_config;
 
 typedef struct {

@@ -63,6 +63,10 @@ static const char usage[] =
     "      --max-grad-norm X   clip the gradient's global norm (default 1; 0: off)\n"
     "      --loss MODE         mean over documents (default) or sum (the reference's)\n"
     "      --max-steps N       stop after N steps\n"
+    "      --shard-optimizer   each rank keeps and updates its share of the AdamW moments\n"
+    "                          (reduce-scatter of gradients, all-gather of parameters)\n"
+    "      --checkpoint-activations  keep each layer's output only; recompute the rest\n"
+    "                          in the backward pass (less memory, a third more compute)\n"
     "      --seed N            shuffling, validation split, head initialization (default 42)\n"
     "Run:\n"
     "      --eval-every N      validate every N steps (default: at each epoch's end)\n"
@@ -84,14 +88,15 @@ enum {
     OPT_POOLING, OPT_NORMALIZE, OPT_MAX_LEN, OPT_HEAD_INIT, OPT_EPOCHS, OPT_BATCH, OPT_ACCUMULATE, OPT_LR,
     OPT_LR_SCALE, OPT_BASE_BATCH, OPT_WARMUP_RATIO, OPT_WARMUP_STEPS, OPT_CONSTANT_LR, OPT_WEIGHT_DECAY, OPT_BETA1,
     OPT_BETA2, OPT_ADAM_EPS, OPT_MAX_GRAD_NORM, OPT_LOSS, OPT_MAX_STEPS, OPT_SEED, OPT_EVAL_EVERY, OPT_SAVE_EVERY,
-    OPT_PATIENCE, OPT_RESUME, OPT_LOG, OPT_PLOT, OPT_LOG_EVERY, OPT_PRECISION, OPT_LOSS_SCALE,
+    OPT_PATIENCE, OPT_RESUME, OPT_LOG, OPT_PLOT, OPT_LOG_EVERY, OPT_PRECISION, OPT_LOSS_SCALE, OPT_SHARD_OPTIMIZER,
+    OPT_CHECKPOINT_ACTIVATIONS,
 };
 
 typedef struct {
     const char *model, *class_vectors, *class_tokens, *taxonomy, *val, *val_targets, *pooling, *head_init;
     const char *resume, *log, *plot, *tokens, *targets, *lr_scale, *precision;
     double val_split, lr, loss_scale;
-    int normalize, max_len, base_batch, loss_sum;
+    int normalize, max_len, base_batch, loss_sum, checkpoint_activations;
     tc_train_config t;
 } options;
 
@@ -115,7 +120,8 @@ static void parse(tc_cli *cli, int argc, char **argv, options *o) {
         {"patience", required_argument, 0, OPT_PATIENCE}, {"resume", required_argument, 0, OPT_RESUME},
         {"log", required_argument, 0, OPT_LOG}, {"plot", required_argument, 0, OPT_PLOT},
         {"log-every", required_argument, 0, OPT_LOG_EVERY}, {"precision", required_argument, 0, OPT_PRECISION},
-        {"loss-scale", required_argument, 0, OPT_LOSS_SCALE},
+        {"loss-scale", required_argument, 0, OPT_LOSS_SCALE}, {"shard-optimizer", no_argument, 0, OPT_SHARD_OPTIMIZER},
+        {"checkpoint-activations", no_argument, 0, OPT_CHECKPOINT_ACTIVATIONS},
         TC_CLI_COMMON_OPTIONS, TC_CLI_GPU_OPTIONS, {0}};
     int c;
     while ((c = tc_cli_getopt(cli, argc, argv, "m:", longs)) != -1) {
@@ -161,6 +167,8 @@ static void parse(tc_cli *cli, int argc, char **argv, options *o) {
         case OPT_LOG_EVERY: o->t.log_every = tc_cli_parse_int(cli, "--log-every", optarg, 1, 1L << 40); break;
         case OPT_PRECISION: o->precision = optarg; break;
         case OPT_LOSS_SCALE: o->loss_scale = tc_cli_parse_double(cli, "--loss-scale", optarg, 1, 1e30); break;
+        case OPT_SHARD_OPTIMIZER: o->t.shard_optimizer = 1; break;
+        case OPT_CHECKPOINT_ACTIVATIONS: o->checkpoint_activations = 1; break;
         default: tc_cli_option(cli, c, optarg);
         }
     }
@@ -337,7 +345,8 @@ static tc_classifier *build_classifier(const plan *p, tc_backend *be, tc_comm *c
     const options *o = p->o;
     int longest = in->train.longest > in->val.longest ? in->train.longest : in->val.longest;
     if (in->class_tokens.longest > longest) longest = in->class_tokens.longest;
-    tc_classifier_options co = {o->t.batch, o->t.batch * longest, longest, p->pooling, o->normalize};
+    tc_classifier_options co = {o->t.batch, o->t.batch * longest, longest, p->pooling, o->normalize,
+                              o->checkpoint_activations};
     float *zeros = in->E ? NULL : tc_calloc((size_t)in->K * (size_t)in->D, sizeof *zeros);
     tc_classifier *cl = NULL;
     int rc = in->E || zeros ? 0 : -1;
