@@ -394,6 +394,7 @@ typedef struct {
     pthread_t thread;
 } rank_job;
 
+#if TC_HAVE_CUDA
 // A rank in a thread of its own. A failing rank ends the process at once:
 // the others would wait for it in their next collective.
 static void *rank_thread(void *arg) {
@@ -405,6 +406,7 @@ static void *rank_thread(void *arg) {
     }
     return NULL;
 }
+#endif
 
 // --gpus with several GPUs in one process: a thread and an NCCL
 // communicator per GPU.
