@@ -54,7 +54,7 @@ static void build_groups(tc_classifier *cl) {
     cl->n_groups = n;
 }
 
-enum { N_BUFFERS = 12 };
+enum { N_BUFFERS = 13 };
 
 static int alloc_buffers(tc_classifier *cl) {
     tc_backend *be = cl->be;
@@ -64,12 +64,15 @@ static int alloc_buffers(tc_classifier *cl) {
     size_t copies = be->dtype == TCT_F32 ? 0 : cl->n_head * es;
     size_t masters = be->host_memory || be->dtype == TCT_F32 ? 0 : cl->n_encoder * 4;
     void *head_compute = NULL, *master = NULL;
+    size_t scores = be->dtype == TCT_F32 ? 0 : B * K * 4;  // logits converted to f32 for the host
     size_t sizes[N_BUFFERS] = {cl->n_head * 4, cl->n_total * 4, B * D * es, B * K * es, B * K * es, B * D * es,
-                               B * C * es,     B * K * 4,       B * K * 4,  B * 4,      copies,     masters};
-    void **slots[N_BUFFERS] = {(void **)&cl->head,    (void **)&cl->grads,   &cl->u,
-                               &cl->logits,           &cl->d_logits,         &cl->d_u,
-                               &cl->d_doc,            (void **)&cl->targets, (void **)&cl->weights,
-                               (void **)&cl->loss_rows, &head_compute,       &master};
+                               B * C * es,     B * K * 4,       B * K * 4,  B * 4,      copies,     masters,
+                               scores};
+    void **slots[N_BUFFERS] = {(void **)&cl->head,      (void **)&cl->grads,   &cl->u,
+                               &cl->logits,             &cl->d_logits,         &cl->d_u,
+                               &cl->d_doc,              (void **)&cl->targets, (void **)&cl->weights,
+                               (void **)&cl->loss_rows, &head_compute,         &master,
+                               (void **)&cl->logits_f32};
     size_t total = 0;
     for (int i = 0; i < N_BUFFERS; i++) total += (sizes[i] + 255) / 256 * 256;
     cl->memory = be->ops->alloc(be, total);
@@ -229,10 +232,20 @@ static int head_forward(tc_classifier *cl, int B) {
                : 0;
 }
 
+// Queues the download of the logits (B, K) as f32 into scores (host).
+static int download_logits(tc_classifier *cl, int B, float *scores) {
+    tc_backend *be = cl->be;
+    size_t n = (size_t)B * (size_t)cl->K;
+    if (!cl->logits_f32) return be->ops->download(be, scores, cl->logits, n * 4);
+    return be->ops->to_f32(be, cl->logits_f32, cl->logits, n) || be->ops->download(be, scores, cl->logits_f32, n * 4)
+               ? -1
+               : 0;
+}
+
 int tc_classifier_scores(tc_classifier *cl, const int32_t *const *rows, const int32_t *lengths, int B, float *scores) {
     tc_backend *be = cl->be;
-    if (encode(cl, rows, lengths, B) || head_forward(cl, B) ||
-        be->ops->download(be, scores, cl->logits, (size_t)B * (size_t)cl->K * 4) || be->ops->synchronize(be))
+    if (encode(cl, rows, lengths, B) || head_forward(cl, B) || download_logits(cl, B, scores) ||
+        be->ops->synchronize(be))
         return -1;
     return 0;
 }
@@ -259,7 +272,7 @@ int tc_classifier_train_batch(tc_classifier *cl, const int32_t *const *rows, con
     const void *doc = tc_bert_output(cl->fw);
     float *gWt = cl->grads + cl->n_encoder, *gE = gWt + (size_t)cl->D * (size_t)cl->C;
     if (encode(cl, rows, lengths, B) || head_forward(cl, B) || loss(cl, targets, weights, B, scale, row_loss) ||
-        (scores && op->download(be, scores, cl->logits, (size_t)B * (size_t)cl->K * 4)) ||
+        (scores && download_logits(cl, B, scores)) ||
         op->matmul_backward(be, cl->d_u, gE, NULL, cl->d_logits, cl->u, cl->E_c, NULL, B, cl->D, cl->K, TC_ACT_NONE, 0) ||
         op->matmul_backward(be, cl->d_doc, gWt, NULL, cl->d_u, doc, cl->Wt_c, NULL, B, cl->C, cl->D, TC_ACT_NONE, 0) ||
         tc_bert_backward_run(cl->bw, cl->d_doc) || op->synchronize(be))

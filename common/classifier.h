@@ -80,6 +80,7 @@ typedef struct {
     float *encoder_master;  // (n_encoder) f32 masters of the encoder on a GPU (in f32 the
                             // forward's own weights); NULL on the CPU (the model's buffer)
     void *Wt_c, *E_c;       // the head in the compute type (Wt, E themselves in f32)
+    float *logits_f32;      // (B, K) the logits in f32 for the host (NULL in f32)
     // queued micro-batches (tc_classifier_queue_batch): pinned staging of
     // targets and weights, two slots, and how many were staged
     float *stage[2];

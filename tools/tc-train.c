@@ -379,10 +379,12 @@ static int run_rank(const plan *p, tc_comm *comm, int device, tc_train_result *r
     tc_classifier *cl = build_classifier(p, be, comm);
     tc_train_config t = p->t;
     int rc = cl ? tc_train_run(cl, comm, &t, r) : -1;
-    if (rc == 0) {
+    // after a failure under NCCL, queued collectives may wait for ranks
+    // that will never come: leave it all to the end of the process
+    if (rc == 0 || strcmp(comm->name, "nccl")) {
         tc_classifier_free(cl);
         tc_backend_destroy(be);
-    }  // after a failure the process ends: other ranks may still use what they share
+    }
     return rc;
 }
 
@@ -449,10 +451,12 @@ static tc_comm *open_comm(const tc_cli *cli, const tc_devices *dev, int *device)
     if (!comm) tc_cli_die(cli);
 #if TC_HAVE_CUDA
     if (dev->n_gpus > 0) {
-        int local = tc_comm_local_rank();
+        // the GPU of the rank's place on its node; one visible GPU: the
+        // launcher gave each rank its own (CUDA_VISIBLE_DEVICES)
+        int local = dev->n_gpus == 1 ? 0 : tc_comm_local_rank();
         if (local >= dev->n_gpus)
-            tc_cli_fail(cli, "rank %d is rank %d of its node, but --gpus gives %d GPU%s: one GPU per rank", comm->rank,
-                        local, dev->n_gpus, dev->n_gpus > 1 ? "s" : "");
+            tc_cli_fail(cli, "rank %d is rank %d of its node, but --gpus gives %d GPUs: one GPU per rank", comm->rank,
+                        local, dev->n_gpus);
         *device = dev->gpus[local];
         comm = tc_comm_nccl_over(comm, *device);
         if (!comm) tc_cli_die(cli);
