@@ -134,15 +134,19 @@ int tc_bert_backward_run(tc_bert_backward *bw, void *d_out) {
     const tc_bert_staging *st = &fw->staging[(fw->submitted + 1) % 2];
     tc_seq_layout layout;
     tc_bert_last_layout(fw, &layout);
-    if (head_backward(bw, d_out, &layout)) return tc_fail_context("%s: backward", bw->be->name);
+    int (*done)(void *, int) = bw->layer_done;
+    if (head_backward(bw, d_out, &layout) || (done && done(bw->layer_done_ctx, cfg->layers)))
+        return tc_fail_context("%s: backward", bw->be->name);
     for (int l = cfg->layers - 1; l >= 0; l--)
-        if (layer_backward(bw, l, &layout)) return tc_fail_context("%s: backward, layer %d", bw->be->name, l);
+        if (layer_backward(bw, l, &layout) || (done && done(bw->layer_done_ctx, l)))
+            return tc_fail_context("%s: backward, layer %d", bw->be->name, l);
     // x0 = LN(emb), emb = the embedding rows' sum
     if (op->layernorm_backward(bw->be, bw->d_hidden, bw->g.p[TC_BERT_EMB_LN_W], bw->g.p[TC_BERT_EMB_LN_B],
                                bw->d_hidden, a->emb, a->emb_mean, a->emb_rstd, fw->w.p[TC_BERT_EMB_LN_W], layout.N,
                                cfg->hidden, 0) ||
         op->embeddings_backward(bw->be, bw->g.p[TC_BERT_WTE], bw->g.p[TC_BERT_WPE], bw->g.p[TC_BERT_WTT],
-                                bw->d_hidden, a->ids, a->pos, st->has_types ? a->types : NULL, layout.N, cfg->hidden))
+                                bw->d_hidden, a->ids, a->pos, st->has_types ? a->types : NULL, layout.N, cfg->hidden) ||
+        (done && done(bw->layer_done_ctx, -1)))
         return tc_fail_context("%s: backward, embeddings", bw->be->name);
     return 0;
 }

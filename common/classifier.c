@@ -316,11 +316,14 @@ int tc_classifier_queue_batch(tc_classifier *cl, const int32_t *const *rows, con
     const tc_backend_ops *op = be->ops;
     const void *doc = tc_bert_output(cl->fw);
     float *gWt = cl->grads + cl->n_encoder, *gE = gWt + (size_t)cl->D * (size_t)cl->C;
+    cl->bw->layer_done = cl->grads_ready;
+    cl->bw->layer_done_ctx = cl->grads_ready_ctx;
     if (submit_queued(cl, rows, lengths, B) || head_forward(cl, B) || stage_targets(cl, targets, weights, B) ||
         op->bce_loss_step(be, cl->loss_rows, cl->d_logits, cl->logits, cl->targets, cl->weights, B, cl->K, scale,
                           state, tag) ||
         op->matmul_backward(be, cl->d_u, gE, NULL, cl->d_logits, cl->u, cl->E_c, NULL, B, cl->D, cl->K, TC_ACT_NONE, 0) ||
         op->matmul_backward(be, cl->d_doc, gWt, NULL, cl->d_u, doc, cl->Wt_c, NULL, B, cl->C, cl->D, TC_ACT_NONE, 0) ||
+        (cl->grads_ready && cl->grads_ready(cl->grads_ready_ctx, cl->model->cfg.layers + 1)) ||
         tc_bert_backward_run(cl->bw, cl->d_doc))
         return tc_fail_context("%s", be->name);
     return 0;

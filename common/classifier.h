@@ -85,6 +85,11 @@ typedef struct {
     // targets and weights, two slots, and how many were staged
     float *stage[2];
     long staged;
+    // Set by the trainer for the micro-batch that completes a step's
+    // gradient: called after the head's backward (stage L + 1: W and E),
+    // then as the encoder's become final (tc_bert_backward's layer_done).
+    int (*grads_ready)(void *ctx, int stage);
+    void *grads_ready_ctx;
 } tc_classifier;
 
 // Builds the classifier on a loaded model. class_vectors (K, D) host f32

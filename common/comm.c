@@ -11,7 +11,8 @@ static int single_barrier(tc_comm *comm) { return 0; }
 static void single_destroy(tc_comm *comm) { free(comm); }
 
 static const tc_comm_ops single_ops = {single_allreduce, single_broadcast, single_barrier, single_destroy,
-                                       single_allreduce, single_allreduce, single_allreduce};
+                                       single_allreduce, single_allreduce, single_allreduce, NULL,
+                                       NULL};
 
 tc_comm *tc_comm_single_create(void) {
     tc_comm *c = tc_calloc(1, sizeof *c);

@@ -38,6 +38,13 @@ typedef struct {
     // every rank's buf receives every rank's shard.
     int (*reduce_scatter_sum_device)(tc_comm *comm, void *buf, size_t count, tc_comm_dtype dtype);
     int (*allgather_device)(tc_comm *comm, void *buf, size_t count, tc_comm_dtype dtype);
+    // Overlap with the backward pass (NULL where a communicator has none):
+    // allreduce_sum_device of n pieces (bufs[i], counts[i] values) as one
+    // bucket, as soon as the work queued so far has written them and
+    // alongside the work queued after; device_wait makes the work queued
+    // next wait for all such sums.
+    int (*allreduce_pieces_async)(tc_comm *comm, void *const *bufs, const size_t *counts, int n, tc_comm_dtype dtype);
+    int (*device_wait)(tc_comm *comm);
 } tc_comm_ops;
 
 struct tc_comm {

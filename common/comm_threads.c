@@ -107,8 +107,18 @@ static void threads_destroy(tc_comm *comm) {
     free(comm);
 }
 
-static const tc_comm_ops threads_ops = {threads_allreduce, threads_broadcast,      threads_barrier, threads_destroy,
-                                        threads_allreduce, threads_reduce_scatter, threads_allgather};
+// Host memory: a bucket's sums are there when the call returns.
+static int threads_pieces(tc_comm *comm, void *const *bufs, const size_t *counts, int n, tc_comm_dtype dtype) {
+    for (int i = 0; i < n; i++)
+        if (threads_allreduce(comm, bufs[i], counts[i], dtype)) return -1;
+    return 0;
+}
+
+static int threads_wait(tc_comm *comm) { return 0; }
+
+static const tc_comm_ops threads_ops = {threads_allreduce, threads_broadcast,      threads_barrier,   threads_destroy,
+                                        threads_allreduce, threads_reduce_scatter, threads_allgather, threads_pieces,
+                                        threads_wait};
 
 int tc_comm_threads_create(int size, tc_comm **comms) {
     if (size < 1) return tc_fail("a group of %d threads", size);

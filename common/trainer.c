@@ -45,6 +45,11 @@ typedef struct {
     // wall and CPU seconds at the first of them, the last step's rate
     long pending;
     double pend_tokens, pend_docs, pend_start, pend_cpu_start, last_lr;
+    // the all-reduce overlapped with the backward pass: the bucket being filled
+    int overlap;
+    void **bucket_bufs;
+    size_t *bucket_counts, bucket_bytes;
+    int bucket_n;
 } trainer;
 
 static int rank0(const trainer *t) { return t->comm->rank == 0; }
@@ -65,8 +70,11 @@ static int alloc_host(trainer *t) {
     t->m = be->ops->alloc(be, (t->se - t->sb) * sizeof(float));
     t->v = be->ops->alloc(be, (t->se - t->sb) * sizeof(float));
     t->state = be->ops->alloc(be, sizeof *t->state);
+    size_t pieces = 12 * (size_t)t->cl->model->cfg.layers + 8;
+    t->bucket_bufs = tc_calloc(pieces, sizeof *t->bucket_bufs);
+    t->bucket_counts = tc_calloc(pieces, sizeof *t->bucket_counts);
     if (!(t->rows && t->lengths && t->docs && t->y && t->w && t->row_loss && t->scores && t->order && t->m && t->v &&
-          t->state))
+          t->state && t->bucket_bufs && t->bucket_counts))
         return -1;
     float scale = t->cfg->loss_scaling ? (t->cfg->loss_scale > 0 ? t->cfg->loss_scale : 65536.0f) : 1.0f;
     t->seen = tc_train_state_init(scale);
@@ -76,6 +84,7 @@ static int alloc_host(trainer *t) {
 static void free_host(trainer *t) {
     free(t->rows), free(t->lengths), free(t->docs), free(t->y), free(t->w), free(t->row_loss), free(t->scores);
     free(t->order);
+    free(t->bucket_bufs), free(t->bucket_counts);
     tc_backend *be = t->cl->be;
     if (t->m) be->ops->free(be, t->m);
     if (t->v) be->ops->free(be, t->v);
@@ -93,6 +102,7 @@ static void plan(trainer *t) {
     t->best_step = -1;
     t->last_saved = -1;
     t->sharded = c->shard_optimizer;
+    t->overlap = !t->sharded && t->comm->ops->allreduce_pieces_async != NULL;
     t->sb = 0, t->se = t->cl->n_total;
     if (t->sharded) tc_comm_shard(t->cl->n_total, t->comm->size, t->comm->rank, &t->sb, &t->se);
 }
@@ -266,23 +276,81 @@ static int gather(trainer *t, const tc_train_set *s, const uint32_t *docs, int B
     return 0;
 }
 
+// ---------------------------------------------------------------- all-reduce overlapped with the backward pass
+
+enum { BUCKET_BYTES = 25 << 20 };  // PyTorch DDP's default bucket
+
+static void add_piece(trainer *t, float *p, size_t n) {
+    t->bucket_bufs[t->bucket_n] = p;
+    t->bucket_counts[t->bucket_n++] = n;
+    t->bucket_bytes += n * sizeof(float);
+}
+
+// With NCCL, the gradient's all-reduce runs alongside the backward pass:
+// the pieces of the flat gradient that are final at each stage of the last
+// micro-batch's backward (common/classifier.h: grads_ready) fill buckets of
+// at least BUCKET_BYTES, and a full bucket (and the last, at the
+// embeddings) goes to the all-reduce on the communicator's own stream. The
+// pieces and buckets follow from the model alone, so every rank issues the
+// same all-reduces in the same order.
+static int stage_ready(void *ctx, int stage) {
+    trainer *t = ctx;
+    tc_classifier *cl = t->cl;
+    const tc_bert_config *cfg = &cl->model->cfg;
+    int L = cfg->layers;
+    size_t sizes[TC_BERT_NUM_PARAMS], offs[TC_BERT_NUM_PARAMS], at = 0;
+    tc_bert_param_sizes(cfg, sizes);
+    for (int k = 0; k < TC_BERT_NUM_PARAMS; k++) offs[k] = at, at += sizes[k];
+    float *g = cl->grads;
+    if (stage == L + 1) {  // the head: W, E
+        add_piece(t, g + cl->n_encoder, cl->n_head);
+    } else if (stage == L) {  // the pooler (zeros when unused)
+        add_piece(t, g + offs[TC_BERT_POOLER_W], sizes[TC_BERT_POOLER_W] + sizes[TC_BERT_POOLER_B]);
+    } else if (stage >= 0) {  // layer `stage`'s slice of every per-layer kind
+        for (int k = TC_BERT_QKV_W; k <= TC_BERT_LN2_B; k++) {
+            size_t per = sizes[k] / (size_t)L;
+            add_piece(t, g + offs[k] + (size_t)stage * per, per);
+        }
+    } else {  // the embeddings and their layer norm: everything before the layers
+        add_piece(t, g, offs[TC_BERT_QKV_W]);
+    }
+    if (stage != -1 && t->bucket_bytes < BUCKET_BYTES) return 0;
+    int rc = t->comm->ops->allreduce_pieces_async(t->comm, t->bucket_bufs, t->bucket_counts, t->bucket_n, TC_COMM_F32);
+    t->bucket_n = 0;
+    t->bucket_bytes = 0;
+    return rc;
+}
+
 // Queues the step's micro-batches of this rank; counts their tokens and
 // documents. The tag of micro-batch a of step s (0-based) is s x accumulate
 // + a, so that a non-finite loss can be traced back to its documents.
 static int queue_micro_batches(trainer *t, uint64_t pos, uint64_t step_docs) {
     const tc_train_config *c = t->cfg;
     float scale = c->loss_sum ? 1.0f : (float)(1.0 / (double)step_docs);
+    int last = -1;  // this rank's last micro-batch: its backward completes the gradient
     for (int a = 0; a < c->accumulate; a++) {
+        uint64_t b, e;
+        tc_micro_batch_range(step_docs, t->comm->size, c->accumulate, t->comm->rank, a, &b, &e);
+        if (e > b) last = a;
+    }
+    for (int a = 0; a <= last; a++) {
         uint64_t b, e;
         tc_micro_batch_range(step_docs, t->comm->size, c->accumulate, t->comm->rank, a, &b, &e);
         int B = (int)(e - b);
         if (B == 0) continue;
         gather(t, c->train, t->order + pos + b, B);
         int64_t tag = (int64_t)t->step * c->accumulate + a;
-        if (tc_classifier_queue_batch(t->cl, t->rows, t->lengths, B, t->y, t->w, scale, t->state, tag)) return -1;
+        t->cl->grads_ready = t->overlap && a == last ? stage_ready : NULL;
+        t->cl->grads_ready_ctx = t;
+        int rc = tc_classifier_queue_batch(t->cl, t->rows, t->lengths, B, t->y, t->w, scale, t->state, tag);
+        t->cl->grads_ready = NULL;
+        if (rc) return -1;
         for (int i = 0; i < B; i++) t->pend_tokens += t->lengths[i];
         t->pend_docs += B;
     }
+    // a rank without documents in this step still takes part, in the same order
+    for (int stage = t->cl->model->cfg.layers + 1; t->overlap && last < 0 && stage >= -1; stage--)
+        if (stage_ready(t, stage)) return -1;
     return 0;
 }
 
@@ -334,7 +402,8 @@ static int queue_update(trainer *t, double lr) {
             op->grad_sumsq(be, t->state, cl->grads + t->sb, t->se - t->sb) ||
             comm->ops->allreduce_sum_device(comm, &t->state->sumsq, 1, TC_COMM_F64))
             return -1;
-    } else if (comm->ops->allreduce_sum_device(comm, cl->grads, cl->n_total, TC_COMM_F32) ||
+    } else if ((t->overlap ? comm->ops->device_wait(comm)
+                           : comm->ops->allreduce_sum_device(comm, cl->grads, cl->n_total, TC_COMM_F32)) ||
                op->grad_sumsq(be, t->state, cl->grads, cl->n_total)) {
         return -1;
     }

@@ -1,5 +1,10 @@
 // NCCL communicators (common/comm_nccl.h): device collectives by NCCL on the
 // attached backend's stream, host collectives by the wrapped communicator.
+// The overlapped all-reduces (allreduce_sum_device_async) go on a second
+// stream of the same GPU: an event marks where the backend's stream is when
+// a piece is ready, the second stream waits for it and sums the piece while
+// the backward pass goes on; device_wait puts the backend's stream behind
+// everything the second stream was given.
 // Sharded collectives follow tc_comm_shard: count / size values a rank, the
 // last rank also the remainder; NCCL wants equal shares, so the equal part
 // goes through ncclReduceScatter / ncclAllGather and the remainder through
@@ -29,6 +34,8 @@ struct nccl_impl {
     ncclComm_t nccl;
     int device;
     cudaStream_t stream;  // the attached backend's
+    cudaStream_t side;    // the overlapped all-reduces
+    cudaEvent_t ready, done;
 };
 
 nccl_impl *impl_of(tc_comm *comm) { return (nccl_impl *)comm->impl; }
@@ -56,6 +63,9 @@ void nccl_destroy(tc_comm *comm) {
     if (d) {
         cudaSetDevice(d->device);
         if (d->stream) cudaStreamSynchronize(d->stream);
+        if (d->side) cudaStreamSynchronize(d->side), cudaStreamDestroy(d->side);
+        if (d->ready) cudaEventDestroy(d->ready);
+        if (d->done) cudaEventDestroy(d->done);
         if (d->nccl) ncclCommDestroy(d->nccl);
         tc_comm_destroy(d->host);
         free(d);
@@ -109,8 +119,30 @@ int device_allgather(tc_comm *comm, void *buf, size_t count, tc_comm_dtype dtype
     return 0;
 }
 
-const tc_comm_ops nccl_ops = {host_allreduce,   host_broadcast,        host_barrier,    nccl_destroy,
-                              device_allreduce, device_reduce_scatter, device_allgather};
+int device_pieces_async(tc_comm *comm, void *const *bufs, const size_t *counts, int n, tc_comm_dtype dtype) {
+    nccl_impl *d = impl_of(comm);
+    if (n == 0) return 0;
+    if (ready(comm)) return -1;
+    CUDA_CHECK(cudaEventRecord(d->ready, d->stream));
+    CUDA_CHECK(cudaStreamWaitEvent(d->side, d->ready, 0));
+    NCCL_CHECK(ncclGroupStart());
+    for (int i = 0; i < n; i++)
+        if (counts[i]) NCCL_CHECK(ncclAllReduce(bufs[i], bufs[i], counts[i], nccl_type(dtype), ncclSum, d->nccl, d->side));
+    NCCL_CHECK(ncclGroupEnd());
+    return 0;
+}
+
+int device_wait(tc_comm *comm) {
+    nccl_impl *d = impl_of(comm);
+    if (ready(comm)) return -1;
+    CUDA_CHECK(cudaEventRecord(d->done, d->side));
+    CUDA_CHECK(cudaStreamWaitEvent(d->stream, d->done, 0));
+    return 0;
+}
+
+const tc_comm_ops nccl_ops = {host_allreduce,   host_broadcast,        host_barrier,     nccl_destroy,
+                              device_allreduce, device_reduce_scatter, device_allgather, device_pieces_async,
+                              device_wait};
 
 tc_comm *wrap(tc_comm *host, ncclComm_t nccl, int device) {
     tc_comm *c = (tc_comm *)calloc(1, sizeof *c);
@@ -187,6 +219,11 @@ extern "C" tc_comm *tc_comm_nccl_over(tc_comm *host, int device) {
 
 extern "C" int tc_comm_nccl_attach(tc_comm *comm, tc_backend *be) {
     if (strcmp(comm->name, "nccl")) return 0;  // host communicators need no stream
-    impl_of(comm)->stream = tc_cuda_stream_of(be);
+    nccl_impl *d = impl_of(comm);
+    d->stream = tc_cuda_stream_of(be);
+    CUDA_CHECK(cudaSetDevice(d->device));
+    if (!d->side) CUDA_CHECK(cudaStreamCreateWithFlags(&d->side, cudaStreamNonBlocking));
+    if (!d->ready) CUDA_CHECK(cudaEventCreateWithFlags(&d->ready, cudaEventDisableTiming));
+    if (!d->done) CUDA_CHECK(cudaEventCreateWithFlags(&d->done, cudaEventDisableTiming));
     return 0;
 }
