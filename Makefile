@@ -177,7 +177,7 @@ model:
 	@sh scripts/fetch-model.sh
 
 demo:
-	@sh scripts/demo.sh
+	@TRAIN_DOCS=$(TRAIN_DOCS) TEST_DOCS=$(TEST_DOCS) EPOCHS=$(EPOCHS) sh scripts/demo.sh
 
 bench: all
 	@echo "benchmarks: see tests/bench/README.md"

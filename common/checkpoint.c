@@ -284,6 +284,12 @@ int tc_checkpoint_prune(const char *out_dir) {
     while ((e = readdir(d))) {
         int temporary = !strncmp(e->d_name, ".checkpoint-", 12);
         int checkpoint = !strncmp(e->d_name, "checkpoint-", 11);
+        // a link being replaced when a run was killed
+        if (e->d_name[0] == '.' && strstr(e->d_name, ".link-")) {
+            snprintf(path, sizeof path, "%s/%s", out_dir, e->d_name);
+            if (unlink(path) != 0 && errno != ENOENT) rc = tc_fail("%s: cannot remove: %s", path, strerror(errno));
+            continue;
+        }
         if (!temporary && !checkpoint) continue;
         if (checkpoint && (!strcmp(e->d_name, keep[0]) || !strcmp(e->d_name, keep[1]) || !strcmp(e->d_name, keep[2])))
             continue;

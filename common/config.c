@@ -79,6 +79,7 @@ static int section_args(const char *path, const node *section, const char *subco
                         char ***args, int *n) {
     static const char *const yes[] = {"true", "yes", "on", NULL};
     static const char *const no[] = {"false", "no", "off", NULL};
+    if (section->type == YAML_SCALAR_NODE && section->plain && !section->scalar[0]) return 0;  // empty
     if (section->type != YAML_MAPPING_NODE)
         return tc_fail("%s: line %zu: a program's section must be a mapping of settings", path, section->line);
     for (size_t i = 0; i + 1 < section->n_items; i += 2) {
@@ -99,7 +100,9 @@ static int section_args(const char *path, const node *section, const char *subco
                     return tc_fail("%s: line %zu: '%s' must list plain values", path, value->line, key->scalar);
                 if (push(args, n, option, value->items[k]->scalar)) return -1;
             }
-        } else if (is_word(value, yes) || (value->plain && !value->scalar[0])) {
+        } else if (value->type == YAML_SCALAR_NODE && value->plain && !value->scalar[0]) {
+            continue;  // `key:` with nothing (or only comments) after it sets nothing
+        } else if (is_word(value, yes)) {
             if (push(args, n, option, NULL)) return -1;
         } else if (is_word(value, no)) {
             snprintf(option, sizeof option, "--no-%s", key->scalar);

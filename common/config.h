@@ -4,7 +4,8 @@
 // `encode`. Inside a section each key is a long option: `batch-size: 64`
 // becomes `--batch-size 64`, `normalize: true` becomes `--normalize` and
 // `false` `--no-normalize`, a list repeats the option, and a nested mapping
-// is the section of a subcommand (`tc-taxo: {build: {...}}`).
+// is the section of a subcommand (`tc-taxo: {build: {...}}`). A key with no
+// value (or only comments under it) sets nothing.
 #ifndef TC_CONFIG_H
 #define TC_CONFIG_H
 

@@ -16,6 +16,7 @@ void tc_labels_free(tc_labels *l) {
     free(l->offsets);
     free(l->classes);
     free(l->scores);
+    free(l->core);
     free(l->mask_offsets);
     free(l->mask_classes);
     free(l->doc_weights);
@@ -78,6 +79,9 @@ static int from_bundle(tc_labels *l, tct_bundle *b, const char *where, int n_cla
     const tct_bundle_tensor *scores = tct_bundle_find(b, "label_scores");
     if (scores && (!tct_bundle_expect(b, where, "label_scores", TCT_F32, 1) || expect_rows(where, scores, cls->count)))
         return -1;
+    const tct_bundle_tensor *core = tct_bundle_find(b, "label_core");
+    if (core && (!tct_bundle_expect(b, where, "label_core", TCT_U8, 1) || expect_rows(where, core, cls->count)))
+        return -1;
     const tct_bundle_tensor *weights = tct_bundle_find(b, "doc_weights");
     if (weights && (!tct_bundle_expect(b, where, "doc_weights", TCT_F32, 1) || expect_rows(where, weights, l->n_docs)))
         return -1;
@@ -87,6 +91,7 @@ static int from_bundle(tc_labels *l, tct_bundle *b, const char *where, int n_cla
     l->classes = take((tct_bundle_tensor *)cls);
     if (!l->classes) l->classes = tc_calloc(1, sizeof *l->classes);  // no labels at all: keep a valid pointer
     if (scores) l->scores = take((tct_bundle_tensor *)scores);
+    if (core) l->core = take((tct_bundle_tensor *)core);
     if (weights) l->doc_weights = take((tct_bundle_tensor *)weights);
     if (l->mask_offsets && !l->mask_classes) l->mask_classes = tc_calloc(1, sizeof *l->mask_classes);
     return l->classes ? 0 : -1;
@@ -298,6 +303,7 @@ int tc_labels_write(const tc_labels *l, tct_writer *w) {
         tct_writer_tensor(w, "label_classes", TCT_I32, 1, &nnz, l->classes, NULL, 0))
         return -1;
     if (l->scores && tct_writer_tensor(w, "label_scores", TCT_F32, 1, &nnz, l->scores, NULL, 0)) return -1;
+    if (l->core && tct_writer_tensor(w, "label_core", TCT_U8, 1, &nnz, l->core, NULL, 0)) return -1;
     if (l->mask_offsets) {
         uint64_t mnnz = (uint64_t)l->mask_offsets[n];
         if (tct_writer_tensor(w, "mask_offsets", TCT_I64, 1, &n1, l->mask_offsets, NULL, 0) ||
@@ -306,4 +312,24 @@ int tc_labels_write(const tc_labels *l, tct_writer *w) {
     }
     if (l->doc_weights && tct_writer_tensor(w, "doc_weights", TCT_F32, 1, &n, l->doc_weights, NULL, 0)) return -1;
     return 0;
+}
+
+int64_t tc_labels_keep_core(tc_labels *l) {
+    if (!l->core) return 0;
+    int64_t kept = 0, dropped = 0, start = 0;
+    for (uint64_t d = 0; d < l->n_docs; d++) {
+        int64_t end = l->offsets[d + 1];
+        for (int64_t k = start; k < end; k++) {
+            if (!l->core[k]) {
+                dropped++;
+                continue;
+            }
+            l->classes[kept] = l->classes[k];
+            if (l->scores) l->scores[kept] = l->scores[k];
+            l->core[kept++] = 1;
+        }
+        start = end;
+        l->offsets[d + 1] = kept;
+    }
+    return dropped;
 }

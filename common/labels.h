@@ -4,6 +4,8 @@
 //   label_offsets  i64[N+1]   classes of document i: label_classes[offsets[i] .. offsets[i+1])
 //   label_classes  i32[nnz]
 //   label_scores   f32[nnz]   optional (annotation similarities, confidences)
+//   label_core     u8[nnz]    optional: 1 for a core class, 0 for a class added as
+//                             an ancestor (tc-refine annotate, tc-augment)
 // Training targets (tc-taxo targets) add:
 //   mask_offsets   i64[N+1]   classes left out of the loss (descendants of core classes)
 //   mask_classes   i32[nnz_mask]
@@ -21,6 +23,7 @@ typedef struct {
     int64_t *offsets;          // [n_docs + 1]
     int32_t *classes;          // [offsets[n_docs]]
     float *scores;             // [offsets[n_docs]] or NULL
+    uint8_t *core;             // [offsets[n_docs]] or NULL
     int64_t *mask_offsets;     // targets only, else NULL
     int32_t *mask_classes;
     float *doc_weights;        // targets only, else NULL
@@ -39,5 +42,9 @@ int tc_labels_read_any(tc_labels *labels, const char *path, int n_classes);
 // Writes the tensors above that are present.
 int tc_labels_write(const tc_labels *labels, tct_writer *writer);
 void tc_labels_free(tc_labels *labels);
+
+// Keeps only the core classes where label_core says which they are (else
+// changes nothing); returns how many non-core entries were dropped.
+int64_t tc_labels_keep_core(tc_labels *labels);
 
 #endif

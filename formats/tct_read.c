@@ -28,7 +28,7 @@ struct tct_reader {
     size_t record_len, record_cap;
     uint64_t record_offset;         // where the current record started
     uint64_t record_stream_bytes;   // its size in the stream
-    tct_tensor_info *tensors;
+    tct_tensor_info **tensors;      // each allocated alone: events and tables keep pointers to them
     size_t n_tensors, cap_tensors;
     tct_attr *provenance;
     size_t n_provenance;
@@ -271,13 +271,14 @@ static int parse_begin(tct_reader *r, tct_event *ev) {
         return read_fail(r, r->record_offset, "%s", "corrupted tensor header");
     if (r->n_tensors == r->cap_tensors) {
         size_t cap = r->cap_tensors ? 2 * r->cap_tensors : 8;
-        tct_tensor_info *t = tc_realloc(r->tensors, cap * sizeof *t);
-        if (!t) return -1;
-        r->tensors = t;
+        tct_tensor_info **grown = tc_realloc(r->tensors, cap * sizeof *grown);
+        if (!grown) return -1;
+        r->tensors = grown;
         r->cap_tensors = cap;
     }
-    tct_tensor_info *t = &r->tensors[r->n_tensors];
-    memset(t, 0, sizeof *t);
+    tct_tensor_info *t = tc_calloc(1, sizeof *t);
+    if (!t) return -1;
+    r->tensors[r->n_tensors] = t;
     t->id = (int)id;
     t->dtype = (tct_dtype)dtype;
     t->rank = rank;
@@ -285,20 +286,28 @@ static int parse_begin(tct_reader *r, tct_event *ev) {
     for (int i = 0; i < rank; i++, p += 8) {
         t->dims[i] = tct_get_u64(p);
         if (i > 0) {
-            if (t->dims[i] == TCT_ROWS_UNKNOWN || (t->dims[i] && t->row_elements > (UINT64_MAX >> 8) / t->dims[i]))
+            if (t->dims[i] == TCT_ROWS_UNKNOWN || (t->dims[i] && t->row_elements > (UINT64_MAX >> 8) / t->dims[i])) {
+                free(t);  // not owned by the reader until counted below
                 return read_fail(r, r->record_offset, "%s", "corrupted shape");
+            }
             t->row_elements *= t->dims[i];
         }
     }
-    if (!tct_utf8_valid((const char *)p, name_len)) return read_fail(r, r->record_offset, "%s", "tensor name is not UTF-8");
+    if (!tct_utf8_valid((const char *)p, name_len)) {
+        free(t);
+        return read_fail(r, r->record_offset, "%s", "tensor name is not UTF-8");
+    }
     t->name = tc_malloc((size_t)name_len + 1);
-    if (!t->name) return -1;
+    if (!t->name) {
+        free(t);
+        return -1;
+    }
     memcpy(t->name, p, name_len);
     t->name[name_len] = 0;
     p += name_len;
     r->n_tensors++;  // owned from here on, freed by close
     for (size_t i = 0; i + 1 < r->n_tensors; i++)
-        if (!strcmp(r->tensors[i].name, t->name)) return read_fail(r, r->record_offset, "tensor '%s' appears twice", t->name);
+        if (!strcmp(r->tensors[i]->name, t->name)) return read_fail(r, r->record_offset, "tensor '%s' appears twice", t->name);
     t->n_attrs = n_attrs;
     if (parse_attrs(r, &p, end, n_attrs, &t->attrs)) {
         if (!t->attrs) t->n_attrs = 0;
@@ -315,7 +324,7 @@ static tct_tensor_info *open_tensor_of(tct_reader *r, uint32_t id) {
         read_fail(r, r->record_offset, "%s", "record for a tensor that has not begun (corrupted?)");
         return NULL;
     }
-    tct_tensor_info *t = &r->tensors[id];
+    tct_tensor_info *t = r->tensors[id];
     if (t->ended) {
         read_fail(r, r->record_offset, "record for tensor '%s' after its end (corrupted?)", t->name);
         return NULL;
@@ -388,8 +397,8 @@ static int parse_finish(tct_reader *r, tct_event *ev) {
     if (tct_get_u64(r->record + 16) != r->n_tensors)
         return read_fail(r, r->record_offset, "%s", "end of stream names a different tensor count (corrupted?)");
     for (size_t i = 0; i < r->n_tensors; i++)
-        if (!r->tensors[i].ended)
-            return read_fail(r, r->record_offset, "stream ends but tensor '%s' never ended", r->tensors[i].name);
+        if (!r->tensors[i]->ended)
+            return read_fail(r, r->record_offset, "stream ends but tensor '%s' never ended", r->tensors[i]->name);
     if (fill(r, 1)) return -1;
     if (available(r) != 0) return read_fail(r, r->offset, "%s", "trailing data after the end of the stream");
     ev->kind = TCT_EVENT_FINISH;
@@ -424,14 +433,15 @@ int tct_reader_version_minor(const tct_reader *r) { return r->version_minor; }
 int tct_reader_compressed(const tct_reader *r) { return r->compressed; }
 uint64_t tct_reader_offset(const tct_reader *r) { return r->offset; }
 size_t tct_reader_tensor_count(const tct_reader *r) { return r->n_tensors; }
-tct_tensor_info *tct_reader_tensor(tct_reader *r, size_t id) { return id < r->n_tensors ? &r->tensors[id] : NULL; }
+tct_tensor_info *tct_reader_tensor(tct_reader *r, size_t id) { return id < r->n_tensors ? r->tensors[id] : NULL; }
 void tct_reader_set_max_record(tct_reader *r, uint64_t bytes) { r->max_record = bytes; }
 
 void tct_reader_close(tct_reader *r) {
     if (!r) return;
     for (size_t i = 0; i < r->n_tensors; i++) {
-        free(r->tensors[i].name);
-        free_attrs(r->tensors[i].attrs, r->tensors[i].n_attrs);
+        free(r->tensors[i]->name);
+        free_attrs(r->tensors[i]->attrs, r->tensors[i]->n_attrs);
+        free(r->tensors[i]);
     }
     free(r->tensors);
     free_attrs(r->provenance, r->n_provenance);

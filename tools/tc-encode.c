@@ -1,7 +1,8 @@
 // tc-encode: sentence embeddings of a tokens file with a BERT model, on the
-// CPU or on GPUs. Reads doc_ids, input_ids and lengths in windows, encodes
-// each window (common/encoder.h) while reading the next, and streams out
-// doc_ids and embeddings in the input's order.
+// CPU or on GPUs. Reads doc_ids, input_ids and lengths in windows
+// (common/token_window.h), encodes each window (common/encoder.h) while
+// reading the next, and streams out doc_ids and embeddings in the input's
+// order.
 #include "common/bert_model.h"
 #include "common/cli.h"
 #include "common/devices.h"
@@ -9,6 +10,7 @@
 #include "common/error.h"
 #include "common/io.h"
 #include "common/progress.h"
+#include "common/token_window.h"
 #include "formats/tct.h"
 
 #include <stdlib.h>
@@ -41,119 +43,18 @@ typedef struct {
     tct_dtype dtype;
 } encode_options;
 
-// A window of input rows, copied out of the reader so that the next one can
-// be read while this one is encoded.
-typedef struct {
-    size_t n;
-    char *id_text;              // doc ids back to back, NUL-terminated
-    size_t id_len, id_cap;
-    size_t *id_at;              // (n) offsets into id_text
-    int32_t *ids;               // token ids of all rows, packed
-    size_t ids_len, ids_cap;
-    int32_t *lengths;           // (n)
-    const int32_t **rows;       // (n) pointers into ids
-    float *out;                 // (n, D)
-} window;
-
-static int grow(void **p, size_t *cap, size_t need, size_t item) {
-    if (need <= *cap) return 0;
-    size_t c = *cap ? *cap : 4096;
-    while (c < need) c *= 2;
-    void *q = tc_realloc(*p, c * item);
-    if (!q) return -1;
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
-static int window_alloc(window *w, long rows, int D) {
-    memset(w, 0, sizeof *w);
-    w->id_at = tc_malloc_array((size_t)rows, sizeof *w->id_at);
-    w->lengths = tc_malloc_array((size_t)rows, sizeof *w->lengths);
-    w->rows = tc_malloc_array((size_t)rows, sizeof *w->rows);
-    w->out = tc_malloc_array((size_t)rows * (size_t)D, sizeof *w->out);
-    return w->id_at && w->lengths && w->rows && w->out ? 0 : -1;
-}
-
-static void window_free(window *w) {
-    free(w->id_text), free(w->id_at), free(w->ids), free(w->lengths), free(w->rows), free(w->out);
-}
-
-// Checks the three columns once their begin records are known.
-static int check_columns(const tct_table *table, const tc_bert_model *m, const char *where, int *width) {
-    const tct_tensor_info *doc = tct_table_column(table, 0), *ids = tct_table_column(table, 1),
-                          *len = tct_table_column(table, 2);
-    if (doc->dtype != TCT_STR || doc->rank != 1)
-        return tc_fail("%s: doc_ids must be str[N], not %s of rank %d", where, tct_dtype_name(doc->dtype), doc->rank);
-    if (ids->dtype != TCT_I32 || ids->rank != 2 || ids->dims[1] < 1)
-        return tc_fail("%s: input_ids must be i32[N,L], not %s of rank %d", where, tct_dtype_name(ids->dtype), ids->rank);
-    if (len->dtype != TCT_I32 || len->rank != 1)
-        return tc_fail("%s: lengths must be i32[N], not %s of rank %d", where, tct_dtype_name(len->dtype), len->rank);
-    *width = (int)(ids->dims[1] < (uint64_t)m->cfg.max_positions ? ids->dims[1] : (uint64_t)m->cfg.max_positions);
-    return tc_bert_check_tokens(m, where, ids->attrs, ids->n_attrs);
-}
-
-// Copies one row, checking its length and ids; `row` counts from the file's start.
-static int add_row(window *w, const tct_column *cols, size_t k, uint64_t row, const tc_bert_model *m,
-                   const char *where, int max_len) {
-    const char *id = cols[0].strings[k];
-    int32_t len = ((const int32_t *)cols[2].data)[k];
-    uint64_t width = cols[1].tensor->dims[1];
-    const int32_t *ids = (const int32_t *)cols[1].data + k * width;
-    if (len < 1 || (uint64_t)len > width)
-        return tc_fail("%s: row %llu ('%s'): length %d outside 1..%llu", where, (unsigned long long)row, id, len,
-                       (unsigned long long)width);
-    if (len > max_len)
-        return tc_fail("%s: row %llu ('%s'): %d tokens; the model takes at most %d (tokenize with --max-len %d)", where,
-                       (unsigned long long)row, id, len, m->cfg.max_positions, m->cfg.max_positions);
-    for (int t = 0; t < len; t++)
-        if (ids[t] < 0 || ids[t] >= m->cfg.vocab_size)
-            return tc_fail("%s: row %llu ('%s'): token %d is id %d, outside the vocabulary of %d", where,
-                           (unsigned long long)row, id, t, ids[t], m->cfg.vocab_size);
-    size_t id_len = strlen(id) + 1;
-    if (grow((void **)&w->id_text, &w->id_cap, w->id_len + id_len, 1) ||
-        grow((void **)&w->ids, &w->ids_cap, w->ids_len + (size_t)len, sizeof *w->ids))
-        return -1;
-    memcpy(w->id_text + w->id_len, id, id_len);
-    w->id_at[w->n] = w->id_len;
-    w->id_len += id_len;
-    memcpy(w->ids + w->ids_len, ids, (size_t)len * sizeof *ids);
-    w->lengths[w->n] = len;
-    w->ids_len += (size_t)len;
-    w->n++;
-    return 0;
-}
-
-// Reads up to `rows` rows; *width is set from the columns on the first call.
-static int read_window(tct_table *table, window *w, long rows, uint64_t *done, const tc_bert_model *m,
-                       const char *where, int *width) {
-    w->n = w->id_len = w->ids_len = 0;
-    while ((long)w->n < rows) {
-        tct_column cols[3];
-        int64_t got = tct_table_next(table, (uint64_t)(rows - (long)w->n), cols);
-        if (got < 0) return tc_fail_context("%s", where);
-        if (got == 0) break;
-        if (*width == 0 && check_columns(table, m, where, width)) return -1;
-        for (int64_t k = 0; k < got; k++)
-            if (add_row(w, cols, (size_t)k, *done + w->n, m, where, *width)) return -1;
-    }
-    for (size_t i = 0, at = 0; i < w->n; at += (size_t)w->lengths[i], i++) w->rows[i] = w->ids + at;
-    *done += w->n;
-    return 0;
-}
-
-static int write_window(tct_writer *wr, int id_tensor, int emb_tensor, const window *w, int D, tct_dtype dtype,
-                        void *convert) {
+static int write_window(tct_writer *wr, int id_tensor, int emb_tensor, const tc_token_window *w, const float *out,
+                        int D, tct_dtype dtype, void *convert) {
     const char **ids = tc_malloc_array(w->n ? w->n : 1, sizeof *ids);
     if (!ids) return -1;
-    for (size_t i = 0; i < w->n; i++) ids[i] = w->id_text + w->id_at[i];
+    for (size_t i = 0; i < w->n; i++) ids[i] = tc_token_window_id(w, i);
     int rc = tct_writer_append_strings(wr, id_tensor, ids, NULL, w->n);
     free(ids);
-    const void *rows = w->out;
+    const void *rows = out;
     if (!rc && dtype != TCT_F32) {
         uint16_t *half = convert;
         for (size_t i = 0; i < w->n * (size_t)D; i++)
-            half[i] = dtype == TCT_F16 ? tct_f32_to_f16(w->out[i]) : tct_f32_to_bf16(w->out[i]);
+            half[i] = dtype == TCT_F16 ? tct_f32_to_f16(out[i]) : tct_f32_to_bf16(out[i]);
         rows = half;
     }
     return rc || tct_writer_append(wr, emb_tensor, rows, w->n) || tct_writer_flush(wr) ? -1 : 0;
@@ -169,7 +70,7 @@ static void parse_options(tc_cli *cli, int argc, char **argv, encode_options *o)
     *o = (encode_options){.model = "models/all-MiniLM-L6-v2", .batch_size = 32, .normalize = -1, .window = 4096,
                           .dtype = TCT_F32, .precision = "fp32"};
     int c;
-    while ((c = getopt_long(argc, argv, "m:" TC_CLI_SHORT, options, NULL)) != -1) {
+    while ((c = tc_cli_getopt(cli, argc, argv, "m:", options)) != -1) {
         switch (c) {
         case 'm': o->model = optarg; break;
         case OPT_BATCH: o->batch_size = (int)tc_cli_parse_int(cli, "--batch-size", optarg, 1, 65536); break;
@@ -242,25 +143,27 @@ static int begin_output(tct_writer *wr, const tc_bert_model *m, const tc_encoder
 // devices never wait for the file. The output is opened once the first
 // window has been read and checked, so that a wrong input writes nothing.
 static int encode_stream(tc_cli *cli, const encode_options *o, const tc_bert_model *m, tc_encoder_options *eo,
-                         tct_table *table, const char *where) {
-    window win[2];
-    int D = m->cfg.hidden, width = 0, id_tensor, emb_tensor, rc = -1, opened = 0;
+                         tc_token_source *src) {
+    tc_token_window win[2];
+    float *emb[2] = {NULL, NULL};
+    int D = m->cfg.hidden, id_tensor, emb_tensor, rc = -1, opened = 0;
     int workers = eo->devices.n_gpus ? eo->devices.n_gpus : 1;
     // enough rows for every device to take several batches of each window
     long rows = o->window > (long)o->batch_size * workers * 8 ? o->window : (long)o->batch_size * workers * 8;
-    uint64_t done = 0, written = 0;
+    uint64_t written = 0;
     tc_encoder *enc = NULL;
     tc_tensor_output out;
     void *convert = tc_malloc_array((size_t)rows * (size_t)D, 2);
     tc_progress progress;
     tc_progress_start(&progress, cli, "docs", 0);
-    if (!convert || window_alloc(&win[0], rows, D) || window_alloc(&win[1], rows, D) ||
-        read_window(table, &win[0], rows, &done, m, where, &width))
+    memset(win, 0, sizeof win);
+    for (int i = 0; i < 2; i++) emb[i] = tc_malloc_array((size_t)rows * (size_t)D, sizeof(float));
+    if (!convert || !emb[0] || !emb[1] || tc_token_window_alloc(&win[0], (size_t)rows) ||
+        tc_token_window_alloc(&win[1], (size_t)rows) || tc_token_source_read(src, &win[0]))
         goto done;
-    if (width && tct_table_column(table, 1)->dims[0] != TCT_ROWS_UNKNOWN)
-        progress.total = tct_table_column(table, 1)->dims[0];
+    progress.total = src->total;
     if (win[0].n) {
-        eo->max_len = width;
+        eo->max_len = src->width;
         if (tc_encoder_create(&enc, m, eo)) goto done;
         tc_verbose("%s on %s, %d worker%s, batches of %d, windows of %ld rows, pooling %s%s", m->name,
                    eo->devices.n_gpus ? "GPUs" : "the CPU", tc_encoder_workers(enc),
@@ -271,15 +174,15 @@ static int encode_stream(tc_cli *cli, const encode_options *o, const tc_bert_mod
     opened = 1;
     if (begin_output(out.writer, m, eo, o->dtype, &id_tensor, &emb_tensor)) goto done;
     tc_encoder_window job[2];
-    for (int k = 0; k < 2; k++) job[k] = (tc_encoder_window){0, win[k].rows, win[k].lengths, win[k].out};
+    for (int k = 0; k < 2; k++) job[k] = (tc_encoder_window){0, win[k].rows, win[k].lengths, emb[k]};
     job[0].n = win[0].n;
     if (win[0].n && tc_encoder_start(enc, &job[0])) goto done;
     for (int cur = 0; win[cur].n > 0; cur ^= 1) {
-        int next = cur ^ 1, read_rc = read_window(table, &win[next], rows, &done, m, where, &width);
+        int next = cur ^ 1, read_rc = tc_token_source_read(src, &win[next]);
         if (tc_encoder_finish(enc) || read_rc) goto done;
         job[next].n = win[next].n;
         if (win[next].n && tc_encoder_start(enc, &job[next])) goto done;
-        if (write_window(out.writer, id_tensor, emb_tensor, &win[cur], D, o->dtype, convert)) {
+        if (write_window(out.writer, id_tensor, emb_tensor, &win[cur], emb[cur], D, o->dtype, convert)) {
             tc_encoder_finish(enc);
             goto done;
         }
@@ -295,7 +198,8 @@ static int encode_stream(tc_cli *cli, const encode_options *o, const tc_bert_mod
 done:
     if (opened) tc_tensor_output_abort(&out);
     tc_encoder_free(enc);
-    window_free(&win[0]), window_free(&win[1]);
+    tc_token_window_free(&win[0]), tc_token_window_free(&win[1]);
+    free(emb[0]), free(emb[1]);
     free(convert);
     return rc;
 }
@@ -313,11 +217,11 @@ int main(int argc, char **argv) {
     FILE *in = tc_input_open(o.input);
     if (!in) tc_cli_die(&cli);
     tct_reader *reader;
-    tct_table *table;
-    static const char *columns[3] = {"doc_ids", "input_ids", "lengths"};
-    if (tct_reader_open(&reader, in, where) || tct_table_open(&table, reader, columns, 3)) tc_cli_die(&cli);
-    int rc = encode_stream(&cli, &o, &model, &eo, table, where);
-    tct_table_close(table);
+    tc_token_source src;
+    if (tct_reader_open(&reader, in, where) || tc_token_source_open(&src, reader, &model, where, 0, 0))
+        tc_cli_die(&cli);
+    int rc = encode_stream(&cli, &o, &model, &eo, &src);
+    tc_token_source_close(&src);
     tct_reader_close(reader);
     tc_input_close(in);
     tc_bert_model_free(&model);

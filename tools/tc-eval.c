@@ -43,10 +43,12 @@ typedef struct {
 // What the predictions stream holds; predicted sets (small) are kept whole.
 typedef struct {
     int scores, topk, sets;
+    int rank_sets;            // no scores or top k: sets ranked by their label_scores
     uint64_t n_docs, k;
     int64_t *set_offsets;     // [n_docs + 1]
     int32_t *set_classes;
-    uint64_t set_offsets_n, set_classes_n;
+    float *set_scores;        // label_scores, or NULL
+    uint64_t set_offsets_n, set_classes_n, set_scores_n;
 } pred_layout;
 
 // Appends a chunk of a numeric tensor to a growing array.
@@ -68,6 +70,8 @@ typedef struct {
     int64_t *rank;
     uint64_t matched, unmatched, duplicates;
     uint8_t *gold_used;
+    int32_t *ranked_classes;  // [C] a predicted set ranked by its scores
+    float *ranked_scores;     // [C]
 } evaluation;
 
 // ---------------------------------------------------------------- input
@@ -118,6 +122,8 @@ static int scan_layout(FILE *f, const char *where, int n_classes, pred_layout *p
             rc = append_chunk((void **)&p->set_offsets, &p->set_offsets_n, &ev, sizeof *p->set_offsets);
         else if (!strcmp(t->name, "label_classes") && t->dtype == TCT_I32)
             rc = append_chunk((void **)&p->set_classes, &p->set_classes_n, &ev, sizeof *p->set_classes);
+        else if (!strcmp(t->name, "label_scores") && t->dtype == TCT_F32)
+            rc = append_chunk((void **)&p->set_scores, &p->set_scores_n, &ev, sizeof *p->set_scores);
         if (rc < 0) break;
     }
     if (rc < 0) {
@@ -155,8 +161,13 @@ static int scan_layout(FILE *f, const char *where, int n_classes, pred_layout *p
             if (p->set_offsets[i + 1] < p->set_offsets[i]) rc = tc_fail("%s: 'label_offsets' decrease at row %" PRIu64, where, i + 1);
         p->sets = 1;
     }
-    if (rc == 0 && !p->scores && !p->topk)
-        rc = tc_fail("%s: no 'scores' and no 'topk_classes'/'topk_scores' to evaluate", where);
+    // Sets with scores (core classes from tc-refine annotate) rank their own
+    // members; classes outside a set are not ranked.
+    if (rc == 0 && !p->scores && !p->topk && p->sets && p->set_scores && p->set_scores_n == p->set_classes_n)
+        p->rank_sets = 1;
+    if (rc == 0 && !p->scores && !p->topk && !p->rank_sets)
+        rc = tc_fail("%s: no 'scores', no 'topk_classes'/'topk_scores' and no predicted sets with "
+                     "'label_scores' to evaluate", where);
     tct_reader_close(r);
     return rc;
 }
@@ -180,8 +191,9 @@ static void ranks_from_topk(const int32_t *cls, const float *sc, uint64_t k, con
 
 typedef struct {
     const float *scores;                // [C] or NULL
-    const int32_t *topk_classes;        // [K] or NULL
+    const int32_t *topk_classes;        // [k] or NULL
     const float *topk_scores;
+    uint64_t k;
     const int32_t *set;                 // predicted set from the stream, or NULL
     int n_set;
 } doc_prediction;
@@ -198,7 +210,7 @@ static int evaluate_doc(evaluation *e, tc_metrics *m, const eval_options *o, con
         n_top = tc_metrics_top3(d->scores, C, top);
         for (int i = 0; i < n_gold; i++) e->rank[i] = tc_metrics_rank(d->scores, C, gold[i], e->is_gold);
     } else {
-        for (uint64_t j = 0; j < p->k && n_top < 3; j++) {
+        for (uint64_t j = 0; j < d->k && n_top < 3; j++) {
             int32_t c = d->topk_classes[j];
             if (c < -1 || c >= C) {
                 for (int i = 0; i < n_gold; i++) e->is_gold[gold[i]] = 0;
@@ -206,14 +218,14 @@ static int evaluate_doc(evaluation *e, tc_metrics *m, const eval_options *o, con
             }
             if (c >= 0) top[n_top++] = c;
         }
-        ranks_from_topk(d->topk_classes, d->topk_scores, p->k, gold, n_gold, e->is_gold, e->rank);
+        ranks_from_topk(d->topk_classes, d->topk_scores, d->k, gold, n_gold, e->is_gold, e->rank);
     }
     if (m->with_sets) {
         if (o->has_threshold && d->scores) {
             for (int c = 0; c < C; c++)
                 if ((double)d->scores[c] >= o->threshold) e->pred[n_pred++] = c;
         } else if (o->has_threshold) {
-            for (uint64_t j = 0; j < p->k; j++)
+            for (uint64_t j = 0; j < d->k; j++)
                 if (d->topk_classes[j] >= 0 && (double)d->topk_scores[j] >= o->threshold)
                     e->pred[n_pred++] = d->topk_classes[j];
         } else {
@@ -235,12 +247,34 @@ static int evaluate_doc(evaluation *e, tc_metrics *m, const eval_options *o, con
 
 // ---------------------------------------------------------------- second pass
 
+// A predicted set as a ranking: its classes by label_scores, best first
+// (ties: the lower class id), as if they were the document's top k.
+static void rank_set(evaluation *e, const pred_layout *p, uint64_t row, int n_classes, doc_prediction *d) {
+    int64_t from = p->set_offsets[row], n = p->set_offsets[row + 1] - from;
+    if (n > n_classes) n = n_classes;
+    for (int64_t i = 0; i < n; i++) {
+        int32_t c = p->set_classes[from + i];
+        float sc = p->set_scores[from + i];
+        int64_t j = i;
+        for (; j > 0 && (e->ranked_scores[j - 1] < sc ||
+                         (e->ranked_scores[j - 1] == sc && e->ranked_classes[j - 1] > c)); j--) {
+            e->ranked_scores[j] = e->ranked_scores[j - 1];
+            e->ranked_classes[j] = e->ranked_classes[j - 1];
+        }
+        e->ranked_scores[j] = sc;
+        e->ranked_classes[j] = c;
+    }
+    d->topk_classes = e->ranked_classes;
+    d->topk_scores = e->ranked_scores;
+    d->k = (uint64_t)n;
+}
+
 static int evaluate_stream(evaluation *e, tc_metrics *m, const eval_options *o, const pred_layout *p, FILE *f,
                            const char *where) {
     const char *names[3] = {"doc_ids"};
     size_t n_names = 1;
     if (p->scores) names[n_names++] = "scores";
-    else {
+    else if (!p->rank_sets) {
         names[n_names++] = "topk_classes";
         names[n_names++] = "topk_scores";
     }
@@ -269,14 +303,16 @@ static int evaluate_stream(evaluation *e, tc_metrics *m, const eval_options *o, 
             e->duplicates += e->gold_used[g];
             e->gold_used[g] = 1;
             doc_prediction d = {0};
-            if (p->scores) d.scores = (const float *)col[1].data + (uint64_t)i * (uint64_t)m->n_classes;
-            else {
-                d.topk_classes = (const int32_t *)col[1].data + (uint64_t)i * p->k;
-                d.topk_scores = (const float *)col[2].data + (uint64_t)i * p->k;
-            }
             if (p->sets) {
                 d.set = p->set_classes + p->set_offsets[row];
                 d.n_set = (int)(p->set_offsets[row + 1] - p->set_offsets[row]);
+            }
+            if (p->scores) d.scores = (const float *)col[1].data + (uint64_t)i * (uint64_t)m->n_classes;
+            else if (p->rank_sets) rank_set(e, p, row, m->n_classes, &d);
+            else {
+                d.topk_classes = (const int32_t *)col[1].data + (uint64_t)i * p->k;
+                d.topk_scores = (const float *)col[2].data + (uint64_t)i * p->k;
+                d.k = p->k;
             }
             rc = evaluate_doc(e, m, o, p, g, &d, where, id);
         }
@@ -302,7 +338,9 @@ static void print_table(FILE *f, const evaluation *e, const tc_metrics *m, const
     fprintf(f, "documents: %" PRIu64 " predicted, %" PRIu64 " with gold labels (%" PRIu64 " not in the gold file",
             e->matched + e->unmatched, e->matched, e->unmatched);
     fprintf(f, ", %" PRIu64 " without gold classes)\n", m->docs_without_gold);
-    fprintf(f, "ranking from %s\n", p->scores ? "scores" : "top-k (gold classes beyond the top k count 0 in MRR)");
+    fprintf(f, "ranking from %s\n", p->scores      ? "scores"
+                                   : p->rank_sets ? "the predicted sets' label_scores (classes outside a set count 0 in MRR)"
+                                                  : "top-k (gold classes beyond the top k count 0 in MRR)");
     const metric ranking[] = {{"example_f1", "Example-F1", r->example_f1}, {"p@1", "P@1", r->p_at[0]},
                               {"p@2", "P@2", r->p_at[1]}, {"p@3", "P@3", r->p_at[2]}, {"mrr", "MRR", r->mrr}};
     for (size_t i = 0; i < sizeof ranking / sizeof *ranking; i++)
@@ -387,7 +425,7 @@ static void parse(eval_options *o, int argc, char **argv) {
         {"threshold", required_argument, 0, OPT_THRESHOLD}, {"tsv", no_argument, 0, OPT_TSV},
         {"json", no_argument, 0, OPT_JSON}, TC_CLI_COMMON_OPTIONS, {0}};
     int c;
-    while ((c = getopt_long(argc, argv, "t:" TC_CLI_SHORT, options, 0)) != -1) switch (c) {
+    while ((c = tc_cli_getopt(&o->cli, argc, argv, "t:", options)) != -1) switch (c) {
         case OPT_GOLD: o->gold_path = optarg; break;
         case 't': o->taxonomy_path = optarg; break;
         case OPT_THRESHOLD:
@@ -433,7 +471,10 @@ static void load_gold(evaluation *e, const eval_options *o, int n_classes) {
     e->is_gold = calloc((size_t)n_classes, 1);
     e->pred = malloc((size_t)n_classes * sizeof *e->pred);
     e->rank = malloc((size_t)n_classes * sizeof *e->rank);
-    if (!e->gold_used || !e->is_gold || !e->pred || !e->rank) tc_cli_fail(&o->cli, "out of memory");
+    e->ranked_classes = malloc((size_t)n_classes * sizeof *e->ranked_classes);
+    e->ranked_scores = malloc((size_t)n_classes * sizeof *e->ranked_scores);
+    if (!e->gold_used || !e->is_gold || !e->pred || !e->rank || !e->ranked_classes || !e->ranked_scores)
+        tc_cli_fail(&o->cli, "out of memory");
     dedupe_gold(&e->gold, e->is_gold);
 }
 
@@ -479,8 +520,11 @@ int main(int argc, char **argv) {
     free(e.is_gold);
     free(e.pred);
     free(e.rank);
+    free(e.ranked_classes);
+    free(e.ranked_scores);
     free(p.set_offsets);
     free(p.set_classes);
+    free(p.set_scores);
     tc_taxonomy_free(&t);
     return 0;
 }

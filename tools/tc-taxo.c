@@ -107,7 +107,7 @@ static int cmd_build(command *cmd, int argc, char **argv) {
     const char *labels = NULL, *hierarchy = NULL, *yaml = NULL, *terms[64];
     int n_terms = 0, allow_isolated = 1, c;
     cmd->cli.usage = build_usage;
-    while ((c = getopt_long(argc, argv, TC_CLI_SHORT, options, 0)) != -1) switch (c) {
+    while ((c = tc_cli_getopt(&cmd->cli, argc, argv, "", options)) != -1) switch (c) {
         case OPT_LABELS: labels = optarg; break;
         case OPT_HIERARCHY: hierarchy = optarg; break;
         case OPT_YAML: yaml = optarg; break;
@@ -198,7 +198,7 @@ static int cmd_show(command *cmd, int argc, char **argv) {
     const char *counts = NULL;
     int summary = 0, c;
     cmd->cli.usage = show_usage;
-    while ((c = getopt_long(argc, argv, TC_CLI_SHORT, options, 0)) != -1) switch (c) {
+    while ((c = tc_cli_getopt(&cmd->cli, argc, argv, "", options)) != -1) switch (c) {
         case OPT_COUNTS: counts = optarg; break;
         case OPT_SUMMARY: summary = 1; break;
         default: tc_cli_option(&cmd->cli, c, optarg);
@@ -267,7 +267,7 @@ static int cmd_paths(command *cmd, int argc, char **argv) {
     path_printer p = {0};
     int c;
     cmd->cli.usage = paths_usage;
-    while ((c = getopt_long(argc, argv, TC_CLI_SHORT, options, 0)) != -1) switch (c) {
+    while ((c = tc_cli_getopt(&cmd->cli, argc, argv, "", options)) != -1) switch (c) {
         case OPT_IDS: p.ids = 1; break;
         default: tc_cli_option(&cmd->cli, c, optarg);
         }
@@ -303,7 +303,7 @@ static int cmd_terms(command *cmd, int argc, char **argv) {
     const char *taxonomy = NULL;
     int replace = 0, c;
     cmd->cli.usage = terms_usage;
-    while ((c = getopt_long(argc, argv, "t:" TC_CLI_SHORT, options, 0)) != -1) switch (c) {
+    while ((c = tc_cli_getopt(&cmd->cli, argc, argv, "t:", options)) != -1) switch (c) {
         case 't': taxonomy = optarg; break;
         case OPT_REPLACE: replace = 1; break;
         default: tc_cli_option(&cmd->cli, c, optarg);
@@ -334,7 +334,7 @@ static int cmd_text_out(command *cmd, int argc, char **argv, int texts) {
     static const struct option options[] = {TC_CLI_COMMON_OPTIONS, {0}};
     int c;
     cmd->cli.usage = texts ? texts_usage : export_usage;
-    while ((c = getopt_long(argc, argv, TC_CLI_SHORT, options, 0)) != -1) tc_cli_option(&cmd->cli, c, optarg);
+    while ((c = tc_cli_getopt(&cmd->cli, argc, argv, "", options)) != -1) tc_cli_option(&cmd->cli, c, optarg);
     one_input(cmd, argc, argv);
     tc_taxonomy t;
     load_taxonomy(cmd, &t, cmd->input);
@@ -362,7 +362,7 @@ static int cmd_gather(command *cmd, int argc, char **argv) {
     const char *taxonomy = NULL;
     int c;
     cmd->cli.usage = gather_usage;
-    while ((c = getopt_long(argc, argv, "t:" TC_CLI_SHORT, options, 0)) != -1) switch (c) {
+    while ((c = tc_cli_getopt(&cmd->cli, argc, argv, "t:", options)) != -1) switch (c) {
         case 't': taxonomy = optarg; break;
         default: tc_cli_option(&cmd->cli, c, optarg);
         }
@@ -403,7 +403,7 @@ static int cmd_targets(command *cmd, int argc, char **argv) {
     const char *taxonomy = NULL, *augmented = NULL;
     int c;
     cmd->cli.usage = targets_usage;
-    while ((c = getopt_long(argc, argv, "t:" TC_CLI_SHORT, options, 0)) != -1) switch (c) {
+    while ((c = tc_cli_getopt(&cmd->cli, argc, argv, "t:", options)) != -1) switch (c) {
         case 't': taxonomy = optarg; break;
         case OPT_AUGMENTED: augmented = optarg; break;
         default: tc_cli_option(&cmd->cli, c, optarg);
@@ -414,6 +414,9 @@ static int cmd_targets(command *cmd, int argc, char **argv) {
     load_taxonomy(cmd, &t, taxonomy);
     tc_labels core, aug, targets;
     if (tc_labels_read_any(&core, input_name(cmd->input), t.n_classes)) tc_cli_die(&cmd->cli);
+    // annotation output lists ancestors too (label_core = 0): they are not core classes
+    int64_t ancestors = tc_labels_keep_core(&core);
+    if (ancestors) tc_note("%" PRId64 " classes marked as ancestors (label_core 0) left to the taxonomy", ancestors);
     if (augmented && tc_labels_read_any(&aug, augmented, t.n_classes)) tc_cli_die(&cmd->cli);
     tc_targets_summary s;
     if (tc_targets_build(&t, &core, augmented ? &aug : NULL, &targets, &s)) tc_cli_die(&cmd->cli);
@@ -469,7 +472,7 @@ static int cmd_enrich(command *cmd, int argc, char **argv, int score) {
     const char *taxonomy = NULL, *core = NULL;
     int c;
     cmd->cli.usage = score ? enrich_usage : candidates_usage;
-    while ((c = getopt_long(argc, argv, "t:" TC_CLI_SHORT, options, 0)) != -1) switch (c) {
+    while ((c = tc_cli_getopt(&cmd->cli, argc, argv, "t:", options)) != -1) switch (c) {
         case 't': taxonomy = optarg; break;
         case OPT_CORE: core = optarg; break;
         case OPT_PHRASES: o.phrases = optarg; break;
@@ -518,7 +521,7 @@ int main(int argc, char **argv) {
         // options before any command: --help, --version, or a mistake
         static const struct option options[] = {TC_CLI_COMMON_OPTIONS, {0}};
         int c;
-        while ((c = getopt_long(argc, argv, TC_CLI_SHORT, options, 0)) != -1) tc_cli_option(&cmd.cli, c, optarg);
+        while ((c = tc_cli_getopt(&cmd.cli, argc, argv, "", options)) != -1) tc_cli_option(&cmd.cli, c, optarg);
         tc_cli_usage_error(&cmd.cli, "no command (build, show, paths, terms, export-terms, texts, term-embeddings, "
                                      "targets, candidates, enrich)");
     }

@@ -75,7 +75,7 @@ static void parse(tc_cli *cli, int argc, char **argv, tokenize_options *o) {
     *s = (tc_wordpiece_settings){NULL, NULL, TC_WORDPIECE_UNSET, TC_WORDPIECE_UNSET, TC_WORDPIECE_UNSET};
     o->stream = (tc_tokenize_options){.max_len = 128};
     int c;
-    while ((c = getopt_long(argc, argv, TC_CLI_SHORT, options, NULL)) != -1) {
+    while ((c = tc_cli_getopt(cli, argc, argv, "", options)) != -1) {
         switch (c) {
         case OPT_MODEL: s->model_dir = optarg; break;
         case OPT_VOCAB: s->vocab_path = optarg; break;

@@ -89,8 +89,25 @@ expect eval_sets_threshold 0 tc-eval --tsv --threshold 0.5 --gold "$g/hand_gold.
 check eval_sets_threshold_used grep -qx "micro_precision	0.66666666666666663" out
 printf 'doc0\t0,3\ndoc1\t1\n' > sets.txt
 "$fromtext" labels < sets.txt > sets_labels.tct
-expect_error eval_sets_without_scores 1 "no 'scores' and no 'topk_classes'" \
+expect_error eval_sets_without_scores 1 "no 'scores', no 'topk_classes'/'topk_scores' and no predicted sets with 'label_scores'" \
     tc-eval --gold "$g/gold.txt" -t taxo.tct sets_labels.tct
+# sets with label_scores (core classes from tc-refine annotate) rank their own
+# members: gold h1 {0,3}, h2 {1,5,9}, h3 {}; sets h1 {3:0.9, 0:0.2, 7:0.9},
+# h2 {4:0.5, 1:0.8}, h3 {2:0.1}. Ranked: h1 3,7,0 (tie 0.9: lower id first);
+# h2 1,4; h3 2. P@1 = (1 + 1 + 0) / 3; P@2 = (1/2 + 1/2 + 0) / 3;
+# P@3 = (2/3 + 1/3 + 0) / 3; Example-F1 = (2*2/5 + 2*1/5 + 0) / 3;
+# MRR over 5 gold pairs, rank = 1 + non-gold classes scoring at least as
+# high: h1: 3 -> 2 (7 ties it), 0 -> 2; h2: 1 -> 1, 5 and 9 outside -> 0.
+printf 'h1\t3,0,7\nh2\t4,1\nh3\t2\n' > ranked_sets.txt
+printf 'h1\t0.9,0.2,0.9\nh2\t0.5,0.8\nh3\t0.1\n' > ranked_scores.txt
+"$fromtext" labels ranked_scores.txt < ranked_sets.txt > ranked_sets.tct
+expect eval_ranked_sets 0 tc-eval --tsv --gold "$g/hand_gold.txt" -t taxo.tct ranked_sets.tct
+check eval_ranked_sets_values python3 -c '
+got = dict(l.rstrip("\n").split("\t") for l in open("out"))
+want = {"p@1": 2 / 3, "p@2": 1 / 3, "p@3": 1 / 3, "example_f1": (4 / 5 + 2 / 5) / 3, "mrr": (1 / 2 + 1 / 2 + 1) / 5}
+bad = [(k, got[k], v) for k, v in want.items() if abs(float(got[k]) - v) > 1e-9]
+assert not bad, bad
+' 
 
 # errors
 printf 'nobody\t0.1 0.2 0.3 0.1 0.1 0.1 0.1 0.1 0.1 0.1 0.1 0.1\n' | "$fromtext" matrix scores > nobody.tct

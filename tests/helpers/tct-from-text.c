@@ -10,7 +10,8 @@
 //   tct-from-text topk K                id<TAB>v v v ... -> doc_ids, topk_classes i32[N,K],
 //                                       topk_scores f32[N,K] (ties: lower class first;
 //                                       K beyond the class count padded with -1 / -inf)
-//   tct-from-text labels                id<TAB>c,c,... -> a label file
+//   tct-from-text labels [SCORES]       id<TAB>c,c,... -> a label file; with SCORES
+//                                       (id<TAB>s,s,... in the same order), label_scores
 #include "common/error.h"
 #include "common/io.h"
 #include "common/labels.h"
@@ -118,12 +119,32 @@ static void write_rows(const rows *r, const char *name, int topk_k, const char *
     if (tct_writer_close(w)) die("");
 }
 
+// label_scores for the labels read, from id<TAB>s,s,... lines in their order.
+static void read_label_scores(tc_labels *l, const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) die(path);
+    l->scores = calloc((size_t)l->offsets[l->n_docs] + 1, sizeof *l->scores);
+    char *line = NULL;
+    size_t cap = 0;
+    for (uint64_t doc = 0; doc < l->n_docs; doc++) {
+        if (tc_read_line(f, &line, &cap) < 0) die("SCORES: fewer lines than labels");
+        char *p = strchr(line, '\t');
+        for (int64_t k = l->offsets[doc]; k < l->offsets[doc + 1]; k++) {
+            if (!p) die("SCORES: fewer scores than classes");
+            l->scores[k] = strtof(p + 1, &p);
+        }
+    }
+    free(line);
+    fclose(f);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) die("usage: tct-from-text hash-embed D | matrix NAME | topk K | labels");
     const char *mode = argv[1];
     if (!strcmp(mode, "labels")) {
         tc_labels l;
         if (tc_labels_read_text(&l, "-", 0)) die("");
+        if (argc > 2) read_label_scores(&l, argv[2]);
         tct_writer *w;
         if (tct_writer_open(&w, stdout, "stdout", NULL, 0, NULL) || tc_labels_write(&l, w) || tct_writer_close(w))
             die("");

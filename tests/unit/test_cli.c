@@ -46,6 +46,7 @@ static void test_config_sections_become_arguments(void) {
                                   "  normalize: false\n"
                                   "  progress: true\n"
                                   "  gpus: \"0,1\"\n"
+                                  "  window:\n"
                                   "encode:\n"
                                   "  pooling: mean\n"
                                   "tc-taxo:\n"
@@ -55,7 +56,9 @@ static void test_config_sections_become_arguments(void) {
                                   "  show:\n"
                                   "    paths: true\n"
                                   "tc-dump:\n"
-                                  "  tensor: [a, b]\n");
+                                  "  tensor: [a, b]\n"
+                                  "tc-eval:\n"
+                                  "  # nothing set\n");
     char **args = NULL;
     int n = 0;
     REQUIRE(tc_config_args(path, "tc-encode", NULL, &args, &n) == 0);
@@ -77,6 +80,11 @@ static void test_config_sections_become_arguments(void) {
 
     args = NULL, n = 0;
     REQUIRE(tc_config_args(path, "tc-train", NULL, &args, &n) == 0);
+    CHECK(n == 0);
+    free(args);
+
+    args = NULL, n = 0;  // a section with only comments sets nothing
+    REQUIRE(tc_config_args(path, "tc-eval", NULL, &args, &n) == 0);
     CHECK(n == 0);
     free(args);
 }
