@@ -69,13 +69,16 @@ static int layer_backward(tc_bert_backward *bw, int l, const tc_seq_layout *layo
     size_t F = (size_t)cfg->intermediate;
     size_t att_size = (size_t)fw->opt.max_batch * (size_t)cfg->heads * (size_t)fw->opt.max_len * (size_t)fw->opt.max_len;
     int n = layout->N, c = cfg->hidden, f = cfg->intermediate;
+    // with checkpointing, the layer's inside is recomputed into slot 0 first
+    if (fw->opt.checkpoint && tc_bert_forward_layer(bw->fw, l, layout)) return -1;
+    int s = tc_bert_inner_slot(fw, l);
     const void *x = l == 0 ? a->x0 : slot(a->ln2, l - 1, N, C, es);  // (N, C) layer input
-    const void *qkv = slot(a->qkv, l, N, 3 * C, es), *att = slot(a->att, l, att_size, 1, es);
-    const void *atty = slot(a->atty, l, N, C, es), *res1 = slot(a->res1, l, N, C, es);
-    const void *ln1 = slot(a->ln1, l, N, C, es), *fch = slot(a->fch, l, N, F, es);
-    const void *fch_act = slot(a->fch_act, l, N, F, es), *res2 = slot(a->res2, l, N, C, es);
-    const float *ln1_mean = slot(a->ln1_mean, l, N, 1, 4), *ln1_rstd = slot(a->ln1_rstd, l, N, 1, 4);
-    const float *ln2_mean = slot(a->ln2_mean, l, N, 1, 4), *ln2_rstd = slot(a->ln2_rstd, l, N, 1, 4);
+    const void *qkv = slot(a->qkv, s, N, 3 * C, es), *att = slot(a->att, s, att_size, 1, es);
+    const void *atty = slot(a->atty, s, N, C, es), *res1 = slot(a->res1, s, N, C, es);
+    const void *ln1 = slot(a->ln1, s, N, C, es), *fch = slot(a->fch, s, N, F, es);
+    const void *fch_act = slot(a->fch_act, s, N, F, es), *res2 = slot(a->res2, s, N, C, es);
+    const float *ln1_mean = slot(a->ln1_mean, s, N, 1, 4), *ln1_rstd = slot(a->ln1_rstd, s, N, 1, 4);
+    const float *ln2_mean = slot(a->ln2_mean, s, N, 1, 4), *ln2_rstd = slot(a->ln2_rstd, s, N, 1, 4);
 #define W(which) tc_bert_layer_param(&fw->w, which, l, es, cfg)
 #define G(which) ((float *)tc_bert_layer_param(&bw->g, which, l, sizeof(float), cfg))
     void *d = bw->d_hidden;
@@ -131,15 +134,19 @@ int tc_bert_backward_run(tc_bert_backward *bw, void *d_out) {
     const tc_bert_staging *st = &fw->staging[(fw->submitted + 1) % 2];
     tc_seq_layout layout;
     tc_bert_last_layout(fw, &layout);
-    if (head_backward(bw, d_out, &layout)) return tc_fail_context("%s: backward", bw->be->name);
+    int (*done)(void *, int) = bw->layer_done;
+    if (head_backward(bw, d_out, &layout) || (done && done(bw->layer_done_ctx, cfg->layers)))
+        return tc_fail_context("%s: backward", bw->be->name);
     for (int l = cfg->layers - 1; l >= 0; l--)
-        if (layer_backward(bw, l, &layout)) return tc_fail_context("%s: backward, layer %d", bw->be->name, l);
+        if (layer_backward(bw, l, &layout) || (done && done(bw->layer_done_ctx, l)))
+            return tc_fail_context("%s: backward, layer %d", bw->be->name, l);
     // x0 = LN(emb), emb = the embedding rows' sum
     if (op->layernorm_backward(bw->be, bw->d_hidden, bw->g.p[TC_BERT_EMB_LN_W], bw->g.p[TC_BERT_EMB_LN_B],
                                bw->d_hidden, a->emb, a->emb_mean, a->emb_rstd, fw->w.p[TC_BERT_EMB_LN_W], layout.N,
                                cfg->hidden, 0) ||
         op->embeddings_backward(bw->be, bw->g.p[TC_BERT_WTE], bw->g.p[TC_BERT_WPE], bw->g.p[TC_BERT_WTT],
-                                bw->d_hidden, a->ids, a->pos, st->has_types ? a->types : NULL, layout.N, cfg->hidden))
+                                bw->d_hidden, a->ids, a->pos, st->has_types ? a->types : NULL, layout.N, cfg->hidden) ||
+        (done && done(bw->layer_done_ctx, -1)))
         return tc_fail_context("%s: backward, embeddings", bw->be->name);
     return 0;
 }

@@ -25,6 +25,12 @@ typedef struct {
     void *d_pooled, *d_cls; // (B, C)
     void *scratch;          // attention backward scratch
     void *memory;
+    // Called, when set, as parameter gradients become final: after the
+    // head's backward (layer = L: the pooler's), after each layer's (l, from
+    // L-1 down) and after the embeddings' (-1); the trainer starts their
+    // all-reduce there. A non-zero return stops the backward pass.
+    int (*layer_done)(void *ctx, int layer);
+    void *layer_done_ctx;
 } tc_bert_backward;
 
 // fw must keep its activations. grads: model->n_params f32 values in the

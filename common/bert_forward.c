@@ -23,7 +23,8 @@ static void carve_acts(carver *c, tc_bert_acts *a, const tc_bert_config *cfg, co
                        size_t es, size_t scratch_bytes) {
     size_t B = (size_t)o->max_batch, N = (size_t)o->max_tokens, T = (size_t)o->max_len;
     size_t C = (size_t)cfg->hidden, F = (size_t)cfg->intermediate, NH = (size_t)cfg->heads;
-    size_t LK = o->keep ? (size_t)cfg->layers : 1, keep = o->keep ? 1 : 0;
+    size_t LK = o->keep && !o->checkpoint ? (size_t)cfg->layers : 1, keep = o->keep ? 1 : 0;
+    size_t LO = o->keep ? (size_t)cfg->layers : 1;  // the layers' outputs
     a->ids = carve(c, N * 4);
     a->types = carve(c, N * 4);
     a->pos = carve(c, N * 4);
@@ -44,7 +45,7 @@ static void carve_acts(carver *c, tc_bert_acts *a, const tc_bert_config *cfg, co
     a->fch_act = carve(c, LK * N * F * es);
     a->fcproj = carve(c, LK * N * C * es);
     a->res2 = carve(c, keep * LK * N * C * es);
-    a->ln2 = carve(c, LK * N * C * es);
+    a->ln2 = carve(c, LO * N * C * es);
     a->ln2_mean = carve(c, keep * LK * N * 4);
     a->ln2_rstd = carve(c, keep * LK * N * 4);
     a->cls = carve(c, B * C * es);
@@ -194,7 +195,7 @@ static int run_layer(tc_bert_forward *fw, int l, const void *x, const tc_seq_lay
     const tc_bert_params *w = &fw->w;
     tc_bert_acts *a = &fw->a;
     size_t es = tc_backend_dtype_size(be), N = (size_t)fw->opt.max_tokens;
-    int s = fw->opt.keep ? l : 0, n = layout->N, C = cfg->hidden, F = cfg->intermediate;
+    int s = tc_bert_inner_slot(fw, l), n = layout->N, C = cfg->hidden, F = cfg->intermediate;
     size_t att_size = (size_t)fw->opt.max_batch * (size_t)cfg->heads * (size_t)fw->opt.max_len * (size_t)fw->opt.max_len;
     void *qkv = slot_of(a->qkv, s, N, 3 * (size_t)C, es);    // (N, 3C)
     void *att = slot_of(a->att, s, att_size, 1, es);          // (B, NH, T, T) or NULL
@@ -207,7 +208,7 @@ static int run_layer(tc_bert_forward *fw, int l, const void *x, const tc_seq_lay
     void *fch_act = slot_of(a->fch_act, s, N, (size_t)F, es); // (N, F)
     void *fcproj = slot_of(a->fcproj, s, N, (size_t)C, es);   // (N, C)
     void *res2 = slot_of(a->res2, s, N, (size_t)C, es);       // (N, C) or NULL
-    void *ln2 = slot_of(a->ln2, s, N, (size_t)C, es);         // (N, C)
+    void *ln2 = slot_of(a->ln2, fw->opt.keep ? l : 0, N, (size_t)C, es);  // (N, C) the layer's output
     float *ln2_mean = slot_of(a->ln2_mean, s, N, 1, 4), *ln2_rstd = slot_of(a->ln2_rstd, s, N, 1, 4);
 #define LP(which) tc_bert_layer_param(w, which, l, es, cfg)
     if (op->matmul_forward(be, qkv, NULL, x, LP(TC_BERT_QKV_W), LP(TC_BERT_QKV_B), n, C, 3 * C, TC_ACT_NONE) ||
@@ -287,6 +288,13 @@ int tc_bert_forward_submit(tc_bert_forward *fw, const int32_t *const *rows, cons
         return tc_fail_context("%s", fw->be->name);
     fw->submitted++;
     return 0;
+}
+
+int tc_bert_forward_layer(tc_bert_forward *fw, int l, const tc_seq_layout *layout) {
+    size_t es = tc_backend_dtype_size(fw->be), N = (size_t)fw->opt.max_tokens, C = (size_t)fw->model->cfg.hidden;
+    if (!fw->opt.keep) return tc_fail("recomputing a layer needs the kept layer outputs");
+    const void *x = l == 0 ? fw->a.x0 : slot_of(fw->a.ln2, l - 1, N, C, es);
+    return run_layer(fw, l, x, layout);
 }
 
 int tc_bert_forward_collect(tc_bert_forward *fw, float *out) {

@@ -27,10 +27,13 @@ typedef struct {
     tc_pooling pooling;
     int normalize;       // L2-normalize the embeddings
     int keep;            // keep every layer's activations
+    int checkpoint;      // with keep: keep only each layer's output; the backward
+                         // pass recomputes a layer's inside (tc_bert_forward_layer)
 } tc_bert_run_options;
 
-// Activations in backend memory; LK = L with keep, else 1. Buffers marked
-// "keep" are NULL without it.
+// Activations in backend memory; LK = L with keep, else 1 (1 also with
+// checkpoint, except for ln2: the layers' outputs). Buffers marked "keep"
+// are NULL without it.
 typedef struct {
     int32_t *ids;      // (N) token ids
     int32_t *types;    // (N) token type ids
@@ -92,5 +95,15 @@ int tc_bert_forward_submit(tc_bert_forward *fw, const int32_t *const *rows, cons
                            const int32_t *lengths, int B);
 // Waits for the oldest batch in flight; its embeddings (B, C) f32 into out.
 int tc_bert_forward_collect(tc_bert_forward *fw, float *out);
+
+// Queues layer l of the last batch again from its kept input, refilling the
+// layer's activations (activation checkpointing: the backward pass calls it
+// before each layer's backward). The same inputs give the same bits.
+int tc_bert_forward_layer(tc_bert_forward *fw, int l, const tc_seq_layout *layout);
+
+// The slot of layer l's activations inside a layer (0 when checkpointing).
+static inline int tc_bert_inner_slot(const tc_bert_forward *fw, int l) {
+    return fw->opt.keep && !fw->opt.checkpoint ? l : 0;
+}
 
 #endif

@@ -144,10 +144,10 @@ static int write_encoder(tc_classifier *cl, const char *dir) {
     tc_backend *be = cl->be;
     const tc_bert_model *m = cl->model;
     float *host = m->params_memory;
-    // the CPU trains the model's own buffer; another backend's copy comes down first
-    if (cl->fw->weights_memory) {
+    // the CPU trains the model's own buffer; a GPU's f32 masters come down first
+    if (cl->encoder_master) {
         host = tc_malloc_array(m->n_params, sizeof *host);
-        if (!host || be->ops->download(be, host, cl->fw->weights_memory, m->n_params * 4) || be->ops->synchronize(be)) {
+        if (!host || be->ops->download(be, host, cl->encoder_master, m->n_params * 4) || be->ops->synchronize(be)) {
             free(host);
             return -1;
         }

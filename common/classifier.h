@@ -24,6 +24,11 @@
 //   E  (K, D)  the class vectors
 // Gradients live in one flat f32 buffer: the encoder's in the model's
 // layout, then Wt, then E. The optimizer walks them by parameter group.
+//
+// Mixed precision (a GPU computing in bf16 or f16): the f32 parameters are
+// the masters the optimizer updates; the forward and backward passes read
+// copies in the compute type, refreshed from the masters after each update
+// (tc_classifier_refresh). In f32 the copies are the masters themselves.
 #ifndef TC_CLASSIFIER_H
 #define TC_CLASSIFIER_H
 
@@ -35,6 +40,7 @@ typedef struct {
     int max_batch, max_tokens, max_len;
     tc_pooling pooling;
     int normalize;
+    int checkpoint_activations;  // keep each layer's output only; recompute the rest in backward
 } tc_classifier_options;
 
 // A parameter tensor (or a group of them, for the encoder's per-kind
@@ -70,6 +76,20 @@ typedef struct {
     float *host_rows;       // (B) host copy of loss_rows
     float *host_doc;        // (B, C) host: the forward's collected output
     void *memory;
+    // mixed precision
+    float *encoder_master;  // (n_encoder) f32 masters of the encoder on a GPU (in f32 the
+                            // forward's own weights); NULL on the CPU (the model's buffer)
+    void *Wt_c, *E_c;       // the head in the compute type (Wt, E themselves in f32)
+    float *logits_f32;      // (B, K) the logits in f32 for the host (NULL in f32)
+    // queued micro-batches (tc_classifier_queue_batch): pinned staging of
+    // targets and weights, two slots, and how many were staged
+    float *stage[2];
+    long staged;
+    // Set by the trainer for the micro-batch that completes a step's
+    // gradient: called after the head's backward (stage L + 1: W and E),
+    // then as the encoder's become final (tc_bert_backward's layer_done).
+    int (*grads_ready)(void *ctx, int stage);
+    void *grads_ready_ctx;
 } tc_classifier;
 
 // Builds the classifier on a loaded model. class_vectors (K, D) host f32
@@ -107,6 +127,18 @@ int tc_classifier_train_batch(tc_classifier *cl, const int32_t *const *rows, con
                               float *scores);
 
 int tc_classifier_zero_grads(tc_classifier *cl);
+
+// The same micro-batch, queued: nothing waits for the backend (on a GPU the
+// host goes on to the next batch while this one computes). The loss goes
+// into state (bce_loss_step: the rows' sum, a non-finite sum records tag),
+// and the loss gradient is multiplied by state->loss_scale.
+int tc_classifier_queue_batch(tc_classifier *cl, const int32_t *const *rows, const int32_t *lengths, int B,
+                              const float *targets, const float *weights, float scale, tc_train_state *state,
+                              int64_t tag);
+
+// Queues the copy of the f32 masters into the compute-type copies (after
+// an update; nothing in f32).
+int tc_classifier_refresh(tc_classifier *cl);
 
 // Weighted BCE of scores (B, K) host, per document, without gradients
 // (validation): row_loss (B) host.

@@ -10,7 +10,9 @@ static int single_broadcast(tc_comm *comm, void *buf, size_t bytes, int root) { 
 static int single_barrier(tc_comm *comm) { return 0; }
 static void single_destroy(tc_comm *comm) { free(comm); }
 
-static const tc_comm_ops single_ops = {single_allreduce, single_broadcast, single_barrier, single_destroy};
+static const tc_comm_ops single_ops = {single_allreduce, single_broadcast, single_barrier, single_destroy,
+                                       single_allreduce, single_allreduce, single_allreduce, NULL,
+                                       NULL};
 
 tc_comm *tc_comm_single_create(void) {
     tc_comm *c = tc_calloc(1, sizeof *c);
@@ -29,6 +31,26 @@ int tc_comm_launched(void) {
         if (v && atoi(v) > 1) return 1;
     }
     return 0;
+}
+
+static int env_int(const char *const *vars, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v) return atoi(v);
+    }
+    return -1;
+}
+
+int tc_comm_launcher_size(void) {
+    static const char *vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"};
+    int n = env_int(vars, sizeof vars / sizeof *vars);
+    return n > 0 ? n : 0;
+}
+
+int tc_comm_local_rank(void) {
+    static const char *vars[] = {"OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MPI_LOCALRANKID"};
+    int r = env_int(vars, sizeof vars / sizeof *vars);
+    return r > 0 ? r : 0;
 }
 
 int tc_comm_any(tc_comm *comm, int failed) {

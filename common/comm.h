@@ -27,6 +27,24 @@ typedef struct {
     int (*broadcast)(tc_comm *comm, void *buf, size_t bytes, int root);
     int (*barrier)(tc_comm *comm);
     void (*destroy)(tc_comm *comm);
+    // The same over buffers in the training backend's memory (gradients,
+    // parameters): host memory for the CPU backend (single, mpi); device
+    // memory, queued on the backend's stream without waiting, for NCCL
+    // (common/comm_nccl.h).
+    int (*allreduce_sum_device)(tc_comm *comm, void *buf, size_t count, tc_comm_dtype dtype);
+    // Optimizer-state sharding: rank r owns the values tc_comm_shard gives
+    // it. reduce_scatter: rank r's shard of buf becomes the sum over the
+    // ranks of that shard (the rest of buf is left undefined); allgather:
+    // every rank's buf receives every rank's shard.
+    int (*reduce_scatter_sum_device)(tc_comm *comm, void *buf, size_t count, tc_comm_dtype dtype);
+    int (*allgather_device)(tc_comm *comm, void *buf, size_t count, tc_comm_dtype dtype);
+    // Overlap with the backward pass (NULL where a communicator has none):
+    // allreduce_sum_device of n pieces (bufs[i], counts[i] values) as one
+    // bucket, as soon as the work queued so far has written them and
+    // alongside the work queued after; device_wait makes the work queued
+    // next wait for all such sums.
+    int (*allreduce_pieces_async)(tc_comm *comm, void *const *bufs, const size_t *counts, int n, tc_comm_dtype dtype);
+    int (*device_wait)(tc_comm *comm);
 } tc_comm_ops;
 
 struct tc_comm {
@@ -36,12 +54,26 @@ struct tc_comm {
     void *impl;
 };
 
+// Rank r's shard [*begin, *end) of count values: count / size each, the
+// last rank also the remainder.
+static inline void tc_comm_shard(size_t count, int size, int rank, size_t *begin, size_t *end) {
+    size_t each = count / (size_t)size;
+    *begin = (size_t)rank * each;
+    *end = rank == size - 1 ? count : *begin + each;
+}
+
 // One rank.
 tc_comm *tc_comm_single_create(void);
 
 // 1 when this process was started by an MPI launcher (mpirun, srun with PMI)
 // with more than one rank.
 int tc_comm_launched(void);
+
+// The number of ranks an MPI launcher (mpirun, srun) started, 0 when none
+// did (one rank under mpirun: 1), and this process's rank among those on
+// its node (for its GPU), 0 when unknown.
+int tc_comm_launcher_size(void);
+int tc_comm_local_rank(void);
 
 #if TC_HAVE_MPI
 // MPI_Init and the world communicator. NULL after tc_fail.

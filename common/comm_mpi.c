@@ -50,7 +50,50 @@ static void mpi_destroy(tc_comm *comm) {
     free(comm);
 }
 
-static const tc_comm_ops mpi_ops = {mpi_allreduce, mpi_broadcast, mpi_barrier, mpi_destroy};
+// The shards of tc_comm_shard as MPI's per-rank counts and offsets.
+static int shard_counts(const tc_comm *comm, size_t count, int **counts, int **displs) {
+    if (count > INT_MAX) return tc_fail("MPI: %zu values are too many for one sharded collective", count);
+    *counts = tc_malloc_array((size_t)comm->size, sizeof **counts);
+    *displs = tc_malloc_array((size_t)comm->size, sizeof **displs);
+    if (!*counts || !*displs) {
+        free(*counts), free(*displs);
+        return -1;
+    }
+    for (int r = 0; r < comm->size; r++) {
+        size_t begin, end;
+        tc_comm_shard(count, comm->size, r, &begin, &end);
+        (*counts)[r] = (int)(end - begin);
+        (*displs)[r] = (int)begin;
+    }
+    return 0;
+}
+
+static int mpi_reduce_scatter(tc_comm *comm, void *buf, size_t count, tc_comm_dtype dtype) {
+    MPI_Datatype type = dtype == TC_COMM_F64 ? MPI_DOUBLE : MPI_FLOAT;
+    size_t size = dtype == TC_COMM_F64 ? 8 : 4;
+    int *counts = NULL, *displs = NULL;
+    if (shard_counts(comm, count, &counts, &displs)) return -1;
+    int rc = MPI_Reduce_scatter(MPI_IN_PLACE, buf, counts, type, MPI_SUM, MPI_COMM_WORLD);
+    // in place, the rank's sums arrive at the start of buf: move them to its shard
+    if (rc == MPI_SUCCESS)
+        memmove((char *)buf + (size_t)displs[comm->rank] * size, buf, (size_t)counts[comm->rank] * size);
+    free(counts), free(displs);
+    return rc == MPI_SUCCESS ? 0 : mpi_fail("reduce-scatter", rc);
+}
+
+static int mpi_allgather(tc_comm *comm, void *buf, size_t count, tc_comm_dtype dtype) {
+    MPI_Datatype type = dtype == TC_COMM_F64 ? MPI_DOUBLE : MPI_FLOAT;
+    int *counts = NULL, *displs = NULL;
+    if (shard_counts(comm, count, &counts, &displs)) return -1;
+    int rc = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts, displs, type, MPI_COMM_WORLD);
+    free(counts), free(displs);
+    return rc == MPI_SUCCESS ? 0 : mpi_fail("all-gather", rc);
+}
+
+// The CPU backend's memory is the host's: the device collectives are the host ones.
+static const tc_comm_ops mpi_ops = {mpi_allreduce, mpi_broadcast, mpi_barrier,        mpi_destroy,
+                                    mpi_allreduce, mpi_reduce_scatter, mpi_allgather, NULL,
+                                    NULL};
 
 tc_comm *tc_comm_mpi_create(void) {
     int rc = MPI_Init(NULL, NULL);

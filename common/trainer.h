@@ -10,6 +10,14 @@
 // micro-batches (common/train_data.h) and the sum of all ranks' gradients,
 // each already divided by the step's document count (the mean reduction),
 // is the step's gradient. Only rank 0 writes files.
+//
+// A step is queued whole (forward, loss, backward, all-reduce, norm,
+// clipping, AdamW) with its figures kept in backend memory
+// (kernels/train_state.h); the host reads them back every log_every steps
+// and at validations, checkpoints and epoch ends, so that a GPU never waits
+// for the host in between. A non-finite loss or gradient stops the run at
+// that look, naming the step; with fp16 loss scaling, a step with a
+// non-finite gradient is skipped and the scale halved instead.
 #ifndef TC_TRAINER_H
 #define TC_TRAINER_H
 
@@ -52,6 +60,17 @@ typedef struct {
     const char *const *class_names;
     int max_len;
     const tc_cli *cli;         // progress line and notes
+    // how often the host looks at the backend: a GPU runs the steps in
+    // between without waiting for the host (kernels/train_state.h)
+    long log_every;            // steps per log line (0: 1); also at validations, checkpoints, epoch ends
+    // fp16: dynamic loss scaling (skips steps whose gradient is not finite)
+    int loss_scaling;
+    float loss_scale;          // its initial scale (0: 65536)
+    int scale_growth_interval; // finite steps before the scale doubles (0: 2000)
+    // ZeRO stage 1: rank r keeps the AdamW moments of its shard of the flat
+    // parameters (tc_comm_shard) and updates that shard alone; gradients are
+    // reduce-scattered, parameters all-gathered
+    int shard_optimizer;
 } tc_train_config;
 
 typedef struct {

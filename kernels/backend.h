@@ -36,6 +36,7 @@
 
 #include "common/optim.h"
 #include "formats/tct.h"
+#include "kernels/train_state.h"
 
 typedef enum {
     TC_ACT_NONE = 0,
@@ -154,6 +155,28 @@ typedef struct {
     int (*adamw_update)(tc_backend *be, float *params, const float *grads, float *m, float *v, size_t n,
                         const tc_adamw_args *args);
     int (*zero)(tc_backend *be, void *p, size_t bytes);  // queued memset to 0
+
+    // ---- mixed precision and whole steps without host round trips
+    // (kernels/train_state.h). f32 master parameters, compute copies in the
+    // backend dtype: dst (n) of the backend dtype = src (n) f32, both in
+    // backend memory (a copy in f32; nothing when dst == src).
+    int (*from_f32)(tc_backend *be, void *dst, const float *src, size_t n);
+    // bce_loss of a training micro-batch, with dlogits also multiplied by
+    // state->loss_scale, and the sum of the rows' losses (in order, in
+    // double) added to state->loss_sum; the first non-finite sum records
+    // `tag` in state->bad_loss_tag. Queued: nothing comes back to the host.
+    int (*bce_loss_step)(tc_backend *be, float *loss, void *dlogits, const void *logits, const float *targets,
+                         const float *weights, int B, int K, float scale, tc_train_state *state, int64_t tag);
+    // state->sumsq = sum of x (n) squared, as sumsq computes it but kept in
+    // backend memory (a sharded gradient's ranks add theirs up afterwards).
+    int (*grad_sumsq)(tc_backend *be, tc_train_state *state, const float *x, size_t n);
+    // The step's decision from state->sumsq: tc_step_decide_apply.
+    int (*step_decide)(tc_backend *be, tc_train_state *state, const tc_step_args *args);
+    // adamw_update with the gradient multiplier, step size and bias
+    // correction of state (args->step and args->grad_scale are not read);
+    // nothing when state->skip.
+    int (*adamw_step)(tc_backend *be, float *params, const float *grads, float *m, float *v, size_t n,
+                      const tc_adamw_args *args, const tc_train_state *state);
 } tc_backend_ops;
 
 struct tc_backend {

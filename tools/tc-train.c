@@ -5,6 +5,7 @@
 #include "common/classifier.h"
 #include "common/cli.h"
 #include "common/comm.h"
+#include "common/comm_threads.h"
 #include "common/devices.h"
 #include "common/error.h"
 #include "common/taxonomy.h"
@@ -14,8 +15,14 @@
 #include "common/trainer.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#if TC_HAVE_CUDA
+#include "common/comm_nccl.h"
+#endif
 
 static const char usage[] =
     "usage: tc-train [options] -o DIR TOKENS TARGETS\n"
@@ -56,6 +63,10 @@ static const char usage[] =
     "      --max-grad-norm X   clip the gradient's global norm (default 1; 0: off)\n"
     "      --loss MODE         mean over documents (default) or sum (the reference's)\n"
     "      --max-steps N       stop after N steps\n"
+    "      --shard-optimizer   each rank keeps and updates its share of the AdamW moments\n"
+    "                          (reduce-scatter of gradients, all-gather of parameters)\n"
+    "      --checkpoint-activations  keep each layer's output only; recompute the rest\n"
+    "                          in the backward pass (less memory, a third more compute)\n"
     "      --seed N            shuffling, validation split, head initialization (default 42)\n"
     "Run:\n"
     "      --eval-every N      validate every N steps (default: at each epoch's end)\n"
@@ -64,7 +75,12 @@ static const char usage[] =
     "      --resume DIR        continue a run from its checkpoint (DIR or DIR/latest)\n"
     "      --log FILE          metrics log (default DIR/log.jsonl)\n"
     "      --plot LOG          draw a metrics log as a PNG (-o PNG) and exit\n"
-    "Under mpirun, each rank trains on its share of every step (data parallel).\n"
+    "      --log-every N       one log line per N steps (default 1 on the CPU, 10 on GPUs)\n"
+    "GPUs:\n"
+    "      --precision P       fp32, bf16 or fp16 arithmetic, f32 master weights (default fp32)\n"
+    "      --loss-scale X      fp16: the initial dynamic loss scale (default 65536)\n"
+    "Several GPUs (--gpus 0,1,...) or ranks under mpirun/srun (one GPU each) train data\n"
+    "parallel: each rank takes its share of every step; gradients are summed (NCCL).\n"
     TC_CLI_COMMON_HELP TC_CLI_GPU_HELP;
 
 enum {
@@ -72,14 +88,15 @@ enum {
     OPT_POOLING, OPT_NORMALIZE, OPT_MAX_LEN, OPT_HEAD_INIT, OPT_EPOCHS, OPT_BATCH, OPT_ACCUMULATE, OPT_LR,
     OPT_LR_SCALE, OPT_BASE_BATCH, OPT_WARMUP_RATIO, OPT_WARMUP_STEPS, OPT_CONSTANT_LR, OPT_WEIGHT_DECAY, OPT_BETA1,
     OPT_BETA2, OPT_ADAM_EPS, OPT_MAX_GRAD_NORM, OPT_LOSS, OPT_MAX_STEPS, OPT_SEED, OPT_EVAL_EVERY, OPT_SAVE_EVERY,
-    OPT_PATIENCE, OPT_RESUME, OPT_LOG, OPT_PLOT,
+    OPT_PATIENCE, OPT_RESUME, OPT_LOG, OPT_PLOT, OPT_LOG_EVERY, OPT_PRECISION, OPT_LOSS_SCALE, OPT_SHARD_OPTIMIZER,
+    OPT_CHECKPOINT_ACTIVATIONS,
 };
 
 typedef struct {
     const char *model, *class_vectors, *class_tokens, *taxonomy, *val, *val_targets, *pooling, *head_init;
-    const char *resume, *log, *plot, *tokens, *targets, *lr_scale;
-    double val_split, lr;
-    int normalize, max_len, base_batch, loss_sum;
+    const char *resume, *log, *plot, *tokens, *targets, *lr_scale, *precision;
+    double val_split, lr, loss_scale;
+    int normalize, max_len, base_batch, loss_sum, checkpoint_activations;
     tc_train_config t;
 } options;
 
@@ -102,6 +119,9 @@ static void parse(tc_cli *cli, int argc, char **argv, options *o) {
         {"eval-every", required_argument, 0, OPT_EVAL_EVERY}, {"save-every", required_argument, 0, OPT_SAVE_EVERY},
         {"patience", required_argument, 0, OPT_PATIENCE}, {"resume", required_argument, 0, OPT_RESUME},
         {"log", required_argument, 0, OPT_LOG}, {"plot", required_argument, 0, OPT_PLOT},
+        {"log-every", required_argument, 0, OPT_LOG_EVERY}, {"precision", required_argument, 0, OPT_PRECISION},
+        {"loss-scale", required_argument, 0, OPT_LOSS_SCALE}, {"shard-optimizer", no_argument, 0, OPT_SHARD_OPTIMIZER},
+        {"checkpoint-activations", no_argument, 0, OPT_CHECKPOINT_ACTIVATIONS},
         TC_CLI_COMMON_OPTIONS, TC_CLI_GPU_OPTIONS, {0}};
     int c;
     while ((c = tc_cli_getopt(cli, argc, argv, "m:", longs)) != -1) {
@@ -144,6 +164,11 @@ static void parse(tc_cli *cli, int argc, char **argv, options *o) {
         case OPT_RESUME: o->resume = optarg; break;
         case OPT_LOG: o->log = optarg; break;
         case OPT_PLOT: o->plot = optarg; break;
+        case OPT_LOG_EVERY: o->t.log_every = tc_cli_parse_int(cli, "--log-every", optarg, 1, 1L << 40); break;
+        case OPT_PRECISION: o->precision = optarg; break;
+        case OPT_LOSS_SCALE: o->loss_scale = tc_cli_parse_double(cli, "--loss-scale", optarg, 1, 1e30); break;
+        case OPT_SHARD_OPTIMIZER: o->t.shard_optimizer = 1; break;
+        case OPT_CHECKPOINT_ACTIVATIONS: o->checkpoint_activations = 1; break;
         default: tc_cli_option(cli, c, optarg);
         }
     }
@@ -163,6 +188,10 @@ static void parse(tc_cli *cli, int argc, char **argv, options *o) {
         tc_cli_usage_error(cli, "--head-init: '%s' is not random or identity", o->head_init);
     tc_lr_scaling scaling;
     if (tc_lr_scaling_parse(o->lr_scale, &scaling)) tc_cli_usage_error(cli, "--lr-scale: %s", tc_error());
+    if (strcmp(o->precision, "fp32") && strcmp(o->precision, "bf16") && strcmp(o->precision, "fp16"))
+        tc_cli_usage_error(cli, "--precision: '%s' is not fp32, bf16 or fp16", o->precision);
+    if (o->loss_scale > 0 && strcmp(o->precision, "fp16"))
+        tc_cli_usage_error(cli, "--loss-scale is for --precision fp16");
     o->tokens = argv[optind];
     o->targets = argv[optind + 1];
 }
@@ -172,6 +201,7 @@ static void defaults(options *o) {
     o->model = "models/all-MiniLM-L6-v2";
     o->lr = 5e-5;
     o->lr_scale = "none";
+    o->precision = "fp32";
     o->base_batch = 64;
     o->max_len = 128;
     o->t = (tc_train_config){.batch = 16, .accumulate = 1, .epochs = 3, .seed = 42, .warmup_ratio = 0.1,
@@ -192,21 +222,6 @@ typedef struct {
     char **class_names;
     tc_class_tokens class_tokens;
 } inputs;
-
-static tc_comm *open_comm(const tc_cli *cli) {
-    tc_comm *comm = NULL;
-    if (tc_comm_launched()) {
-#if TC_HAVE_MPI
-        comm = tc_comm_mpi_create();
-#else
-        tc_cli_fail(cli, "started by an MPI launcher, but this build has no MPI (install openmpi and rebuild)");
-#endif
-    } else {
-        comm = tc_comm_single_create();
-    }
-    if (!comm) tc_cli_die(cli);
-    return comm;
-}
 
 // K and D, class names, E: from the resumed head, vectors or tokens.
 static void load_classes(const tc_cli *cli, const options *o, inputs *in) {
@@ -293,47 +308,170 @@ static void free_inputs(inputs *in) {
     tc_free_class_tokens(&in->class_tokens);
 }
 
-// The class vectors from their names' tokens, by the model as it starts.
-static void embed_class_names(const tc_cli *cli, tc_classifier *cl, inputs *in) {
+// ---------------------------------------------------------------- ranks
+
+// What every rank shares: options, inputs, devices.
+typedef struct {
+    const tc_cli *cli;
+    const options *o;
+    inputs *in;
+    tc_pooling pooling;
+    tct_dtype precision;
+    tc_train_config t;      // each rank runs a copy
+} plan;
+
+// The class vectors from their names' tokens, embedded by the model as it
+// starts on rank 0 and sent to the others, so that every rank starts from
+// the same bits whatever its GPU.
+static int embed_class_names(const plan *p, tc_classifier *cl, tc_comm *comm) {
+    const inputs *in = p->in;
     int K = in->K, C = in->model.cfg.hidden, B = cl->opt.max_batch;
-    in->E = tc_malloc_array((size_t)K * (size_t)C, sizeof *in->E);
-    if (!in->E) tc_cli_die(cli);
-    for (int k = 0; k < K; k += B) {
+    float *E = tc_malloc_array((size_t)K * (size_t)C, sizeof *E);
+    int rc = E ? 0 : -1;
+    for (int k = 0; rc == 0 && comm->rank == 0 && k < K; k += B) {
         int n = K - k < B ? K - k : B;
-        if (tc_classifier_encode(cl, (const int32_t *const *)in->class_tokens.rows + k, in->class_tokens.lengths + k, n,
-                                 in->E + (size_t)k * C))
-            tc_cli_die(cli);
+        rc = tc_classifier_encode(cl, (const int32_t *const *)in->class_tokens.rows + k, in->class_tokens.lengths + k,
+                                  n, E + (size_t)k * C);
     }
-    if (tc_classifier_set_head(cl, NULL, in->E)) tc_cli_die(cli);
+    if (tc_comm_any(comm, rc != 0)) rc = rc ? -1 : tc_fail("rank 0 could not embed the class names");
+    if (rc == 0 && comm->size > 1) rc = comm->ops->broadcast(comm, E, (size_t)K * (size_t)C * sizeof *E, 0);
+    if (rc == 0) rc = tc_classifier_set_head(cl, NULL, E);
+    free(E);
+    return rc;
 }
 
-static tc_classifier *build_classifier(const tc_cli *cli, tc_backend *be, const options *o, inputs *in) {
-    tc_pooling pooling = in->model.default_pooling;
-    if (o->pooling && tc_pooling_parse(o->pooling, &pooling)) tc_cli_usage_error(cli, "--pooling: %s", tc_error());
+static tc_classifier *build_classifier(const plan *p, tc_backend *be, tc_comm *comm) {
+    const inputs *in = p->in;
+    const options *o = p->o;
     int longest = in->train.longest > in->val.longest ? in->train.longest : in->val.longest;
     if (in->class_tokens.longest > longest) longest = in->class_tokens.longest;
-    tc_classifier_options co = {o->t.batch, o->t.batch * longest, longest, pooling, o->normalize};
+    tc_classifier_options co = {o->t.batch, o->t.batch * longest, longest, p->pooling, o->normalize,
+                              o->checkpoint_activations};
     float *zeros = in->E ? NULL : tc_calloc((size_t)in->K * (size_t)in->D, sizeof *zeros);
-    tc_classifier *cl;
-    if (tc_classifier_create(&cl, be, &in->model, &co, in->E ? in->E : zeros, in->K, in->D, in->W)) {
-        free(zeros);
-        tc_cli_die(cli);
-    }
+    tc_classifier *cl = NULL;
+    int rc = in->E || zeros ? 0 : -1;
+    if (rc == 0)
+        rc = tc_classifier_create(&cl, be, (tc_bert_model *)&in->model, &co, in->E ? in->E : zeros, in->K, in->D, in->W);
     free(zeros);
-    if (!in->E) embed_class_names(cli, cl, in);
-    if (!in->resume_dir && tc_classifier_init_head(cl, o->t.seed, o->head_init && !strcmp(o->head_init, "identity")))
-        tc_cli_die(cli);
+    if (rc == 0 && !in->E) rc = embed_class_names(p, cl, comm);
+    if (rc == 0 && !in->resume_dir)
+        rc = tc_classifier_init_head(cl, o->t.seed, o->head_init && !strcmp(o->head_init, "identity"));
+    if (rc) {
+        tc_classifier_free(cl);
+        return NULL;
+    }
     return cl;
 }
 
-static tc_backend *open_backend(const tc_cli *cli) {
-    tc_devices dev;
-    if (cli->gpus && tc_devices_select(cli, &dev)) tc_cli_usage_error(cli, "--gpus: %s", tc_error());
-    if (cli->gpus && dev.n_gpus > 0)
-        tc_cli_fail(cli, "training runs on the CPU in this version; use --gpus none");
-    tc_backend *be = tc_backend_cpu_create(tc_cli_threads(cli));
-    if (!be) tc_cli_die(cli);
-    return be;
+// One rank: its backend (GPU `device`, or the CPU when < 0), its
+// classifier, the training loop. 0, or -1 after tc_fail.
+static int run_rank(const plan *p, tc_comm *comm, int device, tc_train_result *r) {
+    tc_backend *be = NULL;
+#if TC_HAVE_CUDA
+    if (device >= 0) be = tc_backend_cuda_create(device, p->precision);
+    if (be && tc_comm_nccl_attach(comm, be)) {
+        tc_backend_destroy(be);
+        return -1;
+    }
+#endif
+    if (device < 0) be = tc_backend_cpu_create(tc_cli_threads(p->cli));
+    if (!be) return -1;
+    tc_classifier *cl = build_classifier(p, be, comm);
+    tc_train_config t = p->t;
+    int rc = cl ? tc_train_run(cl, comm, &t, r) : -1;
+    // after a failure under NCCL, queued collectives may wait for ranks
+    // that will never come: leave it all to the end of the process
+    if (rc == 0 || strcmp(comm->name, "nccl")) {
+        tc_classifier_free(cl);
+        tc_backend_destroy(be);
+    }
+    return rc;
+}
+
+typedef struct {
+    const plan *p;
+    tc_comm *comm;
+    int device;
+    tc_train_result r;
+    pthread_t thread;
+} rank_job;
+
+#if TC_HAVE_CUDA
+// A rank in a thread of its own. A failing rank ends the process at once:
+// the others would wait for it in their next collective.
+static void *rank_thread(void *arg) {
+    rank_job *j = arg;
+    if (run_rank(j->p, j->comm, j->device, &j->r)) {
+        fprintf(stderr, "tc-train: %s\n", tc_error());
+        fflush(NULL);
+        _exit(1);
+    }
+    return NULL;
+}
+#endif
+
+// --gpus with several GPUs in one process: a thread and an NCCL
+// communicator per GPU.
+static int run_threads(const plan *p, const tc_devices *dev, tc_train_result *r) {
+#if TC_HAVE_CUDA
+    int n = dev->n_gpus;
+    tc_comm *comms[TC_MAX_GPUS];
+    rank_job jobs[TC_MAX_GPUS];
+    if (tc_comm_nccl_threads_create(n, dev->gpus, comms)) return -1;
+    for (int i = 0; i < n; i++) {
+        jobs[i] = (rank_job){p, comms[i], dev->gpus[i], {0}, 0};
+        if (pthread_create(&jobs[i].thread, NULL, rank_thread, &jobs[i])) {
+            fprintf(stderr, "tc-train: cannot start the thread of GPU %d\n", dev->gpus[i]);
+            _exit(1);
+        }
+    }
+    for (int i = 0; i < n; i++) pthread_join(jobs[i].thread, NULL);
+    for (int i = 0; i < n; i++) tc_comm_destroy(comms[i]);
+    *r = jobs[0].r;
+    return 0;
+#else
+    return tc_fail("this build has no CUDA backend");
+#endif
+}
+
+// The communicator of this process's rank and its GPU (-1: the CPU):
+// under an MPI launcher with GPUs, one GPU per rank (by its rank on the
+// node) and NCCL over MPI; several ranks without GPUs, MPI; else one rank.
+static tc_comm *open_comm(const tc_cli *cli, const tc_devices *dev, int *device) {
+    tc_comm *comm = NULL;
+    *device = dev->n_gpus > 0 ? dev->gpus[0] : -1;
+    int mpi = dev->n_gpus > 0 ? tc_comm_launcher_size() >= 1 : tc_comm_launched();
+    if (!mpi) {
+        comm = tc_comm_single_create();
+        if (!comm) tc_cli_die(cli);
+        return comm;
+    }
+#if TC_HAVE_MPI
+    comm = tc_comm_mpi_create();
+    if (!comm) tc_cli_die(cli);
+#if TC_HAVE_CUDA
+    if (dev->n_gpus > 0) {
+        // the GPU of the rank's place on its node; one visible GPU: the
+        // launcher gave each rank its own (CUDA_VISIBLE_DEVICES)
+        int local = dev->n_gpus == 1 ? 0 : tc_comm_local_rank();
+        if (local >= dev->n_gpus)
+            tc_cli_fail(cli, "rank %d is rank %d of its node, but --gpus gives %d GPUs: one GPU per rank", comm->rank,
+                        local, dev->n_gpus);
+        *device = dev->gpus[local];
+        comm = tc_comm_nccl_over(comm, *device);
+        if (!comm) tc_cli_die(cli);
+    }
+#endif
+#else
+    tc_cli_fail(cli, "started by an MPI launcher, but this build has no MPI (install openmpi and rebuild)");
+#endif
+    return comm;
+}
+
+static tct_dtype precision_of(const tc_cli *cli, const char *name, const tc_devices *dev) {
+    tct_dtype t = !strcmp(name, "bf16") ? TCT_BF16 : !strcmp(name, "fp16") ? TCT_F16 : TCT_F32;
+    if (dev->n_gpus == 0 && t != TCT_F32) tc_cli_usage_error(cli, "--precision %s needs a GPU (the CPU computes in fp32)", name);
+    return t;
 }
 
 int main(int argc, char **argv) {
@@ -346,14 +484,20 @@ int main(int argc, char **argv) {
         if (tc_train_log_plot(o.plot, cli.output)) tc_cli_die(&cli);
         return 0;
     }
-    tc_backend *be = open_backend(&cli);
-    tc_comm *comm = open_comm(&cli);
+    tc_devices dev;
+    if (tc_devices_select(&cli, &dev)) tc_cli_usage_error(&cli, "--gpus: %s", tc_error());
+    plan p = {.cli = &cli, .o = &o, .precision = precision_of(&cli, o.precision, &dev)};
+    int device = -1;
+    tc_comm *comm = dev.n_gpus > 1 && tc_comm_launcher_size() == 0 ? NULL : open_comm(&cli, &dev, &device);
+    int ranks = comm ? comm->size : dev.n_gpus, rank = comm ? comm->rank : 0;
     inputs in;
     load_inputs(&cli, &o, &in);
-    tc_classifier *cl = build_classifier(&cli, be, &o, &in);
+    p.in = &in;
+    p.pooling = in.model.default_pooling;
+    if (o.pooling && tc_pooling_parse(o.pooling, &p.pooling)) tc_cli_usage_error(&cli, "--pooling: %s", tc_error());
     tc_lr_scaling scaling;
     tc_lr_scaling_parse(o.lr_scale, &scaling);
-    long effective = (long)o.t.batch * comm->size * o.t.accumulate;
+    long effective = (long)o.t.batch * ranks * o.t.accumulate;
     tc_train_config *t = &o.t;
     t->train = &in.train, t->train_idx = in.train_idx, t->n_train = in.n_train;
     t->val = in.has_val_set ? (o.val ? &in.val : &in.train) : NULL;
@@ -367,25 +511,28 @@ int main(int argc, char **argv) {
     t->class_names = (const char *const *)in.class_names;
     t->max_len = o.max_len;
     t->cli = &cli;
-    if (comm->rank == 0)
+    if (t->log_every == 0) t->log_every = dev.n_gpus > 0 ? 10 : 1;
+    t->loss_scaling = p.precision == TCT_F16;
+    t->loss_scale = (float)o.loss_scale;
+    p.t = *t;
+    if (rank == 0)
         tc_note("%llu training documents, %llu validation; %d classes; effective batch %ld (%d x %d ranks x %d); "
-                "learning rate %.3g; %s pooling%s",
-                (unsigned long long)in.n_train, (unsigned long long)in.n_val, in.K, effective, t->batch, comm->size,
-                t->accumulate, t->lr, tc_pooling_name(cl->opt.pooling), cl->opt.normalize ? ", normalized" : "");
+                "learning rate %.3g; %s pooling%s; %s",
+                (unsigned long long)in.n_train, (unsigned long long)in.n_val, in.K, effective, t->batch, ranks,
+                t->accumulate, t->lr, tc_pooling_name(p.pooling), o.normalize ? ", normalized" : "",
+                dev.n_gpus ? o.precision : "CPU");
     tc_train_result r;
-    int rc = tc_train_run(cl, comm, t, &r);
-    if (rc == 0 && comm->rank == 0)
+    int rc = comm ? run_rank(&p, comm, device, &r) : run_threads(&p, &dev, &r);
+    if (rc == 0 && rank == 0)
         tc_note("%ld steps; best %s loss %.6g at step %ld%s; checkpoints in %s (best, final)", r.steps,
                 t->val ? "validation" : "training", r.best_metric, r.best_step, r.stopped_early ? " (stopped early)" : "",
                 cli.output);
     if (rc) {
-        if (comm->rank == 0) fprintf(stderr, "tc-train: %s\n", tc_error());
+        if (rank == 0 || !comm) fprintf(stderr, "tc-train: %s\n", tc_error());
         tc_comm_destroy(comm);
         exit(1);
     }
-    tc_classifier_free(cl);
     free_inputs(&in);
     tc_comm_destroy(comm);
-    tc_backend_destroy(be);
     return 0;
 }

@@ -25,6 +25,14 @@ int tc_cpu_be_sumsq(tc_backend *be, double *result, const float *x, size_t n);
 int tc_cpu_be_adamw_update(tc_backend *be, float *params, const float *grads, float *m, float *v, size_t n,
                            const tc_adamw_args *args);
 int tc_cpu_be_zero(tc_backend *be, void *p, size_t bytes);
+// kernels/cpu/train_step.c
+int tc_cpu_be_from_f32(tc_backend *be, void *dst, const float *src, size_t n);
+int tc_cpu_be_bce_loss_step(tc_backend *be, float *loss, void *dlogits, const void *logits, const float *targets,
+                            const float *weights, int B, int K, float scale, tc_train_state *state, int64_t tag);
+int tc_cpu_be_grad_sumsq(tc_backend *be, tc_train_state *state, const float *x, size_t n);
+int tc_cpu_be_step_decide(tc_backend *be, tc_train_state *state, const tc_step_args *args);
+int tc_cpu_be_adamw_step(tc_backend *be, float *params, const float *grads, float *m, float *v, size_t n,
+                         const tc_adamw_args *args, const tc_train_state *state);
 
 // The ops table entries, for the table's initializer.
 #define TC_CPU_TRAIN_OPS                                                                            \
@@ -34,6 +42,7 @@ int tc_cpu_be_zero(tc_backend *be, void *p, size_t bytes);
     .attention_backward_scratch_bytes = tc_cpu_be_attention_backward_scratch_bytes,                 \
     .pool_backward = tc_cpu_be_pool_backward, .normalize_backward = tc_cpu_be_normalize_backward,   \
     .bce_loss = tc_cpu_be_bce_loss, .sumsq = tc_cpu_be_sumsq, .adamw_update = tc_cpu_be_adamw_update, \
-    .zero = tc_cpu_be_zero
+    .zero = tc_cpu_be_zero, .from_f32 = tc_cpu_be_from_f32, .bce_loss_step = tc_cpu_be_bce_loss_step,   \
+    .grad_sumsq = tc_cpu_be_grad_sumsq, .step_decide = tc_cpu_be_step_decide, .adamw_step = tc_cpu_be_adamw_step
 
 #endif

@@ -3,6 +3,7 @@
 // f16 storage with f32 arithmetic. Every entry point selects its device
 // first, so a backend may be driven from any one thread at a time.
 #include "kernels/cuda/cuda_common.cuh"
+#include "kernels/cuda/cuda_train.cuh"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@ struct cuda_impl {
     cublasHandle_t blas;
     cudaEvent_t events[TC_BACKEND_EVENTS];
     float *staging;          // upload_f32's f32 chunk on the device
+    void *scratch;           // the training operations' scratch (tc_cuda_scratch)
+    size_t scratch_bytes;
 };
 
 cuda_impl *impl_of(tc_backend *be) { return (cuda_impl *)be->impl; }
@@ -180,6 +183,7 @@ void cuda_destroy(tc_backend *be) {
         if (d->blas) cublasDestroy(d->blas);
         if (d->stream) cudaStreamDestroy(d->stream);
         cudaFree(d->staging);
+        cudaFree(d->scratch);
         free(d);
     }
     free(be);
@@ -207,6 +211,7 @@ const tc_backend_ops *cuda_ops(void) {
         ops.pool_forward = cuda_pool;
         ops.normalize_forward = cuda_normalize;
         ops.destroy = cuda_destroy;
+        tc_cuda_train_ops(&ops);
         ops.alloc = cuda_alloc;
     }
     return &ops;
@@ -225,6 +230,34 @@ int setup(tc_backend *be, cuda_impl *d) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------- for the training entries (cuda_train.cuh)
+
+cudaStream_t tc_cuda_stream_of(tc_backend *be) { return impl_of(be)->stream; }
+cublasHandle_t tc_cuda_blas_of(tc_backend *be) { return impl_of(be)->blas; }
+int tc_cuda_select(tc_backend *be) { return use_device(be); }
+
+void *tc_cuda_scratch(tc_backend *be, size_t bytes) {
+    cuda_impl *d = impl_of(be);
+    if (bytes <= d->scratch_bytes && d->scratch) return d->scratch;
+    // queued work may still read the old buffer: wait for it before freeing
+    if (cudaStreamSynchronize(d->stream) != cudaSuccess) {
+        tc_fail("%s: %s", be->name, cudaGetErrorString(cudaGetLastError()));
+        return nullptr;
+    }
+    cudaFree(d->scratch);
+    d->scratch = nullptr;
+    d->scratch_bytes = 0;
+    size_t want = bytes < ((size_t)1 << 20) ? ((size_t)1 << 20) : bytes + bytes / 4;
+    if (cudaMalloc(&d->scratch, want) != cudaSuccess) {
+        cudaGetLastError();
+        d->scratch = nullptr;
+        tc_fail("%s: cannot allocate %zu MiB of GPU scratch memory", be->name, want >> 20);
+        return nullptr;
+    }
+    d->scratch_bytes = want;
+    return d->scratch;
+}
 
 extern "C" tc_backend *tc_backend_cuda_create(int device, tct_dtype dtype) {
     if (dtype != TCT_F32 && dtype != TCT_BF16 && dtype != TCT_F16) {

@@ -1,5 +1,6 @@
 #!/bin/sh
-# tc-train from the command line, on a tiny random model (tests/helpers/train-fixture):
+# tc-train from the command line on the CPU (--gpus none: GPUs are
+# tests/gpu/test_gpu_train.sh's), on a tiny random model (tests/helpers/train-fixture):
 # usage and input errors (one line, before any compute), a non-finite loss
 # named by step and batch, the checkpoint layout, same seed -> same bits,
 # kill -9 then --resume -> the uninterrupted run's bits, one rank x 8 =
@@ -14,7 +15,7 @@ if ! "$H/train-fixture" "$fx" 48 > "$T/fixture.err" 2>&1; then
     exit 0
 fi
 in="$fx/tokens.tct $fx/targets.tct"
-base="-q -m $fx/model --class-vectors $fx/class_vectors.tct --threads 2"
+base="-q -m $fx/model --class-vectors $fx/class_vectors.tct --threads 2 --gpus none"
 
 # ---------------------------------------------------------------- usage
 
@@ -73,7 +74,7 @@ check train_other_seed_differs test $status -eq 1
 
 "$H/train-fixture" "$T/fk" 60 > /dev/null 2>&1
 kin="$T/fk/tokens.tct $T/fk/targets.tct"
-kill_args="-q -m $T/fk/model --class-vectors $T/fk/class_vectors.tct --threads 2 --batch 2 --epochs 2 --save-every 3 --val-split 0.1"
+kill_args="-q -m $T/fk/model --class-vectors $T/fk/class_vectors.tct --threads 2 --gpus none --batch 2 --epochs 2 --save-every 3 --val-split 0.1"
 expect train_uninterrupted 0 tc-train $kill_args -o "$T/whole" $kin
 tc-train $kill_args -o "$T/cut" $kin > /dev/null 2>&1 &
 pid=$!
@@ -109,7 +110,7 @@ expect_error train_resume_not_checkpoint 1 'not a resumable checkpoint' tc-train
 # float noise, which a tiny eps blows up into steps of the order of the
 # rate. eps = 1e-6 keeps those below 1e-3 x rate, so what remains is the
 # float rounding of summing the gradient in another order.
-eq="-q -m $fx/model --class-vectors $fx/class_vectors.tct --max-steps 5 --lr 1e-3 --warmup-steps 0 --threads 1 --adam-eps 1e-6"
+eq="-q -m $fx/model --class-vectors $fx/class_vectors.tct --max-steps 5 --lr 1e-3 --warmup-steps 0 --threads 1 --gpus none --adam-eps 1e-6"
 expect train_eq_one_rank_batch8 0 tc-train $eq --batch 8 -o "$T/e1" $in
 expect train_eq_accumulate_2x4 0 tc-train $eq --batch 4 --accumulate 2 -o "$T/e2" $in
 check train_eq_accumulate_model "$H/st-diff" "$T/e1/final/model.safetensors" "$T/e2/final/model.safetensors" 2e-6 1e-5
@@ -142,7 +143,7 @@ check train_lr_scale_sqrt_rate grep -q '"lr":0.002,' "$T/ls2/log.jsonl"
 
 expect_error train_vectors_or_tokens 2 'exclude each other' \
     tc-train $base --class-tokens "$fx/class_tokens.tct" -o "$T/p" $in
-expect train_patience 0 tc-train -q -m "$fx/model" --class-tokens "$fx/class_tokens.tct" --val-split 0.25 --lr 0 \
+expect train_patience 0 tc-train -q --gpus none -m "$fx/model" --class-tokens "$fx/class_tokens.tct" --val-split 0.25 --lr 0 \
     --eval-every 1 --patience 1 --batch 8 -o "$T/p" $in
 check train_patience_stops test "$(readlink "$T/p/final")" = checkpoint-000002
 check train_patience_best test "$(readlink "$T/p/best")" = checkpoint-000001

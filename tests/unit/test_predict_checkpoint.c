@@ -140,7 +140,7 @@ static void run_case(const char *name, tc_pooling pooling, int normalize) {
     uint64_t st = 3;
     float *E = tiny_fill(K * D, &st, 0, 0.5f), before[N * K], after[N * K], one_by_one[N * K], loaded[N * K];
     tc_classifier *cl;
-    tc_classifier_options co = {4, 4 * set.longest, set.longest, pooling, normalize};
+    tc_classifier_options co = {4, 4 * set.longest, set.longest, pooling, normalize, 0};
     ENSURE(tc_classifier_create(&cl, be, &m, &co, E, K, D, NULL) == 0 && tc_classifier_init_head(cl, 9, 0) == 0);
     ENSURE(classifier_scores(cl, &set, 4, before) == 0);
     char out_dir[4096];

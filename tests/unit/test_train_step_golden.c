@@ -103,7 +103,7 @@ static void run_case(const char *pooling_name, tc_pooling pooling) {
     tc_backend *be = tc_backend_cpu_create(2);
     tc_comm *comm = tc_comm_single_create();
     tc_classifier *cl;
-    tc_classifier_options co = {B, B * 24, 24, pooling, 0};
+    tc_classifier_options co = {B, B * 24, 24, pooling, 0, 0};
     ENSURE(tc_classifier_create(&cl, be, &m, &co, golden(&st, "E", NULL), K, D, golden(&st, "W", NULL)) == 0);
     snprintf(out_dir, sizeof out_dir, "%s/step-%s", harness_tmpdir(), pooling_name);
     uint32_t idx[B] = {0, 1, 2, 3};
