@@ -5,6 +5,8 @@
 set -u
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh --check > /dev/null 2>&1 || sh scripts/deps.sh || exit 1
+# the golden tests against the real model need it; without it they skip, saying so
+sh scripts/fetch-model.sh || echo "tests: the default model could not be fetched; the tests that need it will skip"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 total_passed=0 total_failed=0
@@ -12,8 +14,10 @@ for sanitize in 0 1; do
     label=$([ $sanitize = 1 ] && echo "AddressSanitizer + UBSan" || echo "plain")
     echo "== test suite: $label"
     if ! make -s check SANITIZE=$sanitize 2>&1 | tee "$log"; then :; fi
-    p=$(tail -n 1 "$log" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-    f=$(tail -n 1 "$log" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+    # the runner's last summary line (make may print after it)
+    sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+    p=$(echo "$sum" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+    f=$(echo "$sum" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
     if [ -z "$p" ]; then
         echo "FAIL build or runner ($label): no summary line"
         p=0 f=1
