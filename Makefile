@@ -102,7 +102,13 @@ ifneq ($(SANITIZE),1)
 endif
 
 programs: $(PROG_BIN)
+# With the CUDA backend the GPU tests are built too (run by check-gpu), so a
+# machine without a GPU still compiles and links them.
+ifeq ($(HAVE_CUDA),1)
+tests: $(UNIT_BIN) $(HELPER_BIN) $(GPU_BIN)
+else
 tests: $(UNIT_BIN) $(HELPER_BIN)
+endif
 
 config: $(CONFIG)
 	@cat $(BUILD)/config.txt
@@ -159,7 +165,6 @@ check: all tests
 
 check-gpu: all tests
 ifeq ($(HAVE_CUDA),1)
-	@$(MAKE) --no-print-directory $(GPU_BIN)
 	@$(TEST_ENV) TC_GPU=1 sh tests/run.sh gpu
 else
 	@echo "check-gpu: this build has no CUDA backend (nvcc, cuBLAS or NCCL missing, or CUDA=0)"; exit 1

@@ -354,6 +354,14 @@ static int queue_micro_batches(trainer *t, uint64_t pos, uint64_t step_docs) {
     return 0;
 }
 
+// The part [lo, hi) of the flat parameter buffer that is both in the group
+// and in this rank's shard (empty when lo >= hi).
+static void shard_of_group(const trainer *t, const tc_param_group *pg, size_t *lo, size_t *hi) {
+    size_t end = pg->offset + pg->count;
+    *lo = pg->offset > t->sb ? pg->offset : t->sb;
+    *hi = end < t->se ? end : t->se;
+}
+
 // ZeRO stage 1: after the reduce-scatter each rank holds the summed
 // gradient of its shard; the norm adds up the shards' sums of squares; each
 // rank updates its shard (its own moments), and the parameters are
@@ -363,8 +371,8 @@ static int adamw_shards(trainer *t, tc_adamw_args *args) {
     tc_backend *be = cl->be;
     for (int g = 0; g < cl->n_groups; g++) {
         const tc_param_group *pg = &cl->groups[g];
-        size_t lo = pg->offset > t->sb ? pg->offset : t->sb, end = pg->offset + pg->count;
-        size_t hi = end < t->se ? end : t->se;
+        size_t lo, hi;
+        shard_of_group(t, pg, &lo, &hi);
         args->weight_decay = pg->decay ? t->cfg->weight_decay : 0.0f;
         if (lo < hi && be->ops->adamw_step(be, pg->param + (lo - pg->offset), cl->grads + lo, t->m + (lo - t->sb),
                                            t->v + (lo - t->sb), hi - lo, args, t->state))
@@ -378,8 +386,8 @@ static int gather_params(trainer *t) {
     tc_backend *be = cl->be;
     for (int g = 0; g < cl->n_groups; g++) {
         const tc_param_group *pg = &cl->groups[g];
-        size_t lo = pg->offset > t->sb ? pg->offset : t->sb, end = pg->offset + pg->count;
-        size_t hi = end < t->se ? end : t->se;
+        size_t lo, hi;
+        shard_of_group(t, pg, &lo, &hi);
         if (lo < hi && copy_within(be, cl->grads + lo, pg->param + (lo - pg->offset), hi - lo)) return -1;
     }
     if (t->comm->ops->allgather_device(t->comm, cl->grads, cl->n_total, TC_COMM_F32)) return -1;

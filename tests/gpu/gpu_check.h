@@ -76,4 +76,23 @@ static inline float *gpu_get_f32(tc_backend *be, const float *dev, size_t n) {
 static inline double gpu_atol(tct_dtype t) { return t == TCT_F32 ? 2e-5 : t == TCT_BF16 ? 3e-2 : 4e-3; }
 static inline double gpu_rtol(tct_dtype t) { return t == TCT_F32 ? 1e-4 : t == TCT_BF16 ? 2e-2 : 3e-3; }
 
+// Runs an attention check over the shapes that matter (one token, odd head
+// counts, a head size of 7, MiniLM's shape, every position up to 512) for
+// each compute type.
+typedef void attention_check(tc_backend *be, int B, const int *lengths, int C, int NH);
+static inline void check_attention_shapes(attention_check *check) {
+    int one[] = {1}, mixed[] = {5, 1, 17, 2, 9}, longest[] = {512, 300, 7}, many[64];
+    for (int b = 0; b < 64; b++) many[b] = 1 + (b * 37) % 130;
+    for (int k = 0; k < 3; k++) {
+        tc_backend *be = tc_backend_cuda_create(0, gpu_dtypes[k]);
+        ENSURE(be);
+        check(be, 1, one, 8, 2);
+        check(be, 5, mixed, 24, 3);
+        check(be, 5, mixed, 35, 5);
+        check(be, 64, many, 384, 12);
+        check(be, 3, longest, 64, 2);
+        tc_backend_destroy(be);
+    }
+}
+
 #endif
