@@ -31,7 +31,7 @@ cpu) BATCH=${BATCH:-32} gpus="--gpus none" precision=fp32 device=cpu fp16= ;;
 gpu) BATCH=${BATCH:-256} gpus="--gpus 0" precision=fp16 device=cuda fp16=--fp16 ;;
 *) echo "usage: bench_encode.sh [cpu|gpu]" >&2; exit 2 ;;
 esac
-helpers=$(ls -d "$root"/build/*/tests/helpers 2> /dev/null | head -n 1)
+helpers=$(dirname "$(ls "$root"/build/opt-*/tests/helpers/golden-pack 2> /dev/null | head -n 1)")
 [ -x "$helpers/golden-pack" ] || { echo "bench_encode: run 'make tests' first (golden-pack helper)" >&2; exit 1; }
 [ -f "$MODEL/model.safetensors" ] || { echo "bench_encode: $MODEL missing (make model)" >&2; exit 1; }
 [ -f "$CORPUS" ] || { echo "bench_encode: $CORPUS missing" >&2; exit 1; }
