@@ -219,6 +219,7 @@ int tct_reader_open(tct_reader **reader, FILE *f, const char *where) {
     tct_reader *r = tc_calloc(1, sizeof *r);
     if (!r) return -1;
     r->f = f;
+    tct_enlarge_pipe(f);
     r->where = strdup(where ? where : "-");
     r->dctx = ZSTD_createDCtx();
     // The record buffer holds the whole frame and stays put while a frame is

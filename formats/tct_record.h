@@ -25,6 +25,11 @@ enum {
 #define TCT_TAG_END "TEND"
 #define TCT_TAG_FINISH "TFIN"
 
+#include <stdio.h>
+
+// Enlarges the pipe behind f, if f is one (see tct_util.c).
+void tct_enlarge_pipe(FILE *f);
+
 static inline uint64_t tct_pad64(uint64_t n) { return (n + 63) & ~(uint64_t)63; }
 
 static inline void tct_put_u16(unsigned char *p, uint16_t v) { memcpy(p, &v, 2); }

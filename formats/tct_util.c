@@ -1,7 +1,10 @@
 // dtypes, half-precision conversions and UTF-8 validation for the tensor stream.
 #include "formats/tct.h"
+#include "formats/tct_record.h"
 
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const struct {
     tct_dtype dtype;
@@ -116,4 +119,20 @@ int tct_utf8_valid(const char *text, size_t n) {
         i += len;
     }
     return 1;
+}
+
+// A stream between two programs goes through a pipe of 64 KiB by default:
+// writer and reader then wake each other every 64 KiB, and on some kernels
+// (virtual machines) that costs more than the compression itself. 1 MiB is
+// the usual limit for an unprivileged process; failing only costs speed.
+void tct_enlarge_pipe(FILE *f) {
+#ifdef F_SETPIPE_SZ
+    enum { WANT = 1 << 20 };
+    struct stat st;
+    int fd = f ? fileno(f) : -1;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) return;
+    if (fcntl(fd, F_GETPIPE_SZ) < WANT) (void)fcntl(fd, F_SETPIPE_SZ, WANT);
+#else
+    (void)f;
+#endif
 }

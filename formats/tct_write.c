@@ -134,6 +134,7 @@ int tct_writer_open(tct_writer **writer, FILE *f, const char *where, const tct_a
     tct_writer *w = tc_calloc(1, sizeof *w);
     if (!w) return -1;
     w->f = f;
+    tct_enlarge_pipe(f);
     w->where = strdup(where ? where : "-");
     w->cctx = ZSTD_createCCtx();
     w->out_cap = ZSTD_CStreamOutSize();
