@@ -17,28 +17,12 @@ size_t tc_cuda_attention_scratch_bytes(tct_dtype dtype, int B, int T, int C, int
     return es * (4 * (size_t)B * T * C + (size_t)B * NH * T * T);
 }
 
-// Index i of a (B, NH, T, HS) tensor into its coordinates.
-struct head_index {
-    int b, h, t, d;
-};
-
-__device__ __forceinline__ head_index split_index(size_t i, int NH, int T, int HS) {
-    head_index x;
-    x.d = (int)(i % HS);
-    i /= HS;
-    x.t = (int)(i % T);
-    i /= T;
-    x.h = (int)(i % NH);
-    x.b = (int)(i / NH);
-    return x;
-}
-
 template <typename T>
 __global__ void permute_kernel(T *q, T *k, T *v, const T *qkv, const int32_t *offsets, size_t total, int NH, int Tmax,
                                int HS) {
     int C = NH * HS;
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
-        head_index x = split_index(i, NH, Tmax, HS);
+        head_index x = split_head_index(i, NH, Tmax, HS);
         int off = offsets[x.b], L = offsets[x.b + 1] - off;
         if (x.t < L) {
             const T *row = qkv + (size_t)(off + x.t) * 3 * C + x.h * HS + x.d;  // query; key at +C, value at +2C
@@ -55,7 +39,7 @@ template <typename T>
 __global__ void unpermute_kernel(T *out, const T *y, const int32_t *offsets, size_t total, int NH, int Tmax, int HS) {
     int C = NH * HS;
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
-        head_index x = split_index(i, NH, Tmax, HS);
+        head_index x = split_head_index(i, NH, Tmax, HS);
         int off = offsets[x.b], L = offsets[x.b + 1] - off;
         if (x.t < L) out[(size_t)(off + x.t) * C + x.h * HS + x.d] = y[i];
     }

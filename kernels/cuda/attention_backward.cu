@@ -29,29 +29,13 @@ size_t tc_cuda_attention_backward_scratch_bytes(tct_dtype dtype, int B, int T, i
 
 namespace {
 
-struct head_coords {
-    int b, h, t, d;
-};
-
-// Index i of a (B, NH, T, HS) tensor into its coordinates.
-__device__ __forceinline__ head_coords coords_of(size_t i, int NH, int T, int HS) {
-    head_coords x;
-    x.d = (int)(i % HS);
-    i /= HS;
-    x.t = (int)(i % T);
-    i /= T;
-    x.h = (int)(i % NH);
-    x.b = (int)(i / NH);
-    return x;
-}
-
 // q, k, v from qkv (N, 3C) and dy from datty (N, C); zero past the lengths.
 template <typename E>
 __global__ void gather_kernel(E *q, E *k, E *v, E *dy, const E *qkv, const E *datty, const int32_t *offsets,
                               size_t total, int NH, int Tmax, int HS) {
     int C = NH * HS;
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
-        head_coords x = coords_of(i, NH, Tmax, HS);
+        head_index x = split_head_index(i, NH, Tmax, HS);
         int off = offsets[x.b], L = offsets[x.b + 1] - off;
         if (x.t < L) {
             size_t row = (size_t)(off + x.t), col = (size_t)x.h * HS + x.d;
@@ -72,7 +56,7 @@ __global__ void scatter_kernel(E *dqkv, const E *dq, const E *dk, const E *dv, c
                                int NH, int Tmax, int HS) {
     int C = NH * HS;
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
-        head_coords x = coords_of(i, NH, Tmax, HS);
+        head_index x = split_head_index(i, NH, Tmax, HS);
         int off = offsets[x.b], L = offsets[x.b + 1] - off;
         if (x.t >= L) continue;
         E *r = dqkv + (size_t)(off + x.t) * 3 * C + (size_t)x.h * HS + x.d;

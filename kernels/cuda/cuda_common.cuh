@@ -36,6 +36,22 @@ extern "C" {
 // After a kernel launch: a bad configuration shows up here.
 #define LAUNCH_CHECK(what) CUDA_CHECK(cudaGetLastError())
 
+// Coordinates of element i of a (B, NH, T, HS) tensor: the per-head layout
+// attention works in, forward and backward.
+struct head_index {
+    int b, h, t, d;
+};
+__device__ __forceinline__ head_index split_head_index(size_t i, int NH, int T, int HS) {
+    head_index x;
+    x.d = (int)(i % HS);
+    i /= HS;
+    x.t = (int)(i % T);
+    i /= T;
+    x.h = (int)(i % NH);
+    x.b = (int)(i / NH);
+    return x;
+}
+
 __device__ __forceinline__ float to_float(float x) { return x; }
 __device__ __forceinline__ float to_float(__nv_bfloat16 x) { return __bfloat162float(x); }
 __device__ __forceinline__ float to_float(__half x) { return __half2float(x); }
