@@ -4,6 +4,7 @@
 #include "tests/harness.h"
 #include "tests/ensure.h"
 #include "tests/tiny_bert.h"
+#include "tests/bert_reference.h"
 #include "common/threadpool.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/fastmath.h"
@@ -163,16 +164,6 @@ static void test_layernorm(void) {
 
 // ---------------------------------------------------------------- matmul + activations
 
-static double naive_act(double x, tc_activation act) {
-    switch (act) {
-    case TC_ACT_GELU: return 0.5 * x * (1 + erf(x / sqrt(2.0)));
-    case TC_ACT_GELU_TANH: return 0.5 * x * (1 + tanh(sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
-    case TC_ACT_RELU: return x > 0 ? x : 0;
-    case TC_ACT_TANH: return tanh(x);
-    default: return x;
-    }
-}
-
 static void test_matmul(void) {
     int shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {130, 64, 48}, {257, 33, 100}};
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
@@ -190,7 +181,7 @@ static void test_matmul(void) {
                             double acc = with_bias ? bias[o] : 0;
                             for (int k = 0; k < IC; k++) acc += (double)inp[n * IC + k] * w[o * IC + k];
                             ref_pre[n * OC + o] = (float)acc;
-                            ref[n * OC + o] = (float)naive_act(acc, (tc_activation)act);
+                            ref[n * OC + o] = (float)ref_act(acc, (tc_activation)act);
                         }
                     tc_cpu_matmul_forward(pool, out, pre, inp, w, with_bias ? bias : NULL, N, IC, OC, (tc_activation)act);
                     CHECKF(harness_close("matmul", out, ref, (size_t)N * OC, 1e-5 * sqrt(IC), 1e-5),
@@ -209,13 +200,13 @@ static void test_activation(void) {
     x[0] = 0, x[1] = -30, x[2] = 30, x[3] = 1e-30f;
     tc_pool *pool = tc_pool_create(3);
     for (int act = TC_ACT_NONE; act <= TC_ACT_TANH; act++) {
-        for (size_t i = 0; i < n; i++) ref[i] = (float)naive_act(x[i], (tc_activation)act);
+        for (size_t i = 0; i < n; i++) ref[i] = (float)ref_act(x[i], (tc_activation)act);
         tc_cpu_activation_forward(pool, out, x, n, (tc_activation)act);
         CHECKF(harness_close("activation", out, ref, n, 1.5e-6, 1e-6), "activation %d", act);
     }
     memcpy(out, x, n * 4);
     tc_cpu_activation_forward(pool, out, out, n, TC_ACT_GELU);
-    for (size_t i = 0; i < n; i++) ref[i] = (float)naive_act(x[i], TC_ACT_GELU);
+    for (size_t i = 0; i < n; i++) ref[i] = (float)ref_act(x[i], TC_ACT_GELU);
     CHECK_CLOSE("gelu in place", out, ref, n, 1.5e-6, 1e-6);
     tc_pool_destroy(pool);
     free(x), free(out), free(ref);

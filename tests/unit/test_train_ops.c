@@ -11,6 +11,7 @@
 #include "tests/harness.h"
 #include "tests/ensure.h"
 #include "tests/tiny_bert.h"
+#include "tests/bert_reference.h"
 #include "common/error.h"
 #include "common/bert_model.h"
 #include "kernels/backend.h"
@@ -66,16 +67,6 @@ static double dot(const double *a, const float *r, size_t n) {
     return s;
 }
 
-static double act_d(double x, tc_activation act) {
-    switch (act) {
-    case TC_ACT_GELU: return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
-    case TC_ACT_GELU_TANH: return 0.5 * x * (1.0 + tanh(sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
-    case TC_ACT_RELU: return x > 0 ? x : 0;
-    case TC_ACT_TANH: return tanh(x);
-    default: return x;
-    }
-}
-
 // ---------------------------------------------------------------- matmul
 
 typedef struct {
@@ -91,7 +82,7 @@ static double linear_loss(void *p) {
         for (int o = 0; o < c->OC; o++) {
             double s = c->b[o];
             for (int k = 0; k < c->IC; k++) s += c->x[n * c->IC + k] * c->w[o * c->IC + k];
-            c->y[n * c->OC + o] = act_d(s, c->act);
+            c->y[n * c->OC + o] = ref_act(s, c->act);
         }
     return dot(c->y, c->r, (size_t)c->N * c->OC);
 }
