@@ -18,12 +18,16 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
 import torch
 from sentence_transformers import SentenceTransformer
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden"))
+from golden_pack import pack  # noqa: E402
+
+MADE_BY = ["made_by=tests/bench/bench_encode_st.py"]
 
 
 def read_texts(path, n):
@@ -36,24 +40,6 @@ def read_texts(path, n):
             ids.append(doc_id)
             texts.append(text)
     return ids, texts
-
-
-def pack(helper, out, arrays, strings, attrs=()):
-    with tempfile.TemporaryDirectory() as tmp:
-        items = []
-        for name, values in strings.items():
-            p = os.path.join(tmp, name + ".txt")
-            with open(p, "w", encoding="utf-8") as f:
-                f.write("".join(v + "\n" for v in values))
-            items.append("%s=%s" % (name, p))
-        for name, arr in arrays.items():
-            p = os.path.join(tmp, name + ".npy")
-            np.save(p, arr)
-            items.append("%s=%s" % (name, p))
-        cmd = [helper, out, "--meta", "made_by=tests/bench/bench_encode_st.py"]
-        for a in attrs:
-            cmd += ["--attr", a]
-        subprocess.run(cmd + items, check=True)
 
 
 def load_model(args):
@@ -73,7 +59,7 @@ def prepare(args):
     ids = features["input_ids"].numpy().astype(np.int32)
     lengths = features["attention_mask"].sum(dim=1).numpy().astype(np.int32)
     pack(args.pack, args.out, {"input_ids": ids, "lengths": lengths}, {"doc_ids": doc_ids},
-         ["input_ids:vocab_size=%d" % model.tokenizer.vocab_size, "input_ids:max_len=%d" % ids.shape[1]])
+         ["input_ids:vocab_size=%d" % model.tokenizer.vocab_size, "input_ids:max_len=%d" % ids.shape[1]], MADE_BY)
     with open(args.out + ".txt", "w", encoding="utf-8") as f:
         f.write("".join("%s\t%s\n" % (i, t) for i, t in zip(doc_ids, texts)))
     print(json.dumps({"docs": len(texts), "tokens": int(lengths.sum())}))
@@ -115,7 +101,7 @@ def run(args):
     forward_s, forward_cpu = time.perf_counter() - t, time.process_time() - c
     print(json.dumps({"mode": "forward", "seconds": forward_s, "cpu": forward_cpu, "docs": len(texts), "tokens": tokens}))
     if args.emb_out:
-        pack(args.pack, args.emb_out, {"embeddings": emb.astype(np.float32)}, {"doc_ids": doc_ids})
+        pack(args.pack, args.emb_out, {"embeddings": emb.astype(np.float32)}, {"doc_ids": doc_ids}, meta=MADE_BY)
 
 
 def time_command(args):

@@ -22,16 +22,14 @@ usage: python3 tests/golden/make_encode_goldens.py [--model DIR] [--data DIR]
 when not given).
 """
 import argparse
-import glob
 import os
-import subprocess
-import sys
-import tempfile
 
 import numpy as np
 import sentence_transformers
 import torch
 from sentence_transformers import SentenceTransformer
+
+from golden_pack import find_helper, pack
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -97,13 +95,6 @@ def encode_group(model, texts, max_len):
     return ids, emb.astype(np.float32)
 
 
-def find_pack():
-    found = sorted(glob.glob(os.path.join(ROOT, "build", "*", "tests", "helpers", "golden-pack")))
-    if not found:
-        sys.exit("make_encode_goldens.py: golden-pack not built (run `make tests`) and --pack not given")
-    return found[0]
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "all-MiniLM-L6-v2"))
@@ -135,28 +126,18 @@ def main():
         input_ids[k, : len(row)] = row
     embeddings = np.concatenate(embs).astype(np.float32)
     vocab = os.path.join(args.model, "vocab.txt")
-    with tempfile.TemporaryDirectory() as tmp:
-        np.save(os.path.join(tmp, "input_ids.npy"), input_ids)
-        np.save(os.path.join(tmp, "lengths.npy"), lengths)
-        np.save(os.path.join(tmp, "embeddings.npy"), embeddings)
-        with open(os.path.join(tmp, "doc_ids.txt"), "w", encoding="utf-8") as f:
-            f.write("".join(d + "\n" for d in doc_ids))
-        cmd = [args.pack or find_pack(), args.out,
-               "--meta", "made_by=tests/golden/make_encode_goldens.py",
-               "--meta", "model=%s" % os.path.basename(os.path.normpath(args.model)),
-               "--meta", "sentence_transformers=%s" % sentence_transformers.__version__,
-               "--meta", "torch=%s" % torch.__version__,
-               "--attr", "input_ids:vocab_fingerprint=%s" % vocab_fingerprint(vocab),
-               "--attr", "input_ids:vocab_size=%d" % model.tokenizer.vocab_size,
-               "--attr", "input_ids:max_len=%d" % width,
-               "--attr", "input_ids:pad_id=0",
-               "--attr", "embeddings:pooling=mean",
-               "--attr", "embeddings:normalized=true",
-               "doc_ids=" + os.path.join(tmp, "doc_ids.txt"),
-               "input_ids=" + os.path.join(tmp, "input_ids.npy"),
-               "lengths=" + os.path.join(tmp, "lengths.npy"),
-               "embeddings=" + os.path.join(tmp, "embeddings.npy")]
-        subprocess.run(cmd, check=True)
+    pack(args.pack or find_helper(ROOT, "make_encode_goldens.py"), args.out,
+         {"input_ids": input_ids, "lengths": lengths, "embeddings": embeddings}, {"doc_ids": doc_ids},
+         ["input_ids:vocab_fingerprint=%s" % vocab_fingerprint(vocab),
+          "input_ids:vocab_size=%d" % model.tokenizer.vocab_size,
+          "input_ids:max_len=%d" % width,
+          "input_ids:pad_id=0",
+          "embeddings:pooling=mean",
+          "embeddings:normalized=true"],
+         ["made_by=tests/golden/make_encode_goldens.py",
+          "model=%s" % os.path.basename(os.path.normpath(args.model)),
+          "sentence_transformers=%s" % sentence_transformers.__version__,
+          "torch=%s" % torch.__version__])
     print("%s: %d documents (%d tokens), %d bytes" % (args.out, len(ids), int(lengths.sum()),
                                                        os.path.getsize(args.out)))
 

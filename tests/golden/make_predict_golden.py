@@ -23,18 +23,16 @@ usage: python3 tests/golden/make_predict_golden.py [--pack PATH]
 when not given).
 """
 import argparse
-import glob
 import json
 import os
-import subprocess
-import sys
-import tempfile
 
 import numpy as np
 import torch
 import transformers
 from safetensors.numpy import save_file
 from transformers import BertConfig, BertModel
+
+from golden_pack import find_helper, pack
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, "tests", "golden", "predict")
@@ -115,33 +113,11 @@ def scores(model, rows, W, E):
     return {k: (v.numpy() @ W @ E.T).astype(np.float32) for k, v in docs.items()}
 
 
-def pack(helper, out, arrays, strings, attrs, meta):
-    with tempfile.TemporaryDirectory() as tmp:
-        items = []
-        for name, values in strings.items():
-            p = os.path.join(tmp, name + ".txt")
-            with open(p, "w") as f:
-                f.write("".join(v + "\n" for v in values))
-            items.append("%s=%s" % (name, p))
-        for name, arr in arrays.items():
-            p = os.path.join(tmp, name + ".npy")
-            np.save(p, arr)
-            items.append("%s=%s" % (name, p))
-        cmd = [helper, out]
-        for m in meta:
-            cmd += ["--meta", m]
-        for a in attrs:
-            cmd += ["--attr", a]
-        subprocess.run(cmd + items, check=True)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pack", help="the golden-pack helper")
     args = ap.parse_args()
-    helper = args.pack or (glob.glob(os.path.join(ROOT, "build", "*", "tests", "helpers", "golden-pack")) or [None])[0]
-    if not helper:
-        sys.exit("make_predict_golden: build the golden-pack helper first (make tests)")
+    helper = args.pack or find_helper(ROOT, "make_predict_golden.py")
     ck = os.path.join(OUT, "checkpoint")
     os.makedirs(ck, exist_ok=True)
     model = make_model(ck)
