@@ -64,6 +64,15 @@ check() {
     if "$@" > "$T/check.out" 2>&1; then pass "$name"; else fail "$name" "$* ($(head -c 300 "$T/check.out" | tr '\n' ' '))"; fi
 }
 
+# close_tsv NAME A B TOL: the rows of two TSV files agree within TOL.
+close_tsv() { # NAME A B TOL
+    check "$1" awk -F'\t' -v other="$3" -v tol="$4" '
+        { if ((getline line < other) <= 0) { print "fewer rows"; exit 1 }
+          n = split(line, o, "\t"); if (n != NF) { print "row " NR ": " NF " vs " n " columns"; exit 1 }
+          for (i = 1; i <= NF; i++) { d = $i - o[i]; if (d < 0) d = -d; if (d > tol) { print "row " NR ": " $i " vs " o[i]; exit 1 } } }
+        END { if ((getline line < other) > 0) { print "more rows"; exit 1 } }' "$2"
+}
+
 # Python with numpy, or empty when not installed (the caller skips, saying so).
 python_with() { # MODULE...
     py=${PYTHON:-python3}

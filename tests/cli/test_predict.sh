@@ -45,14 +45,6 @@ expect meta 0 tc-dump --meta p.tct
 check meta_program sh -c 'grep -q "program = tc-predict" out && grep -q "arguments = .*-m run/final" out'
 tc-dump --tsv scores p.tct > scores.tsv
 
-# rows of two TSV files agree within TOL
-close_tsv() { # NAME A B TOL
-    check "$1" awk -F'\t' -v other="$3" -v tol="$4" '
-        { if ((getline line < other) <= 0) { print "fewer rows"; exit 1 }
-          n = split(line, o, "\t"); if (n != NF) { print "row " NR ": " NF " vs " n " columns"; exit 1 }
-          for (i = 1; i <= NF; i++) { d = $i - o[i]; if (d < 0) d = -d; if (d > tol) { print "row " NR ": " $i " vs " o[i]; exit 1 } } }
-        END { if ((getline line < other) > 0) { print "more rows"; exit 1 } }' "$2"
-}
 # the scores transformers computes on a checkpoint of tc-train's layout
 # (tests/golden/make_predict_golden.py), for each pooling: documents past
 # max_length cut as in training, f32 against float64

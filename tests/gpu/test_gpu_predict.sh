@@ -9,14 +9,6 @@ if [ "$n" -lt 1 ]; then
     skip gpu_predict "no GPU (nvidia-smi lists none)"
     exit 0
 fi
-# rows of two TSV files agree within TOL
-close_tsv() { # NAME A B TOL
-    check "$1" awk -F'\t' -v other="$3" -v tol="$4" '
-        { if ((getline line < other) <= 0) { print "fewer rows"; exit 1 }
-          n = split(line, o, "\t"); if (n != NF) { print "row " NR ": " NF " vs " n " columns"; exit 1 }
-          for (i = 1; i <= NF; i++) { d = $i - o[i]; if (d < 0) d = -d; if (d > tol) { print "row " NR ": " $i " vs " o[i]; exit 1 } } }
-        END { if ((getline line < other) > 0) { print "more rows"; exit 1 } }' "$2"
-}
 expect cpu 0 tc-predict --gpus none -m "$g/checkpoint" --top-k 3 --scores "$g/golden.tct" -o cpu.tct
 tc-dump --tsv scores cpu.tct > cpu.tsv
 expect gpu_fp32 0 tc-predict --gpus 0 -m "$g/checkpoint" --top-k 3 --scores "$g/golden.tct" -o gpu.tct
