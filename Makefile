@@ -104,11 +104,7 @@ endif
 programs: $(PROG_BIN)
 # With the CUDA backend the GPU tests are built too (run by check-gpu), so a
 # machine without a GPU still compiles and links them.
-ifeq ($(HAVE_CUDA),1)
-tests: $(UNIT_BIN) $(HELPER_BIN) $(GPU_BIN)
-else
-tests: $(UNIT_BIN) $(HELPER_BIN)
-endif
+tests: $(UNIT_BIN) $(HELPER_BIN) $(if $(filter 1,$(HAVE_CUDA)),$(GPU_BIN))
 
 config: $(CONFIG)
 	@cat $(BUILD)/config.txt

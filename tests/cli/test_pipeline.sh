@@ -5,7 +5,8 @@
 # gold path of the training slice (which the pipeline never sees).
 # With the default model (make model; `make test` fetches it); without it, a
 # tiny random BERT whose vocabulary is the slice's commonest words runs the
-# same stages, and the metric check skips, saying why.
+# same stages, and the metric check skips, saying why. TC_PIPELINE_MODEL names
+# another model directory (a missing one takes the tiny model's path).
 . "$TC_ROOT/tests/cli/lib.sh"
 data="$TC_DATA/20ng"
 if [ ! -f "$data/train/corpus.txt" ]; then
