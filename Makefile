@@ -12,8 +12,9 @@
 #   make fuzz            build the fuzz targets (clang, libFuzzer)
 #   make install PREFIX=/usr/local
 #
-# Every program is tools/tc-NAME.c linked against libtc (common/, formats/,
-# kernels/). Adding a program, a library file or a unit test needs no edit here.
+# Every program is tools/tc-NAME.c linked against libtc (common/ and its
+# subsystem folders, formats/, kernels/). Adding a program, a library file or
+# a unit test needs no edit here.
 
 CC       ?= cc
 NVCC     ?= nvcc
@@ -68,8 +69,8 @@ ifeq ($(HAVE_CUDA),1)
                -gencode arch=compute_$(lastword $(CUDA_ARCHS)),code=compute_$(lastword $(CUDA_ARCHS))
 endif
 
-LIB_SRC  := $(wildcard common/*.c formats/*.c kernels/cpu/*.c)
-CUDA_SRC := $(if $(filter 1,$(HAVE_CUDA)),$(wildcard kernels/cuda/*.cu))
+LIB_SRC  := $(wildcard common/*.c common/*/*.c formats/*.c kernels/cpu/*.c)
+CUDA_SRC := $(if $(filter 1,$(HAVE_CUDA)),$(wildcard kernels/cuda/*.cu common/*/*.cu))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(CUDA_SRC:%.cu=$(BUILD)/%.o)
 LIBTC    := $(BUILD)/libtc.a
 
@@ -130,9 +131,9 @@ $(BUILD)/bin/%: $(BUILD)/tools/%.o $(LIBTC)
 	$(Q)$(CC) $(TC_LDFLAGS) $< $(LIBTC) $(LIBS) -o $@
 
 # MPI for tc-train's data-parallel ranks: Open MPI's flags (found by the
-# probe) go to common/comm_mpi.c alone, its libraries to tc-train alone.
+# probe) go to common/comm/comm_mpi.c alone, its libraries to tc-train alone.
 ifeq ($(HAVE_MPI),1)
-$(BUILD)/common/comm_mpi.o: TC_CFLAGS += $(MPI_CFLAGS)
+$(BUILD)/common/comm/comm_mpi.o: TC_CFLAGS += $(MPI_CFLAGS)
 $(BUILD)/bin/tc-train: LIBS += $(MPI_LIBS)
 endif
 

@@ -79,7 +79,7 @@ typedef struct {
 
 // Starts a stream on f (not closed by the writer). `where` names the
 // destination in messages. `provenance` are key-value pairs recorded in the
-// stream header (program, version, arguments: see common/cli.h).
+// stream header (program, version, arguments: see common/cli/cli.h).
 int tct_writer_open(tct_writer **writer, FILE *f, const char *where,
                     const tct_attr *provenance, size_t n_provenance,
                     const tct_writer_options *options);

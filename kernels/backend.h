@@ -1,5 +1,5 @@
 // The compute backend interface (DESIGN section 6). A model definition
-// (common/bert_forward.c) calls these operations on buffers in the backend's
+// (common/model/bert_forward.c) calls these operations on buffers in the backend's
 // memory; kernels/cpu/ implements them on the host (OpenBLAS for matrix
 // products, a thread pool for the rest) and kernels/cuda/ on a GPU (cuBLAS
 // for matrix products, CUDA C kernels for the rest). The CPU backend is the
@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/optim.h"
+#include "common/train/optim.h"
 #include "formats/tct.h"
 #include "kernels/train_state.h"
 

@@ -2,7 +2,7 @@
 // that a GPU runs whole training steps without waiting for the host: the
 // loss sum, the gradient's norm, the clipping and loss-scale decisions and
 // the AdamW step count are computed and read where the gradients are, and
-// the trainer downloads this struct only when it logs (common/trainer.c).
+// the trainer downloads this struct only when it logs (common/train/trainer.c).
 //
 // The decision of a step (tc_step_decide_apply) is one function compiled
 // both by the C compiler (the CPU backend) and by nvcc (a one-thread kernel
@@ -69,7 +69,7 @@ static inline tc_train_state tc_train_state_init(float loss_scale) {
 }
 
 // The clipping coefficient of clip_grad_norm_: min(1, max / (norm + 1e-6))
-// in f32; common/optim.c's tc_clip_coefficient, here too for the device.
+// in f32; common/train/optim.c's tc_clip_coefficient, here too for the device.
 TC_HOST_DEVICE static inline float tc_clip_coefficient_inline(double norm, double max_norm) {
     if (max_norm <= 0) return 1.0f;
     float coef = (float)max_norm / ((float)norm + 1e-6f);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes common/bert_unicode_compat.h: the code points where Hugging Face
+"""Writes common/text/bert_unicode_compat.h: the code points where Hugging Face
 tokenizers' BERT normalizer and pre-tokenizer see a character differently from
 what utf8proc's Unicode data says.
 
@@ -14,7 +14,7 @@ The script probes the real library one code point at a time and compares with
 utf8proc loaded through ctypes. Run it with the Python that has the
 tokenizers version to match (the project tests against build/venv):
 
-    build/venv/bin/python3 scripts/make_bert_unicode_compat.py > common/bert_unicode_compat.h
+    build/venv/bin/python3 scripts/make_bert_unicode_compat.py > common/text/bert_unicode_compat.h
 
 The per-code-point golden tests/golden/bert_normalizer_codepoints.txt.zst
 checks the C result against the library on every code point.

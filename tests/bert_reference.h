@@ -1,13 +1,13 @@
 // A reference BERT forward pass for tests: one sequence at a time, plain
 // loops in double precision, written from the Hugging Face BertModel code
 // and independent of the runtime's kernels. It reads the loaded model's
-// parameters (common/bert_model.h), so its agreement with the runtime checks
+// parameters (common/model/bert_model.h), so its agreement with the runtime checks
 // the kernels and the forward wiring; the loader is checked by name against
 // the safetensors file, and everything together against sentence-transformers.
 #ifndef TC_TESTS_BERT_REFERENCE_H
 #define TC_TESTS_BERT_REFERENCE_H
 
-#include "common/bert_model.h"
+#include "common/model/bert_model.h"
 
 #include <math.h>
 #include <stdlib.h>

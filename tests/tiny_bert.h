@@ -7,7 +7,7 @@
 #ifndef TC_TESTS_TINY_BERT_H
 #define TC_TESTS_TINY_BERT_H
 
-#include "common/safetensors.h"
+#include "common/model/safetensors.h"
 
 #include <errno.h>
 #include <math.h>

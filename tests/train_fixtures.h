@@ -4,7 +4,7 @@
 #ifndef TC_TESTS_TRAIN_FIXTURES_H
 #define TC_TESTS_TRAIN_FIXTURES_H
 
-#include "common/labels.h"
+#include "common/taxonomy/labels.h"
 #include "formats/tct.h"
 
 #include <stdint.h>

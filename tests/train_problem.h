@@ -7,8 +7,8 @@
 #define TC_TESTS_TRAIN_PROBLEM_H
 
 #include "tests/tiny_bert.h"
-#include "common/classifier.h"
-#include "common/trainer.h"
+#include "common/model/classifier.h"
+#include "common/train/trainer.h"
 
 enum { TP_MAX_DOCS = 64, TP_K = 6, TP_D = 8, TP_MAX_LEN = 20 };
 

@@ -1,8 +1,8 @@
 // tc-augment: pseudo-documents for every root-to-leaf path of a taxonomy,
 // labeled with the whole path, from an LLM, from TELEClass's generated
 // files, or from the confident documents of refinement. See tc-augment(1).
-#include "common/augment_sources.h"
-#include "common/cli.h"
+#include "common/augment/augment_sources.h"
+#include "common/cli/cli.h"
 #include "common/error.h"
 
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 // tc-dump: look inside a tensor stream: list, statistics, first rows,
 // provenance, integrity check, and exports to .npy, TSV and JSON.
-#include "common/cli.h"
-#include "common/io.h"
+#include "common/cli/cli.h"
+#include "common/cli/io.h"
 #include "formats/tct.h"
 #include "formats/tct_export.h"
 #include "common/error.h"

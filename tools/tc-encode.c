@@ -1,16 +1,16 @@
 // tc-encode: sentence embeddings of a tokens file with a BERT model, on the
 // CPU or on GPUs. Reads doc_ids, input_ids and lengths in windows
-// (common/token_window.h), encodes each window (common/encoder.h) while
+// (common/model/token_window.h), encodes each window (common/model/encoder.h) while
 // reading the next, and streams out doc_ids and embeddings in the input's
 // order.
-#include "common/bert_model.h"
-#include "common/cli.h"
-#include "common/devices.h"
-#include "common/encoder.h"
+#include "common/model/bert_model.h"
+#include "common/cli/cli.h"
+#include "common/comm/devices.h"
+#include "common/model/encoder.h"
 #include "common/error.h"
-#include "common/io.h"
-#include "common/progress.h"
-#include "common/token_window.h"
+#include "common/cli/io.h"
+#include "common/cli/progress.h"
+#include "common/model/token_window.h"
 #include "formats/tct.h"
 
 #include <stdlib.h>

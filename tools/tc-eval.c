@@ -1,14 +1,14 @@
 // tc-eval: metrics of predictions against gold labels: Example-F1, P@1..3
 // and MRR as TELEClass's eval_classifier.py computes them, and for
 // thresholded or set predictions micro/macro F1 overall and per level.
-#include "common/cli.h"
+#include "common/cli/cli.h"
 #include "common/error.h"
-#include "common/io.h"
-#include "common/labels.h"
-#include "common/metrics.h"
-#include "common/progress.h"
+#include "common/cli/io.h"
+#include "common/taxonomy/labels.h"
+#include "common/predict/metrics.h"
+#include "common/cli/progress.h"
 #include "common/strindex.h"
-#include "common/taxonomy.h"
+#include "common/taxonomy/taxonomy.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,18 +1,18 @@
 // tc-predict: class scores of tokenized documents from a tc-train
 // checkpoint, on the CPU or on GPUs, and what they decode to: the top k
 // classes, thresholded sets, or the best root-to-leaf paths of the
-// taxonomy. Reads the tokens in windows (common/token_window.h), scores a
-// window (common/predictor.h) while reading the next, and streams the
-// predictions out (common/predict_output.h) in the input's order.
-#include "common/cli.h"
-#include "common/devices.h"
+// taxonomy. Reads the tokens in windows (common/model/token_window.h), scores a
+// window (common/predict/predictor.h) while reading the next, and streams the
+// predictions out (common/predict/predict_output.h) in the input's order.
+#include "common/cli/cli.h"
+#include "common/comm/devices.h"
 #include "common/error.h"
-#include "common/io.h"
-#include "common/predict_output.h"
-#include "common/predictor.h"
-#include "common/progress.h"
-#include "common/taxonomy.h"
-#include "common/token_window.h"
+#include "common/cli/io.h"
+#include "common/predict/predict_output.h"
+#include "common/predict/predictor.h"
+#include "common/cli/progress.h"
+#include "common/taxonomy/taxonomy.h"
+#include "common/model/token_window.h"
 #include "formats/tct.h"
 
 #include <stdlib.h>

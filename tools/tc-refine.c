@@ -1,9 +1,9 @@
 // tc-refine: core class annotation (the top-down search of TELEClass, core
 // classes by rule or by an LLM) and core class refinement (class embeddings,
 // confidence, percentile cut). See tc-refine(1).
-#include "common/cli.h"
+#include "common/cli/cli.h"
 #include "common/error.h"
-#include "common/refine_run.h"
+#include "common/refine/refine_run.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,15 +2,15 @@
 // paths, import and export key terms, list the strings to embed and gather
 // their embeddings, build training targets, and enrich classes with key
 // terms from the corpus.
-#include "common/cli.h"
-#include "common/enrich.h"
+#include "common/cli/cli.h"
+#include "common/taxonomy/enrich.h"
 #include "common/error.h"
-#include "common/io.h"
-#include "common/keyterms.h"
-#include "common/labels.h"
-#include "common/targets.h"
-#include "common/taxonomy.h"
-#include "common/taxonomy_read.h"
+#include "common/cli/io.h"
+#include "common/taxonomy/keyterms.h"
+#include "common/taxonomy/labels.h"
+#include "common/taxonomy/targets.h"
+#include "common/taxonomy/taxonomy.h"
+#include "common/taxonomy/taxonomy_read.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

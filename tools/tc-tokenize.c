@@ -1,10 +1,10 @@
 // tc-tokenize: text, one document a line, to BERT WordPiece token ids, the
 // same as Hugging Face tokenizers' BertTokenizerFast.
-#include "common/cli.h"
-#include "common/io.h"
-#include "common/progress.h"
-#include "common/tokenize_stream.h"
-#include "common/wordpiece.h"
+#include "common/cli/cli.h"
+#include "common/cli/io.h"
+#include "common/cli/progress.h"
+#include "common/text/tokenize_stream.h"
+#include "common/text/wordpiece.h"
 
 #include <string.h>
 #include <sys/stat.h>

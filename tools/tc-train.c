@@ -1,18 +1,18 @@
 // tc-train: fine-tunes the TELEClass classifier (a BERT encoder plus a
 // bilinear matching head) on tokens and training targets; writes
 // checkpoints that Hugging Face transformers loads, and a metrics log.
-#include "common/checkpoint.h"
-#include "common/classifier.h"
-#include "common/cli.h"
-#include "common/comm.h"
-#include "common/comm_threads.h"
-#include "common/devices.h"
+#include "common/model/checkpoint.h"
+#include "common/model/classifier.h"
+#include "common/cli/cli.h"
+#include "common/comm/comm.h"
+#include "common/comm/comm_threads.h"
+#include "common/comm/devices.h"
 #include "common/error.h"
-#include "common/taxonomy.h"
-#include "common/train_data.h"
-#include "common/train_inputs.h"
-#include "common/train_log.h"
-#include "common/trainer.h"
+#include "common/taxonomy/taxonomy.h"
+#include "common/train/train_data.h"
+#include "common/train/train_inputs.h"
+#include "common/train/train_log.h"
+#include "common/train/trainer.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #if TC_HAVE_CUDA
-#include "common/comm_nccl.h"
+#include "common/comm/comm_nccl.h"
 #endif
 
 static const char usage[] =

@@ -3,7 +3,7 @@
 //   loss[b]       = sum_k w[b,k] (max(s,0) - s y + log(1 + e^-|s|))
 //   dlogits[b,k]  = scale * w[b,k] * (sigmoid(s) - y)
 // `scale` is 1 / (documents in the optimizer step) for the mean, 1 for the
-// sum (the trainer's choice, common/classifier.h).
+// sum (the trainer's choice, common/model/classifier.h).
 #include "kernels/cpu/train_ops.h"
 
 #include <math.h>

@@ -6,7 +6,7 @@
 // >= 0.99999, 1e-4 per element).
 #include "tests/gpu/gpu_check.h"
 #include "tests/tiny_bert.h"
-#include "common/bert_forward.h"
+#include "common/model/bert_forward.h"
 
 #include <sys/stat.h>
 

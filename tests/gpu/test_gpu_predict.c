@@ -11,8 +11,8 @@
 // are also checked against transformers' (the golden), so both sides are
 // pinned to the reference. The measured differences are printed.
 #include "tests/gpu/gpu_check.h"
-#include "common/predictor.h"
-#include "common/token_window.h"
+#include "common/predict/predictor.h"
+#include "common/model/token_window.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
 // rows in the CPU's order.
 #include "tests/harness.h"
 #include "common/error.h"
-#include "common/similarity.h"
+#include "common/embeddings/similarity.h"
 
 #include <stdint.h>
 

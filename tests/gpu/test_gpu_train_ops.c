@@ -20,7 +20,7 @@
 #include "tests/gpu/gpu_check.h"
 #include "tests/tiny_bert.h"
 #include "tests/train_problem.h"
-#include "common/comm.h"
+#include "common/comm/comm.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/train_ops.h"
 

@@ -1,7 +1,7 @@
 // Test helper: the device choice of a compute program, as `--gpus` and the
 // machine make it. Prints "cpu" or "gpus 0,1,...".
-#include "common/cli.h"
-#include "common/devices.h"
+#include "common/cli/cli.h"
+#include "common/comm/devices.h"
 
 #include <stdio.h>
 

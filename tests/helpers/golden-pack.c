@@ -5,7 +5,7 @@
 //   golden-pack OUT.tct [--meta KEY=VALUE]... [--attr TENSOR:KEY=VALUE]... NAME=FILE...
 #include "formats/tct.h"
 #include "common/error.h"
-#include "common/io.h"
+#include "common/cli/io.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,10 +5,10 @@
 // per-group maximum) and the top K of G class embeddings (refine: the first
 // G targets stand for them); GPUS is "none" or a list.
 // Prints "group_max DOCS_PER_S topk DOCS_PER_S backend".
-#include "common/devices.h"
+#include "common/comm/devices.h"
 #include "common/error.h"
-#include "common/progress.h"
-#include "common/similarity.h"
+#include "common/cli/progress.h"
+#include "common/embeddings/similarity.h"
 
 #include <stdint.h>
 #include <stdio.h>

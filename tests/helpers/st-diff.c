@@ -4,7 +4,7 @@
 // value satisfies |a - b| <= ATOL + RTOL * |b| (defaults 0, 0: bit for bit),
 // 1 when not, 2 when the files do not have the same tensors and shapes.
 #include "common/error.h"
-#include "common/safetensors.h"
+#include "common/model/safetensors.h"
 
 #include <math.h>
 #include <stdio.h>

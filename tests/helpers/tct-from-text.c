@@ -13,8 +13,8 @@
 //   tct-from-text labels [SCORES]       id<TAB>c,c,... -> a label file; with SCORES
 //                                       (id<TAB>s,s,... in the same order), label_scores
 #include "common/error.h"
-#include "common/io.h"
-#include "common/labels.h"
+#include "common/cli/io.h"
+#include "common/taxonomy/labels.h"
 #include "formats/tct.h"
 
 #include <math.h>

@@ -2,7 +2,7 @@
 // rules, ancestors, and the LLM instruction and the lenient reading of its
 // answers.
 #include "tests/harness.h"
-#include "common/annotate.h"
+#include "common/refine/annotate.h"
 #include "common/error.h"
 
 #include <math.h>

@@ -1,7 +1,7 @@
 // The lenient reading of generated documents, template variables, text
 // cleaning, and the root-to-leaf paths of a DAG.
 #include "tests/harness.h"
-#include "common/augment_sources.h"
+#include "common/augment/augment_sources.h"
 #include "common/error.h"
 
 static int parsed(const char *reply, const char *first, int want) {

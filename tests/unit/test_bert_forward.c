@@ -7,7 +7,7 @@
 #include "tests/ensure.h"
 #include "tests/tiny_bert.h"
 #include "tests/bert_reference.h"
-#include "common/bert_forward.h"
+#include "common/model/bert_forward.h"
 #include "common/error.h"
 
 static char dir[1024];

@@ -4,7 +4,7 @@
 #include "tests/harness.h"
 #include "tests/ensure.h"
 #include "tests/tiny_bert.h"
-#include "common/bert_model.h"
+#include "common/model/bert_model.h"
 #include "common/error.h"
 #include "common/fingerprint.h"
 

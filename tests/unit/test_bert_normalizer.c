@@ -2,8 +2,8 @@
 // properties one at a time, then every code point against Hugging Face
 // tokenizers (tests/golden/bert_normalizer_codepoints.txt.zst).
 #include "tests/harness.h"
-#include "common/bert_normalizer.h"
-#include "common/wordpiece.h"
+#include "common/text/bert_normalizer.h"
+#include "common/text/wordpiece.h"
 
 #include <stdint.h>
 #include <zstd.h>

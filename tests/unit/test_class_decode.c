@@ -3,7 +3,7 @@
 // against paths and scores worked out by hand, plus the property that a
 // decoded set never holds a class without one of its parents.
 #include "tests/harness.h"
-#include "common/class_decode.h"
+#include "common/predict/class_decode.h"
 #include "common/error.h"
 
 #include <math.h>

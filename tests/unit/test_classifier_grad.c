@@ -12,7 +12,7 @@
 #include "tests/ensure.h"
 #include "tests/tiny_bert.h"
 #include "tests/bert_reference.h"
-#include "common/classifier.h"
+#include "common/model/classifier.h"
 #include "common/error.h"
 
 static const double GRAD_TOL = 1e-4;

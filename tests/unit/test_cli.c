@@ -1,10 +1,10 @@
 // The command-line contract pieces that are plain functions: --config YAML
 // to arguments, --gpus parsing, atomic output.
 #include "tests/harness.h"
-#include "common/config.h"
-#include "common/devices.h"
+#include "common/cli/config.h"
+#include "common/comm/devices.h"
 #include "common/error.h"
-#include "common/io.h"
+#include "common/cli/io.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

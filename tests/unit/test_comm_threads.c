@@ -1,11 +1,11 @@
-// Communicators among threads (common/comm_threads.h), three ranks: sums in
+// Communicators among threads (common/comm/comm_threads.h), three ranks: sums in
 // rank order (every rank the same bits), broadcast from a rank other than
 // 0, the barrier, and the sharded pair (reduce-scatter, all-gather) on a
 // count that does not divide by the ranks (tc_comm_shard: the last rank
 // takes the remainder).
 #include "tests/harness.h"
 #include "tests/ensure.h"
-#include "common/comm_threads.h"
+#include "common/comm/comm_threads.h"
 #include "common/error.h"
 
 #include <pthread.h>

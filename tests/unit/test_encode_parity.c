@@ -7,7 +7,7 @@
 // is checked, to keep that run short.
 #include "tests/harness.h"
 #include "tests/ensure.h"
-#include "common/bert_forward.h"
+#include "common/model/bert_forward.h"
 #include "common/error.h"
 
 #include <sys/stat.h>

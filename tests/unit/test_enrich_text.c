@@ -1,6 +1,6 @@
 // The word rule of enrichment and the built-in stop-word list.
 #include "tests/harness.h"
-#include "common/enrich.h"
+#include "common/taxonomy/enrich.h"
 
 typedef struct {
     char text[512];

@@ -1,7 +1,7 @@
 // Label sets: doc2labels.txt parsing, checks, and the tensor round trip
 // (with the training-target tensors).
 #include "tests/harness.h"
-#include "common/labels.h"
+#include "common/taxonomy/labels.h"
 #include "common/error.h"
 
 #include <stdint.h>

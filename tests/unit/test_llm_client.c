@@ -4,7 +4,7 @@
 #include "tests/harness.h"
 #include "tests/llm/stub.h"
 #include "common/error.h"
-#include "common/llm_client.h"
+#include "common/llm/llm_client.h"
 #include "common/sha256.h"
 
 #include <time.h>

@@ -16,12 +16,12 @@
 #include "tests/ensure.h"
 #include "tests/tiny_bert.h"
 #include "tests/train_fixtures.h"
-#include "common/classifier.h"
+#include "common/model/classifier.h"
 #include "common/error.h"
 #include "common/fingerprint.h"
-#include "common/predictor.h"
-#include "common/token_window.h"
-#include "common/trainer.h"
+#include "common/predict/predictor.h"
+#include "common/model/token_window.h"
+#include "common/train/trainer.h"
 
 #include <unistd.h>
 

@@ -3,7 +3,7 @@
 // on float32 arrays; the expected bits were printed by numpy 2.4).
 #include "tests/harness.h"
 #include "common/error.h"
-#include "common/refine.h"
+#include "common/refine/refine.h"
 
 #include <string.h>
 

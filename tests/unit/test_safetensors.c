@@ -3,7 +3,7 @@
 #include "tests/harness.h"
 #include "tests/ensure.h"
 #include "common/error.h"
-#include "common/safetensors.h"
+#include "common/model/safetensors.h"
 
 #include <stdint.h>
 

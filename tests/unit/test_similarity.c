@@ -2,7 +2,7 @@
 // against a plain double-precision computation.
 #include "tests/harness.h"
 #include "common/error.h"
-#include "common/similarity.h"
+#include "common/embeddings/similarity.h"
 #include "kernels/cpu/similarity_topk.h"
 
 #include <stdint.h>

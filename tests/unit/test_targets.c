@@ -1,7 +1,7 @@
 // Training targets on a DAG with multiple parents, against values worked
 // out by hand.
 #include "tests/harness.h"
-#include "common/targets.h"
+#include "common/taxonomy/targets.h"
 #include "common/error.h"
 
 //   a(0) > c(2) > e(4)

@@ -1,7 +1,7 @@
 // The taxonomy library: every validation error, depth and roots of a DAG,
 // ancestors, descendants, paths, and the tensor round trip.
 #include "tests/harness.h"
-#include "common/taxonomy.h"
+#include "common/taxonomy/taxonomy.h"
 #include "common/error.h"
 
 #include <stdint.h>

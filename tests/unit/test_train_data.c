@@ -4,9 +4,9 @@
 #include "tests/harness.h"
 #include "tests/train_fixtures.h"
 #include "common/error.h"
-#include "common/optim.h"
+#include "common/train/optim.h"
 #include "common/rng.h"
-#include "common/train_data.h"
+#include "common/train/train_data.h"
 
 static const char *tmp_path(const char *name) {
     static char paths[8][512];

@@ -13,7 +13,7 @@
 #include "tests/tiny_bert.h"
 #include "tests/bert_reference.h"
 #include "common/error.h"
-#include "common/bert_model.h"
+#include "common/model/bert_model.h"
 #include "kernels/backend.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/train_ops.h"

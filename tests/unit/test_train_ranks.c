@@ -1,5 +1,5 @@
 // The trainer with ranks that are threads of one process
-// (common/comm_threads.h, the way tc-train drives several GPUs), here on CPU
+// (common/comm/comm_threads.h, the way tc-train drives several GPUs), here on CPU
 // backends: two ranks at batch 4 make the update of one rank at batch 8
 // (within float tolerance: other summation orders); the sharded optimizer
 // (ZeRO stage 1: reduce-scatter, each rank's own moments, all-gather) gives
@@ -10,7 +10,7 @@
 #include "tests/harness.h"
 #include "tests/ensure.h"
 #include "tests/train_problem.h"
-#include "common/comm_threads.h"
+#include "common/comm/comm_threads.h"
 #include "common/error.h"
 
 #include <pthread.h>

@@ -11,7 +11,7 @@
 #include "tests/ensure.h"
 #include "tests/tiny_bert.h"
 #include "common/error.h"
-#include "common/optim.h"
+#include "common/train/optim.h"
 #include "kernels/backend.h"
 
 static tc_backend *be;

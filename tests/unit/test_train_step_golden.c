@@ -10,10 +10,10 @@
 //   parameters after the step   |x - ref| <= 5e-7 + 1e-6 |ref|            (1.2e-7)
 #include "tests/harness.h"
 #include "tests/ensure.h"
-#include "common/classifier.h"
+#include "common/model/classifier.h"
 #include "common/error.h"
-#include "common/safetensors.h"
-#include "common/trainer.h"
+#include "common/model/safetensors.h"
+#include "common/train/trainer.h"
 
 #include <jansson.h>
 

@@ -4,7 +4,7 @@
 // (tests/golden/tokenizer_goldens.txt).
 #include "tests/harness.h"
 #include "common/error.h"
-#include "common/wordpiece.h"
+#include "common/text/wordpiece.h"
 
 #include <pthread.h>
 #include <stdint.h>

@@ -1,0 +1,164 @@
+#include "common/cli/io.h"
+#include "common/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+// Temporary files to remove if the program is interrupted.
+enum { MAX_TEMPS = 16 };
+static char *volatile temp_files[MAX_TEMPS];
+
+static void remove_temps_and_reraise(int sig) {
+    for (int i = 0; i < MAX_TEMPS; i++)
+        if (temp_files[i]) unlink(temp_files[i]);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void track_temp(char *path) {
+    static int handlers_installed;
+    if (!handlers_installed) {
+        int signals[] = {SIGINT, SIGTERM, SIGHUP};
+        for (int i = 0; i < 3; i++) signal(signals[i], remove_temps_and_reraise);
+        handlers_installed = 1;
+    }
+    for (int i = 0; i < MAX_TEMPS; i++)
+        if (!temp_files[i]) {
+            temp_files[i] = path;
+            return;
+        }
+}
+
+static void untrack_temp(char *path) {
+    for (int i = 0; i < MAX_TEMPS; i++)
+        if (temp_files[i] == path) temp_files[i] = NULL;
+}
+
+int tc_output_open(tc_output *out, const char *path, int binary, int force) {
+    memset(out, 0, sizeof *out);
+    if (!path || !strcmp(path, "-")) {
+        out->path = "-";
+        out->f = stdout;
+        if (binary && !force && isatty(STDOUT_FILENO))
+            return tc_fail("refusing to write binary tensors to a terminal (use -o FILE, a pipe, or -f)");
+        return 0;
+    }
+    out->path = path;
+    const char *slash = strrchr(path, '/');
+    size_t dir_len = slash ? (size_t)(slash - path + 1) : 0;
+    size_t size = strlen(path) + 32;
+    out->temp_path = tc_malloc(size);
+    if (!out->temp_path) return -1;
+    snprintf(out->temp_path, size, "%.*s.%s.tmp-XXXXXX", (int)dir_len, path, path + dir_len);
+    int fd = mkstemp(out->temp_path);
+    if (fd < 0) {
+        int rc = tc_fail("%s: cannot create: %s", path, strerror(errno));
+        free(out->temp_path);
+        out->temp_path = NULL;
+        return rc;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    out->f = fdopen(fd, "wb");
+    if (!out->f) {
+        close(fd);
+        unlink(out->temp_path);
+        free(out->temp_path);
+        out->temp_path = NULL;
+        return tc_fail("%s: cannot open: %s", path, strerror(errno));
+    }
+    track_temp(out->temp_path);
+    return 0;
+}
+
+int tc_output_commit(tc_output *out) {
+    if (!out->temp_path) {
+        if (fflush(out->f) != 0 || ferror(out->f))
+            return tc_fail("%s: write failed: %s", out->path, strerror(errno));
+        return 0;
+    }
+    int rc = 0;
+    if (fflush(out->f) != 0 || ferror(out->f) || fsync(fileno(out->f)) != 0)
+        rc = tc_fail("%s: write failed: %s", out->path, strerror(errno));
+    if (fclose(out->f) != 0 && rc == 0) rc = tc_fail("%s: write failed: %s", out->path, strerror(errno));
+    out->f = NULL;
+    if (rc == 0 && rename(out->temp_path, out->path) != 0)
+        rc = tc_fail("%s: cannot rename into place: %s", out->path, strerror(errno));
+    if (rc != 0) unlink(out->temp_path);
+    untrack_temp(out->temp_path);
+    free(out->temp_path);
+    out->temp_path = NULL;
+    return rc;
+}
+
+void tc_output_abort(tc_output *out) {
+    if (out->temp_path) {
+        if (out->f) fclose(out->f);
+        unlink(out->temp_path);
+        untrack_temp(out->temp_path);
+        free(out->temp_path);
+        out->temp_path = NULL;
+        out->f = NULL;
+    }
+}
+
+FILE *tc_input_open(const char *path) {
+    if (!path || !strcmp(path, "-")) return stdin;
+    FILE *f = fopen(path, "rb");
+    if (!f) tc_fail("%s: cannot open: %s", path, strerror(errno));
+    return f;
+}
+
+void tc_input_close(FILE *f) {
+    if (f && f != stdin) fclose(f);
+}
+
+int tc_tensor_output_open(tc_tensor_output *o, const tc_cli *cli) {
+    memset(o, 0, sizeof *o);
+    if (tc_output_open(&o->out, cli->output, 1, cli->force)) return -1;
+    tct_attr provenance[8];
+    size_t n = tc_cli_provenance(cli, provenance);
+    tct_writer_options options = {.level = cli->level};
+    if (tct_writer_open(&o->writer, o->out.f, o->out.path, provenance, n, &options)) {
+        tc_output_abort(&o->out);
+        return -1;
+    }
+    return 0;
+}
+
+int tc_tensor_output_commit(tc_tensor_output *o) {
+    int rc = tct_writer_close(o->writer);
+    o->writer = NULL;
+    if (rc) {
+        tc_output_abort(&o->out);
+        return -1;
+    }
+    return tc_output_commit(&o->out);
+}
+
+void tc_tensor_output_abort(tc_tensor_output *o) {
+    if (o->writer) tct_writer_abort(o->writer);
+    o->writer = NULL;
+    tc_output_abort(&o->out);
+}
+
+long tc_read_line(FILE *f, char **line, size_t *cap) {
+    errno = 0;
+    ssize_t n = getline(line, cap, f);
+    if (n < 0) {
+        if (ferror(f)) {
+            tc_fail("read failed: %s", strerror(errno ? errno : EIO));
+            return -2;
+        }
+        return -1;
+    }
+    if (n > 0 && (*line)[n - 1] == '\n') (*line)[--n] = 0;
+    if (n > 0 && (*line)[n - 1] == '\r') (*line)[--n] = 0;
+    return (long)n;
+}

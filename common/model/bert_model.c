@@ -1,0 +1,392 @@
+#include "common/model/bert_model.h"
+#include "common/error.h"
+#include "common/fingerprint.h"
+#include "common/model/safetensors.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *activation_names[] = {"none", "gelu", "gelu_new", "relu", "tanh"};
+static const char *pooling_names[] = {"mean", "cls", "pooler"};
+
+const char *tc_activation_name(tc_activation act) {
+    return (unsigned)act < sizeof activation_names / sizeof *activation_names ? activation_names[act] : "?";
+}
+
+const char *tc_pooling_name(tc_pooling pooling) {
+    return (unsigned)pooling < 3 ? pooling_names[pooling] : "?";
+}
+
+int tc_pooling_parse(const char *name, tc_pooling *pooling) {
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(name, pooling_names[i])) {
+            *pooling = (tc_pooling)i;
+            return 0;
+        }
+    return tc_fail("unknown pooling '%s' (mean, cls or pooler)", name);
+}
+
+// ---------------------------------------------------------------- layout
+
+size_t tc_bert_param_sizes(const tc_bert_config *c, size_t s[TC_BERT_NUM_PARAMS]) {
+    size_t C = (size_t)c->hidden, L = (size_t)c->layers, F = (size_t)c->intermediate;
+    s[TC_BERT_WTE] = (size_t)c->vocab_size * C;
+    s[TC_BERT_WPE] = (size_t)c->max_positions * C;
+    s[TC_BERT_WTT] = (size_t)c->type_vocab_size * C;
+    s[TC_BERT_EMB_LN_W] = s[TC_BERT_EMB_LN_B] = C;
+    s[TC_BERT_QKV_W] = L * 3 * C * C;
+    s[TC_BERT_QKV_B] = L * 3 * C;
+    s[TC_BERT_ATTPROJ_W] = L * C * C;
+    s[TC_BERT_ATTPROJ_B] = L * C;
+    s[TC_BERT_LN1_W] = s[TC_BERT_LN1_B] = L * C;
+    s[TC_BERT_FC_W] = L * F * C;
+    s[TC_BERT_FC_B] = L * F;
+    s[TC_BERT_FCPROJ_W] = L * C * F;
+    s[TC_BERT_FCPROJ_B] = L * C;
+    s[TC_BERT_LN2_W] = s[TC_BERT_LN2_B] = L * C;
+    s[TC_BERT_POOLER_W] = c->has_pooler ? C * C : 0;
+    s[TC_BERT_POOLER_B] = c->has_pooler ? C : 0;
+    size_t total = 0;
+    for (int i = 0; i < TC_BERT_NUM_PARAMS; i++) total += s[i];
+    return total;
+}
+
+void tc_bert_params_point(tc_bert_params *params, void *base, size_t elem_bytes, const tc_bert_config *cfg) {
+    size_t sizes[TC_BERT_NUM_PARAMS];
+    tc_bert_param_sizes(cfg, sizes);
+    char *at = base;
+    for (int i = 0; i < TC_BERT_NUM_PARAMS; i++) {
+        params->p[i] = at;
+        at += sizes[i] * elem_bytes;
+    }
+}
+
+void *tc_bert_layer_param(const tc_bert_params *params, int which, int layer, size_t elem_bytes,
+                          const tc_bert_config *cfg) {
+    size_t sizes[TC_BERT_NUM_PARAMS];
+    tc_bert_param_sizes(cfg, sizes);
+    return (char *)params->p[which] + sizes[which] / (size_t)cfg->layers * (size_t)layer * elem_bytes;
+}
+
+// ---------------------------------------------------------------- config.json
+
+static int json_int(json_t *root, const char *path, const char *key, int required, int fallback, int min,
+                    int max, int *out) {
+    json_t *v = json_object_get(root, key);
+    if (!v || json_is_null(v)) {
+        if (required) return tc_fail("%s: '%s' is missing", path, key);
+        *out = fallback;
+        return 0;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+        return tc_fail("%s: '%s' must be an integer in %d..%d", path, key, min, max);
+    *out = (int)json_integer_value(v);
+    return 0;
+}
+
+// BERT only: the architecture is named in model_type (or, in old files,
+// architectures[0]); anything else is refused by name.
+static int check_architecture(json_t *root, const char *path) {
+    json_t *type = json_object_get(root, "model_type");
+    if (json_is_string(type)) {
+        if (strcmp(json_string_value(type), "bert"))
+            return tc_fail("%s: model_type '%s' is not supported (BERT architectures only)", path,
+                           json_string_value(type));
+    } else {
+        json_t *arch = json_array_get(json_object_get(root, "architectures"), 0);
+        if (!json_is_string(arch)) return tc_fail("%s: no model_type: cannot tell the architecture", path);
+        if (strncmp(json_string_value(arch), "Bert", 4))
+            return tc_fail("%s: architecture '%s' is not supported (BERT architectures only)", path,
+                           json_string_value(arch));
+    }
+    json_t *pos = json_object_get(root, "position_embedding_type");
+    if (json_is_string(pos) && strcmp(json_string_value(pos), "absolute"))
+        return tc_fail("%s: position_embedding_type '%s' is not supported (absolute only)", path,
+                       json_string_value(pos));
+    return 0;
+}
+
+static int parse_activation(json_t *root, const char *path, tc_activation *act) {
+    json_t *v = json_object_get(root, "hidden_act");
+    const char *name = json_is_string(v) ? json_string_value(v) : "gelu";
+    if (!strcmp(name, "gelu")) *act = TC_ACT_GELU;
+    else if (!strcmp(name, "gelu_new") || !strcmp(name, "gelu_pytorch_tanh")) *act = TC_ACT_GELU_TANH;
+    else if (!strcmp(name, "relu")) *act = TC_ACT_RELU;
+    else return tc_fail("%s: hidden_act '%s' is not supported (gelu, gelu_new, relu)", path, name);
+    return 0;
+}
+
+int tc_bert_config_load(tc_bert_config *cfg, const char *path) {
+    memset(cfg, 0, sizeof *cfg);
+    json_error_t err;
+    json_t *root = json_load_file(path, 0, &err);
+    if (!root) {
+        struct stat sb;
+        if (stat(path, &sb) != 0) return tc_fail("%s: missing (a model directory has config.json)", path);
+        return tc_fail("%s: not valid JSON (%s, line %d)", path, err.text, err.line);
+    }
+    int rc = json_is_object(root) ? check_architecture(root, path) : tc_fail("%s: not a JSON object", path);
+    if (!rc)
+        rc = json_int(root, path, "vocab_size", 1, 0, 1, 1 << 24, &cfg->vocab_size) ||
+             json_int(root, path, "hidden_size", 1, 0, 1, 1 << 16, &cfg->hidden) ||
+             json_int(root, path, "num_hidden_layers", 1, 0, 1, 1024, &cfg->layers) ||
+             json_int(root, path, "num_attention_heads", 1, 0, 1, 1 << 12, &cfg->heads) ||
+             json_int(root, path, "intermediate_size", 1, 0, 1, 1 << 18, &cfg->intermediate) ||
+             json_int(root, path, "max_position_embeddings", 1, 0, 1, 1 << 20, &cfg->max_positions) ||
+             json_int(root, path, "type_vocab_size", 0, 2, 1, 1 << 16, &cfg->type_vocab_size) ||
+             json_int(root, path, "pad_token_id", 0, 0, 0, 1 << 24, &cfg->pad_id) ||
+             parse_activation(root, path, &cfg->act);
+    if (!rc && cfg->hidden % cfg->heads)
+        rc = tc_fail("%s: hidden_size %d is not a multiple of num_attention_heads %d", path, cfg->hidden, cfg->heads);
+    json_t *eps = json_object_get(root, "layer_norm_eps");
+    cfg->ln_eps = 1e-12f;
+    if (!rc && eps) {
+        if (!json_is_number(eps) || json_number_value(eps) <= 0 || json_number_value(eps) >= 1)
+            rc = tc_fail("%s: layer_norm_eps must be a number in (0, 1)", path);
+        else cfg->ln_eps = (float)json_number_value(eps);
+    }
+    json_decref(root);
+    return rc;
+}
+
+// ---------------------------------------------------------------- weights
+
+// The prefix in front of "embeddings.word_embeddings.weight": "" or "bert."
+// (or any other wrapper's), whichever the file uses.
+static int find_prefix(const tc_safetensors *st, char *prefix, size_t size) {
+    static const char suffix[] = "embeddings.word_embeddings.weight";
+    size_t best = SIZE_MAX, n = strlen(suffix);
+    for (size_t i = 0; i < st->n_tensors; i++) {
+        size_t len = strlen(st->tensors[i].name);
+        if (len >= n && !strcmp(st->tensors[i].name + len - n, suffix) && len - n < best && len - n < size) {
+            best = len - n;
+            memcpy(prefix, st->tensors[i].name, best);
+            prefix[best] = 0;
+        }
+    }
+    if (best == SIZE_MAX) return tc_fail("%s: no tensor '%s' (is this a BERT model?)", st->path, suffix);
+    return 0;
+}
+
+typedef struct {
+    const tc_safetensors *st;
+    const char *prefix;
+    const char *ln_w, *ln_b;   // "LayerNorm.weight"/".bias" or the old ".gamma"/".beta"
+} weight_reader;
+
+static int read_tensor(const weight_reader *r, const char *name, int rank, int64_t d0, int64_t d1, float *dst) {
+    char full[512];
+    snprintf(full, sizeof full, "%s%s", r->prefix, name);
+    int64_t shape[2] = {d0, d1};
+    return tc_safetensors_read_f32(r->st, full, rank, shape, dst);
+}
+
+static int read_layer(const weight_reader *r, tc_bert_model *m, int l) {
+    const tc_bert_config *c = &m->cfg;
+    int64_t C = c->hidden, F = c->intermediate;
+    size_t f = sizeof(float);
+    float *qkv_w = tc_bert_layer_param(&m->params, TC_BERT_QKV_W, l, f, c);
+    float *qkv_b = tc_bert_layer_param(&m->params, TC_BERT_QKV_B, l, f, c);
+    static const char *qkv[3] = {"query", "key", "value"};
+    char name[256];
+    for (int i = 0; i < 3; i++) {
+        snprintf(name, sizeof name, "encoder.layer.%d.attention.self.%s.weight", l, qkv[i]);
+        if (read_tensor(r, name, 2, C, C, qkv_w + i * C * C)) return -1;
+        snprintf(name, sizeof name, "encoder.layer.%d.attention.self.%s.bias", l, qkv[i]);
+        if (read_tensor(r, name, 1, C, 0, qkv_b + i * C)) return -1;
+    }
+    struct {
+        int which;
+        const char *fmt;
+        int rank;
+        int64_t d0, d1;
+    } parts[] = {
+        {TC_BERT_ATTPROJ_W, "encoder.layer.%d.attention.output.dense.weight", 2, C, C},
+        {TC_BERT_ATTPROJ_B, "encoder.layer.%d.attention.output.dense.bias", 1, C, 0},
+        {TC_BERT_LN1_W, "encoder.layer.%d.attention.output.%s", 1, C, 0},
+        {TC_BERT_LN1_B, "encoder.layer.%d.attention.output.%s", 1, C, 0},
+        {TC_BERT_FC_W, "encoder.layer.%d.intermediate.dense.weight", 2, F, C},
+        {TC_BERT_FC_B, "encoder.layer.%d.intermediate.dense.bias", 1, F, 0},
+        {TC_BERT_FCPROJ_W, "encoder.layer.%d.output.dense.weight", 2, C, F},
+        {TC_BERT_FCPROJ_B, "encoder.layer.%d.output.dense.bias", 1, C, 0},
+        {TC_BERT_LN2_W, "encoder.layer.%d.output.%s", 1, C, 0},
+        {TC_BERT_LN2_B, "encoder.layer.%d.output.%s", 1, C, 0},
+    };
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+        int is_w = parts[i].which == TC_BERT_LN1_W || parts[i].which == TC_BERT_LN2_W;
+        snprintf(name, sizeof name, parts[i].fmt, l, is_w ? r->ln_w : r->ln_b);
+        float *dst = tc_bert_layer_param(&m->params, parts[i].which, l, f, c);
+        if (read_tensor(r, name, parts[i].rank, parts[i].d0, parts[i].d1, dst)) return -1;
+    }
+    return 0;
+}
+
+static int read_weights(tc_bert_model *m, const tc_safetensors *st) {
+    char prefix[256];
+    if (find_prefix(st, prefix, sizeof prefix)) return -1;
+    char probe[512];
+    snprintf(probe, sizeof probe, "%sembeddings.LayerNorm.gamma", prefix);
+    int old_ln = tc_safetensors_find(st, probe) != NULL;
+    weight_reader r = {st, prefix, old_ln ? "LayerNorm.gamma" : "LayerNorm.weight",
+                       old_ln ? "LayerNorm.beta" : "LayerNorm.bias"};
+    // the embedding matrix decides V; vocab.txt is checked against it later
+    snprintf(probe, sizeof probe, "%sembeddings.word_embeddings.weight", prefix);
+    const tc_st_tensor *wte = tc_safetensors_find(st, probe);
+    snprintf(probe, sizeof probe, "%spooler.dense.weight", prefix);
+    m->cfg.has_pooler = tc_safetensors_find(st, probe) != NULL;
+    if (wte->rank == 2 && wte->shape[0] != m->cfg.vocab_size && wte->shape[1] == m->cfg.hidden)
+        return tc_fail("%s: tensor '%sembeddings.word_embeddings.weight' has %lld rows but config.json says "
+                       "vocab_size %d", st->path, prefix, (long long)wte->shape[0], m->cfg.vocab_size);
+    const tc_bert_config *c = &m->cfg;
+    m->n_params = tc_bert_param_sizes(c, (size_t[TC_BERT_NUM_PARAMS]){0});
+    m->params_memory = tc_malloc_array(m->n_params, sizeof(float));
+    if (!m->params_memory) return -1;
+    tc_bert_params_point(&m->params, m->params_memory, sizeof(float), c);
+    float **p = (float **)m->params.p;
+    char ln_w[64], ln_b[64];
+    snprintf(ln_w, sizeof ln_w, "embeddings.%s", r.ln_w);
+    snprintf(ln_b, sizeof ln_b, "embeddings.%s", r.ln_b);
+    if (read_tensor(&r, "embeddings.word_embeddings.weight", 2, c->vocab_size, c->hidden, p[TC_BERT_WTE]) ||
+        read_tensor(&r, "embeddings.position_embeddings.weight", 2, c->max_positions, c->hidden, p[TC_BERT_WPE]) ||
+        read_tensor(&r, "embeddings.token_type_embeddings.weight", 2, c->type_vocab_size, c->hidden,
+                    p[TC_BERT_WTT]) ||
+        read_tensor(&r, ln_w, 1, c->hidden, 0, p[TC_BERT_EMB_LN_W]) ||
+        read_tensor(&r, ln_b, 1, c->hidden, 0, p[TC_BERT_EMB_LN_B]))
+        return -1;
+    for (int l = 0; l < c->layers; l++)
+        if (read_layer(&r, m, l)) return -1;
+    if (c->has_pooler &&
+        (read_tensor(&r, "pooler.dense.weight", 2, c->hidden, c->hidden, p[TC_BERT_POOLER_W]) ||
+         read_tensor(&r, "pooler.dense.bias", 1, c->hidden, 0, p[TC_BERT_POOLER_B])))
+        return -1;
+    uint64_t h = tc_fnv1a64(st->map, st->map_size, TC_FNV1A64_INIT);
+    snprintf(m->weights_fingerprint, sizeof m->weights_fingerprint, "%016llx", (unsigned long long)h);
+    return 0;
+}
+
+// ---------------------------------------------------------------- vocab.txt
+
+static int check_vocab(tc_bert_model *m, const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return tc_fail("%s: %s", path, errno == ENOENT ? "missing (a model directory has vocab.txt)" : strerror(errno));
+    long lines = 0;
+    int c, last = '\n';
+    while ((c = getc(f)) != EOF) {
+        if (c == '\n') lines++;
+        last = c;
+    }
+    if (last != '\n') lines++;
+    int failed = ferror(f);
+    fclose(f);
+    if (failed) return tc_fail("%s: read failed", path);
+    if (lines != m->cfg.vocab_size)
+        return tc_fail("%s: %ld lines but the word embeddings have %d rows: not this model's vocabulary", path, lines,
+                       m->cfg.vocab_size);
+    return tc_file_fingerprint(path, m->vocab_fingerprint);
+}
+
+// ---------------------------------------------------------------- sentence-transformers
+
+static void read_st_pooling(tc_bert_model *m, const char *path) {
+    json_t *root = json_load_file(path, 0, NULL);
+    if (!root) return;
+    static const char *others[] = {"pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens",
+                                   "pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"};
+    int cls = json_is_true(json_object_get(root, "pooling_mode_cls_token"));
+    int mean = json_is_true(json_object_get(root, "pooling_mode_mean_tokens"));
+    for (int i = 0; i < 4; i++)
+        if (json_is_true(json_object_get(root, others[i])))
+            snprintf(m->st_unsupported_pooling, sizeof m->st_unsupported_pooling, "%s", others[i]);
+    if (cls + mean > 1)
+        snprintf(m->st_unsupported_pooling, sizeof m->st_unsupported_pooling, "cls and mean together");
+    m->default_pooling = cls ? TC_POOL_CLS : TC_POOL_MEAN;
+    json_decref(root);
+}
+
+// modules.json lists the pipeline: Transformer, Pooling (its config in a
+// sub-directory), Normalize. Without it: mean pooling, not normalized, as
+// sentence-transformers does for a bare Hugging Face model.
+static void read_st_defaults(tc_bert_model *m) {
+    char path[4096];
+    m->default_pooling = TC_POOL_MEAN;
+    m->default_normalize = 0;
+    snprintf(path, sizeof path, "%s/modules.json", m->dir);
+    json_t *root = json_load_file(path, 0, NULL);
+    size_t i;
+    json_t *module;
+    json_array_foreach(root, i, module) {
+        const char *type = json_string_value(json_object_get(module, "type"));
+        const char *sub = json_string_value(json_object_get(module, "path"));
+        if (!type) continue;
+        if (!strcmp(type, "sentence_transformers.models.Normalize")) m->default_normalize = 1;
+        else if (!strcmp(type, "sentence_transformers.models.Pooling") && sub) {
+            snprintf(path, sizeof path, "%s/%s/config.json", m->dir, sub);
+            read_st_pooling(m, path);
+        } else if (strcmp(type, "sentence_transformers.models.Transformer")) {
+            snprintf(m->st_unsupported_module, sizeof m->st_unsupported_module, "%s", type);
+        }
+    }
+    json_decref(root);
+    snprintf(path, sizeof path, "%s/sentence_bert_config.json", m->dir);
+    root = json_load_file(path, 0, NULL);
+    json_t *len = json_object_get(root, "max_seq_length");
+    if (json_is_integer(len)) m->st_max_seq_length = (int)json_integer_value(len);
+    json_decref(root);
+}
+
+int tc_bert_model_load(tc_bert_model *m, const char *dir) {
+    memset(m, 0, sizeof *m);
+    struct stat sb;
+    if (stat(dir, &sb) != 0) return tc_fail("%s: no such model directory", dir);
+    if (!S_ISDIR(sb.st_mode)) return tc_fail("%s: not a directory (a model is a directory)", dir);
+    m->dir = strdup(dir);
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/') len--;
+    const char *base = dir + len;
+    while (base > dir && base[-1] != '/') base--;
+    m->name = strndup(base, (size_t)(dir + len - base));
+    if (!m->dir || !m->name) return tc_fail("out of memory");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if (tc_bert_config_load(&m->cfg, path)) goto fail;
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if (stat(path, &sb) != 0) {
+        tc_fail("%s: missing (a model directory has model.safetensors)", path);
+        goto fail;
+    }
+    tc_safetensors st;
+    if (tc_safetensors_open(&st, path)) goto fail;
+    int rc = read_weights(m, &st);
+    tc_safetensors_close(&st);
+    if (rc) goto fail;
+    snprintf(path, sizeof path, "%s/vocab.txt", dir);
+    if (check_vocab(m, path)) goto fail;
+    read_st_defaults(m);
+    return 0;
+fail:
+    tc_bert_model_free(m);
+    return -1;
+}
+
+void tc_bert_model_free(tc_bert_model *m) {
+    free(m->dir);
+    free(m->name);
+    free(m->params_memory);
+    memset(m, 0, sizeof *m);
+}
+
+int tc_bert_check_tokens(const tc_bert_model *m, const char *where, const tct_attr *attrs, size_t n_attrs) {
+    const char *fp = tct_attr_get(attrs, n_attrs, "vocab_fingerprint");
+    if (fp && strcmp(fp, m->vocab_fingerprint))
+        return tc_fail("%s: tokens were made with another vocabulary (vocab_fingerprint %s; %s/vocab.txt is %s)",
+                       where, fp, m->dir, m->vocab_fingerprint);
+    const char *size = tct_attr_get(attrs, n_attrs, "vocab_size");
+    if (size && atol(size) != m->cfg.vocab_size)
+        return tc_fail("%s: tokens were made with a vocabulary of %s entries; the model has %d", where, size,
+                       m->cfg.vocab_size);
+    return 0;
+}

@@ -1,0 +1,88 @@
+// tc-train's training loop, shared by the CPU and GPU builds: epochs of
+// shuffled documents, steps of batch x ranks x accumulate documents,
+// gradients all-reduced over the ranks (common/comm/comm.h), clipping by the
+// global norm, AdamW with warmup and linear decay, validation, the best /
+// latest / final checkpoints (common/model/checkpoint.h), early stopping, the
+// metrics log (common/train/train_log.h), and resuming exactly where a
+// checkpoint left off.
+//
+// Every rank runs the same loop on the same data; rank r computes its
+// micro-batches (common/train/train_data.h) and the sum of all ranks' gradients,
+// each already divided by the step's document count (the mean reduction),
+// is the step's gradient. Only rank 0 writes files.
+//
+// A step is queued whole (forward, loss, backward, all-reduce, norm,
+// clipping, AdamW) with its figures kept in backend memory
+// (kernels/train_state.h); the host reads them back every log_every steps
+// and at validations, checkpoints and epoch ends, so that a GPU never waits
+// for the host in between. A non-finite loss or gradient stops the run at
+// that look, naming the step; with fp16 loss scaling, a step with a
+// non-finite gradient is skipped and the scale halved instead.
+#ifndef TC_TRAINER_H
+#define TC_TRAINER_H
+
+#include <stdint.h>
+
+#include "common/model/classifier.h"
+#include "common/cli/cli.h"
+#include "common/comm/comm.h"
+#include "common/train/optim.h"
+#include "common/train/train_data.h"
+
+typedef struct {
+    // data: documents of `train` listed in train_idx, validation in val_idx
+    // of `val` (NULL: none)
+    const tc_train_set *train;
+    const uint32_t *train_idx;
+    uint64_t n_train;
+    const tc_train_set *val;
+    const uint32_t *val_idx;
+    uint64_t n_val;
+    // steps
+    int batch, accumulate, epochs;
+    long max_steps;            // stop after this many steps (0: the epochs decide)
+    uint64_t seed;
+    // optimizer
+    double lr;                 // the peak rate, already scaled by the effective batch
+    double warmup_ratio;       // of all steps, unless warmup_steps >= 0
+    long warmup_steps;
+    int constant_lr;
+    float beta1, beta2, eps, weight_decay, max_grad_norm;
+    int loss_sum;              // 1: summed loss (the reference's), 0: mean over documents
+    // validation, checkpoints, log
+    long eval_every;           // steps between validations (0: each epoch's end)
+    long save_every;           // steps between resumable checkpoints (0: at validations)
+    int patience;              // validations without improvement before stopping (0: never)
+    const char *out_dir;
+    const char *log_path;      // NULL: OUT/log.jsonl
+    const char *resume_dir;    // a checkpoint to continue from, or NULL
+    const char *source_dir;    // the model directory (config.json, vocabulary)
+    const char *const *class_names;
+    int max_len;
+    const tc_cli *cli;         // progress line and notes
+    // how often the host looks at the backend: a GPU runs the steps in
+    // between without waiting for the host (kernels/train_state.h)
+    long log_every;            // steps per log line (0: 1); also at validations, checkpoints, epoch ends
+    // fp16: dynamic loss scaling (skips steps whose gradient is not finite)
+    int loss_scaling;
+    float loss_scale;          // its initial scale (0: 65536)
+    int scale_growth_interval; // finite steps before the scale doubles (0: 2000)
+    // ZeRO stage 1: rank r keeps the AdamW moments of its shard of the flat
+    // parameters (tc_comm_shard) and updates that shard alone; gradients are
+    // reduce-scattered, parameters all-gathered
+    int shard_optimizer;
+} tc_train_config;
+
+typedef struct {
+    long steps;
+    double last_loss, best_metric;
+    long best_step;
+    int stopped_early;
+} tc_train_result;
+
+// Runs the training on an existing classifier (its weights are the start,
+// or the resumed checkpoint's). Errors: one line (a non-finite loss names
+// the step and the batch).
+int tc_train_run(tc_classifier *cl, tc_comm *comm, const tc_train_config *cfg, tc_train_result *result);
+
+#endif
