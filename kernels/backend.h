@@ -34,7 +34,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/train/optim.h"
 #include "formats/tct.h"
 #include "kernels/train_state.h"
 
@@ -45,6 +44,11 @@ typedef enum {
     TC_ACT_RELU,
     TC_ACT_TANH,        // the BERT pooler's
 } tc_activation;
+
+static inline const char *tc_activation_name(tc_activation act) {
+    static const char *names[] = {"none", "gelu", "gelu_new", "relu", "tanh"};
+    return (unsigned)act < sizeof names / sizeof *names ? names[act] : "?";
+}
 
 typedef enum { TC_POOL_MEAN = 0, TC_POOL_CLS, TC_POOL_POOLER } tc_pooling;
 

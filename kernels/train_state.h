@@ -32,6 +32,13 @@
 #define TC_HOST_DEVICE
 #endif
 
+// AdamW settings (decoupled weight decay, torch.optim.AdamW's arithmetic).
+typedef struct {
+    float lr, beta1, beta2, eps, weight_decay;
+    long step;           // 1-based count of updates, for the bias corrections
+    float grad_scale;    // gradients are multiplied by it first (clipping)
+} tc_adamw_args;
+
 typedef struct {
     double loss_sum;        // weighted loss of the rows added since the trainer cleared it
     double sumsq;           // the step's sum of squared gradients (as scaled by loss_scale)

@@ -10,12 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *activation_names[] = {"none", "gelu", "gelu_new", "relu", "tanh"};
 static const char *pooling_names[] = {"mean", "cls", "pooler"};
-
-const char *tc_activation_name(tc_activation act) {
-    return (unsigned)act < sizeof activation_names / sizeof *activation_names ? activation_names[act] : "?";
-}
 
 const char *tc_pooling_name(tc_pooling pooling) {
     return (unsigned)pooling < 3 ? pooling_names[pooling] : "?";

@@ -19,7 +19,6 @@
 #include "formats/tct.h"
 #include "kernels/backend.h"
 
-const char *tc_activation_name(tc_activation act);
 const char *tc_pooling_name(tc_pooling pooling);
 int tc_pooling_parse(const char *name, tc_pooling *pooling);  // "mean", "cls", "pooler"
 

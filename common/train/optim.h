@@ -2,7 +2,8 @@
 // warmup, then linear decay to zero), scaling of the rate by the effective
 // batch, and the clipping coefficient of the gradient's global norm. The
 // update itself (AdamW) and the norm are backend operations
-// (kernels/backend.h: adamw_update, sumsq), so that they run where the
+// (kernels/backend.h: adamw_update, sumsq, with their settings
+// tc_adamw_args in kernels/train_state.h), so that they run where the
 // parameters live.
 #ifndef TC_OPTIM_H
 #define TC_OPTIM_H
@@ -33,12 +34,5 @@ double tc_lr_at(const tc_lr_schedule *schedule, long step);
 // torch.nn.utils.clip_grad_norm_: min(1, max_norm / (norm + 1e-6)), in f32
 // as PyTorch computes it; 1 when max_norm <= 0 (no clipping).
 float tc_clip_coefficient(double norm, double max_norm);
-
-// AdamW settings (decoupled weight decay, torch.optim.AdamW's arithmetic).
-typedef struct {
-    float lr, beta1, beta2, eps, weight_decay;
-    long step;           // 1-based count of updates, for the bias corrections
-    float grad_scale;    // gradients are multiplied by it first (clipping)
-} tc_adamw_args;
 
 #endif

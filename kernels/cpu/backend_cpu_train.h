@@ -3,7 +3,6 @@
 #ifndef TC_BACKEND_CPU_TRAIN_H
 #define TC_BACKEND_CPU_TRAIN_H
 
-#include "common/model/bert_model.h"
 #include "kernels/backend.h"
 
 int tc_cpu_be_embeddings_backward(tc_backend *be, float *dwte, float *dwpe, float *dwtt, const void *dout,

@@ -14,7 +14,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/train/optim.h"
 #include "common/threadpool.h"
 #include "kernels/backend.h"
 
