@@ -150,7 +150,7 @@ $(W)/metrics.tsv: $(W)/predictions.tct $(W)/test-gold.txt $(W)/taxonomy.tct
 # ---- reference rows
 zeroshot: $(W)/zeroshot.metrics.tsv
 $(W)/zeroshot.tct: $(W)/test.emb.tct $(W)/names.terms.tct $(W)/taxonomy.tct
-	$(BIN)/tc-refine annotate $(TC_FLAGS) --taxonomy $(W)/taxonomy.tct --terms $(W)/names.terms.tct $< -o $@
+	$(BIN)/tc-refine annotate $(TC_FLAGS) --scores --taxonomy $(W)/taxonomy.tct --terms $(W)/names.terms.tct $< -o $@
 $(W)/zeroshot.metrics.tsv: $(W)/zeroshot.tct $(W)/test-gold.txt $(W)/taxonomy.tct
 	$(BIN)/tc-eval $(TC_FLAGS) --gold $(W)/test-gold.txt --taxonomy $(W)/taxonomy.tct --tsv $< -o $@
 

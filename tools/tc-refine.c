@@ -22,6 +22,9 @@ static const char usage[] =
     "      --core RULE     core classes without an LLM: gap (default), path or top\n"
     "      --no-ancestors  write the core classes only (default: with their ancestors)\n"
     "      --candidates FILE  also write the search's candidates per document\n"
+    "      --scores        also write every class's score, scores f32[N,C]: the document's cosine\n"
+    "                      similarity to the class (max over its name and key terms), the score\n"
+    "                      the search and label_scores use, so tc-eval ranks every class\n"
     "      --corpus FILE   the documents' text (id<TAB>text), needed with --llm\n"
     "      --prompt TEXT   instruction for the LLM; {classes} becomes the candidates' names\n"
     "      --prompt-style S  generic (default), review or encyclopedia: TELEClass's instructions\n"
@@ -49,6 +52,7 @@ enum {
     OPT_CORE,
     OPT_NO_ANCESTORS,
     OPT_CANDIDATES,
+    OPT_SCORES,
     OPT_CORPUS,
     OPT_PROMPT,
     OPT_PROMPT_STYLE,
@@ -67,6 +71,7 @@ static const struct option options[] = {
     {"core", required_argument, 0, OPT_CORE},
     {"no-ancestors", no_argument, 0, OPT_NO_ANCESTORS},
     {"candidates", required_argument, 0, OPT_CANDIDATES},
+    {"scores", no_argument, 0, OPT_SCORES},
     {"corpus", required_argument, 0, OPT_CORPUS},
     {"prompt", required_argument, 0, OPT_PROMPT},
     {"prompt-style", required_argument, 0, OPT_PROMPT_STYLE},
@@ -112,6 +117,7 @@ static void parse(tc_cli *cli, settings *s) {
             if (!strcmp(optarg, "-")) tc_cli_usage_error(cli, "--candidates needs a file name (stdout carries the labels)");
             s->a.candidates = optarg;
             break;
+        case OPT_SCORES: s->a.scores = 1; if (!s->annotate) s->wrong_option = "--scores"; break;
         case OPT_PROMPT: s->a.prompt = optarg; break;
         case OPT_PROMPT_STYLE: s->prompt_style = optarg; break;
         case OPT_MAX_CHARS: s->a.max_chars = (size_t)tc_cli_parse_int(cli, "--max-chars", optarg, 1, 1LL << 30); break;

@@ -69,6 +69,7 @@ typedef struct {
     tc_tensor_output out;
     tc_output cand_file;
     tct_writer *cand_writer;
+    int scores_id;            // the scores tensor (--scores), or -1
     float *cosine;            // (batch, C)
     batch_state b;
     int32_t *row_classes;     // [C]
@@ -123,6 +124,12 @@ static int open_outputs(const tc_cli *cli, const tc_annotate_options *o, annotat
                          {"core_rule", how},
                          {"scores", "cosine similarity of document and class (max over name and key terms)"}};
     if (tc_label_stream_begin(labels, s->out.writer, 1, 1, attrs, 3)) return -1;
+    s->scores_id = -1;
+    if (o->scores) {
+        uint64_t dims[2] = {TCT_ROWS_UNKNOWN, (uint64_t)s->taxonomy.n_classes};
+        tct_attr sattrs[1] = {{"scores", "cosine similarity of document and class (max over name and key terms)"}};
+        if ((s->scores_id = tct_writer_begin(s->out.writer, "scores", TCT_F32, 2, dims, sattrs, 1)) < 0) return -1;
+    }
     if (!o->candidates) return 0;
     if (tc_output_open(&s->cand_file, o->candidates, 1, 1)) return -1;
     tct_attr provenance[8];
@@ -176,6 +183,7 @@ static int annotate_batch(const tc_annotate_options *o, annotate_state *s, tc_la
             s->b.n_core[i] = tc_core_select(&s->taxonomy, &s->b.cand[i], o->rule, s->b.core[i], s->mark);
         if (write_document(o, s, labels, cands, ids[i], (size_t)i)) return -1;
     }
+    if (s->scores_id >= 0 && tct_writer_append(s->out.writer, s->scores_id, s->cosine, (uint64_t)n)) return -1;
     if (tct_writer_flush(s->out.writer)) return -1;
     return s->cand_writer ? tct_writer_flush(s->cand_writer) : 0;
 }
@@ -239,6 +247,7 @@ int tc_annotate_run(const tc_cli *cli, tc_annotate_options *o) {
         tc_progress_update(&progress, s.n_docs);
     }
     if (n < 0 || tc_label_stream_end(&labels)) goto done;
+    if (s.scores_id >= 0 && tct_writer_end(s.out.writer, s.scores_id)) goto done;
     if (s.cand_writer) {
         int failed = tc_label_stream_end(&cands) || tct_writer_close(s.cand_writer);
         s.cand_writer = NULL;

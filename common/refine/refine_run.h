@@ -16,6 +16,7 @@ typedef struct {
     const char *embeddings;      // document embeddings, NULL or "-" for stdin
     const char *corpus;          // id<TAB>text, needed with an LLM
     const char *candidates;      // where to write the search's candidates, or NULL
+    int scores;                  // also write scores f32[N,C]: every class's cosine
     tc_core_rule rule;
     int ancestors;               // add the ancestors of core classes
     int batch;                   // documents per batch

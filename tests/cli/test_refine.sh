@@ -45,6 +45,35 @@ check targets_note_ancestors grep -q "marked as ancestors (label_core 0) left to
 expect targets_from_core_only 0 tc-taxo targets --taxonomy taxo.tct core_only.tct -o targets_core.tct
 check targets_ignore_ancestors sh -c 'tc-dump --json --tensor label_classes --tensor mask_classes --tensor mask_offsets targets_all.tct | sed "s/\"file\": [^,]*,//; s/\"bytes\": [0-9]*,//; s/\"compressed_bytes\": [0-9]*,//g; s/\"provenance\": {[^}]*}//" > a.json &&
     tc-dump --json --tensor label_classes --tensor mask_classes --tensor mask_offsets targets_core.tct | sed "s/\"file\": [^,]*,//; s/\"bytes\": [0-9]*,//; s/\"compressed_bytes\": [0-9]*,//g; s/\"provenance\": {[^}]*}//" > b.json && cmp a.json b.json'
+# --scores: every class's cosine (the values worked out above), and the
+# ranking it gives agrees with the set's own order (label_scores) on the
+# set's classes, so tc-eval ranks every class the way the set is ranked
+expect annotate_scores 0 tc-refine annotate --gpus none --scores --taxonomy taxo.tct --terms terms.tct docs.tct -o scored.tct
+check annotate_scores_same_labels "$FX" check-labels scored.tct "$H/expected_annotation.txt" 1e-6
+"$FX" show-labels scored.tct > scored.txt
+tc-dump --tsv doc_ids,scores scored.tct > scores.tsv
+check annotate_scores_every_class awk -F'\t' '
+    function near(x, y) { return x - y < 1e-6 && y - x < 1e-6 }
+    $1 == "x1" { ok = NF == 8 && near($2, .8) && near($3, 0) && near($4, .96) && near($5, .28) && near($6, 0) &&
+                 near($7, -1) && near($8, .9) }
+    END { exit !ok }' scores.tsv
+# per document: its set's classes ordered by label_scores, then by scores
+check annotate_scores_rank_like_set awk -F'\t' '
+    FNR == NR { for (c = 2; c <= NF; c++) s[$1, c - 2] = $c; next }
+    {
+        n = split($2, cls, ","); split($3, lab, ",")
+        for (i = 1; i <= n; i++) for (j = 1; j <= n; j++) {
+            a = cls[i]; b = cls[j]
+            if ((lab[i] > lab[j]) != (s[$1, a] > s[$1, b])) bad++
+        }
+        rows++
+    }
+    END { exit bad || rows != 2 }' scores.tsv scored.txt
+run tc-eval --gold "$H/expected_gold.txt" --taxonomy taxo.tct scored.tct
+check eval_ranks_zero_shot_scores grep -q '^ranking from scores$' out
+expect_error annotate_scores_refine_only 2 "scores belongs to tc-refine annotate" tc-refine refine --scores \
+    --taxonomy taxo.tct --annotation core.tct --corpus x docs.tct
+
 # stdin and half-precision embeddings
 "$FX" embeddings "$H/doc_embeddings.txt" f16 > docs16.tct
 run sh -c "tc-refine annotate --gpus none --taxonomy taxo.tct --terms terms.tct < docs16.tct > core16.tct"
