@@ -9,6 +9,7 @@
 #   make deps            install the Debian packages the build needs
 #   make model           fetch the default model into models/
 #   make demo            the whole pipeline on 20 Newsgroups
+#   make quality         the pipeline at its defaults on several datasets (DATASETS=...)
 #   make fuzz            build the fuzz targets (clang, libFuzzer)
 #   make install PREFIX=/usr/local
 #
@@ -93,7 +94,7 @@ else
 endif
 .SECONDARY:
 
-.PHONY: all config programs tests check check-gpu test deps model demo fuzz bench install clean distclean help
+.PHONY: all config programs tests check check-gpu test deps model demo quality fuzz bench install clean distclean help
 .DEFAULT_GOAL := all
 
 all: programs
@@ -181,6 +182,9 @@ model:
 demo:
 	@TRAIN_DOCS=$(TRAIN_DOCS) TEST_DOCS=$(TEST_DOCS) EPOCHS=$(EPOCHS) sh scripts/demo.sh
 
+quality:
+	@sh tests/bench/quality.sh $(DATASETS)
+
 bench: all
 	@echo "benchmarks: see tests/bench/README.md"
 
@@ -200,6 +204,6 @@ distclean: clean
 	rm -rf models
 
 help:
-	@sed -n '3,17p' Makefile
+	@sed -n '3,18p' Makefile
 
 -include $(shell find build/$(VARIANT) -name '*.d' 2>/dev/null)
