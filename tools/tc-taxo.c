@@ -34,7 +34,7 @@ static const char usage[] =
 
 enum {
     OPT_LABELS = TC_OPT_FIRST_PROGRAM, OPT_HIERARCHY, OPT_YAML, OPT_TERMS, OPT_NO_ISOLATED, OPT_COUNTS,
-    OPT_SUMMARY, OPT_IDS, OPT_REPLACE, OPT_TAXONOMY, OPT_AUGMENTED, OPT_CORE, OPT_PHRASES, OPT_MIN_FREQ,
+    OPT_SUMMARY, OPT_IDS, OPT_REPLACE, OPT_TAXONOMY, OPT_AUGMENTED, OPT_AUGMENTED_WEIGHT, OPT_CORE, OPT_PHRASES, OPT_MIN_FREQ,
     OPT_TOP_K, OPT_STOPWORDS, OPT_EMBEDDINGS, OPT_MIN_PHRASE_SCORE, OPT_PHRASE_WORDS,
 };
 
@@ -394,22 +394,28 @@ static const char targets_usage[] =
     "  -t, --taxonomy FILE  the taxonomy\n"
     "      --augmented FILE documents from path-based augmentation, labeled with their\n"
     "                       paths; they weigh |core documents| / |augmented documents|\n"
+    "      --augmented-weight W  their weight instead (>= 0)\n"
     TC_CLI_COMMON_HELP;
 
 static int cmd_targets(command *cmd, int argc, char **argv) {
     static const struct option options[] = {
         {"taxonomy", required_argument, 0, 't'}, {"augmented", required_argument, 0, OPT_AUGMENTED},
-        TC_CLI_COMMON_OPTIONS, {0}};
+        {"augmented-weight", required_argument, 0, OPT_AUGMENTED_WEIGHT}, TC_CLI_COMMON_OPTIONS, {0}};
     const char *taxonomy = NULL, *augmented = NULL;
+    double augmented_weight = -1;
     int c;
     cmd->cli.usage = targets_usage;
     while ((c = tc_cli_getopt(&cmd->cli, argc, argv, "t:", options)) != -1) switch (c) {
         case 't': taxonomy = optarg; break;
         case OPT_AUGMENTED: augmented = optarg; break;
+        case OPT_AUGMENTED_WEIGHT:
+            augmented_weight = tc_cli_parse_double(&cmd->cli, "--augmented-weight", optarg, 0, 1e30);
+            break;
         default: tc_cli_option(&cmd->cli, c, optarg);
         }
     one_input(cmd, argc, argv);
     if (!taxonomy) tc_cli_usage_error(&cmd->cli, "--taxonomy is required");
+    if (augmented_weight >= 0 && !augmented) tc_cli_usage_error(&cmd->cli, "--augmented-weight needs --augmented");
     tc_taxonomy t;
     load_taxonomy(cmd, &t, taxonomy);
     tc_labels core, aug, targets;
@@ -419,7 +425,7 @@ static int cmd_targets(command *cmd, int argc, char **argv) {
     if (ancestors) tc_note("%" PRId64 " classes marked as ancestors (label_core 0) left to the taxonomy", ancestors);
     if (augmented && tc_labels_read_any(&aug, augmented, t.n_classes)) tc_cli_die(&cmd->cli);
     tc_targets_summary s;
-    if (tc_targets_build(&t, &core, augmented ? &aug : NULL, &targets, &s)) tc_cli_die(&cmd->cli);
+    if (tc_targets_build(&t, &core, augmented ? &aug : NULL, augmented_weight, &targets, &s)) tc_cli_die(&cmd->cli);
     tc_note("%" PRIu64 " core documents%s, %" PRIu64 " augmented documents (weight %.6g)", s.core_docs,
             s.core_empty ? " (some without classes left out)" : "", s.augmented_docs, (double)s.augmented_weight);
     if (s.core_empty || s.augmented_empty)

@@ -105,8 +105,8 @@ static int add_all(target_builder *b, const tc_taxonomy *t, const tc_labels *in,
     return 0;
 }
 
-int tc_targets_build(const tc_taxonomy *t, const tc_labels *core, const tc_labels *aug, tc_labels *out,
-                     tc_targets_summary *s) {
+int tc_targets_build(const tc_taxonomy *t, const tc_labels *core, const tc_labels *aug, double aug_weight,
+                     tc_labels *out, tc_targets_summary *s) {
     memset(out, 0, sizeof *out);
     memset(s, 0, sizeof *s);
     target_builder b = {.out = out};
@@ -122,7 +122,8 @@ int tc_targets_build(const tc_taxonomy *t, const tc_labels *core, const tc_label
     if (aug) {
         s->augmented_docs = non_empty(aug);
         s->augmented_empty = aug->n_docs - s->augmented_docs;
-        s->augmented_weight = s->augmented_docs ? (float)((double)s->core_docs / (double)s->augmented_docs) : 0.0f;
+        s->augmented_weight = aug_weight >= 0 ? (float)aug_weight
+                              : s->augmented_docs ? (float)((double)s->core_docs / (double)s->augmented_docs) : 0.0f;
     }
     if (rc == 0 && !s->core_docs) rc = tc_fail("no core document has a class");
     if (rc == 0) rc = add_all(&b, t, core, 1, 1.0f, &ids, "core");

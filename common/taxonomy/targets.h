@@ -24,9 +24,10 @@ typedef struct {
 
 // Builds targets (label_offsets/classes = positives in id order,
 // mask_offsets/classes in id order, doc_weights): core documents first, then
-// augmented ones. augmented may be NULL. A document id present in both
-// inputs is an error.
+// augmented ones. augmented may be NULL; its documents weigh
+// augmented_weight, or |core documents| / |augmented documents| when it is
+// negative. A document id present in both inputs is an error.
 int tc_targets_build(const tc_taxonomy *taxonomy, const tc_labels *core, const tc_labels *augmented,
-                     tc_labels *targets, tc_targets_summary *summary);
+                     double augmented_weight, tc_labels *targets, tc_targets_summary *summary);
 
 #endif

@@ -159,6 +159,10 @@ expect targets_csr 0 tc-dump --tsv label_offsets targets.tct
 check targets_offsets test "$(tr '\n' ' ' < out)" = "0 3 5 10 15 20 24 29 "
 expect targets_mask 0 tc-dump --tsv mask_classes targets.tct
 check targets_mask_values test "$(tr '\n' ' ' < out)" = "4 5 4 5 4 "
+expect targets_augmented_weight 0 tc-taxo targets -t dag.tct --augmented aug.txt --augmented-weight 1 core.txt -o targets_w1.tct
+check targets_augmented_weight_docs sh -c 'tc-dump --tsv doc_ids,doc_weights targets_w1.tct | tr "\t\n" ":;" | grep -qx "d1:1;c1:1;e1:1;ae:1;cf:1;g1:1;g2:1;"'
+expect_error targets_weight_needs_augmented 2 "augmented-weight needs --augmented" \
+    tc-taxo targets -t dag.tct --augmented-weight 1 core.txt
 "$fromtext" labels < core.txt > core.tct
 expect targets_from_tct 0 tc-taxo targets -t dag.tct core.tct -o targets2.tct
 expect_error targets_bad_class 1 "core_bad.txt: line 1: class id 9 is outside 0..5" \

@@ -48,7 +48,7 @@ static void test_dag_targets(void) {
     tc_labels aug = {.n_docs = 2, .doc_ids = gids, .offsets = goff, .classes = gcls};
     tc_labels out;
     tc_targets_summary s;
-    REQUIRE(tc_targets_build(&t, &core, &aug, &out, &s) == 0);
+    REQUIRE(tc_targets_build(&t, &core, &aug, -1, &out, &s) == 0);
     REQUIRE(out.n_docs == 7);
     CHECK(s.core_docs == 5 && s.core_empty == 1 && s.augmented_docs == 2 && s.augmented_weight == 2.5f);
     CHECK(!strcmp(out.doc_ids[3], "ae") && !strcmp(out.doc_ids[4], "cf") && !strcmp(out.doc_ids[5], "g1"));
@@ -76,6 +76,14 @@ static void test_dag_targets(void) {
     for (int i = 0; i < 5; i++) CHECK(out.doc_weights[i] == 1.0f);
     CHECK(out.doc_weights[5] == 2.5f && out.doc_weights[6] == 2.5f);
     tc_labels_free(&out);
+    // a weight of one's own (tc-taxo targets --augmented-weight): the same
+    // targets, the augmented documents weigh it
+    REQUIRE(tc_targets_build(&t, &core, &aug, 0.75, &out, &s) == 0);
+    CHECK(s.augmented_weight == 0.75f && out.n_docs == 7);
+    for (int i = 0; i < 5; i++) CHECK(out.doc_weights[i] == 1.0f);
+    CHECK(out.doc_weights[5] == 0.75f && out.doc_weights[6] == 0.75f);
+    POS(6, 0, 1, 2, 3, 4);
+    tc_labels_free(&out);
     tc_taxonomy_free(&t);
 }
 
@@ -91,14 +99,14 @@ static void test_targets_errors(void) {
     int64_t goff[] = {0, 1};
     int32_t gcls[] = {4};
     tc_labels aug = {.n_docs = 1, .doc_ids = gids, .offsets = goff, .classes = gcls};
-    CHECK(tc_targets_build(&t, &core, &aug, &out, &s) == -1);
+    CHECK(tc_targets_build(&t, &core, &aug, -1, &out, &s) == -1);
     CHECKF(strstr(tc_error(), "document id 'y' appears twice (augmented documents)"), "%s", tc_error());
     int64_t none[] = {0, 0, 0};
     core.offsets = none;
-    CHECK(tc_targets_build(&t, &core, NULL, &out, &s) == -1 && strstr(tc_error(), "no core document has a class"));
+    CHECK(tc_targets_build(&t, &core, NULL, -1, &out, &s) == -1 && strstr(tc_error(), "no core document has a class"));
     core.offsets = off;
     cls[1] = 9;
-    CHECK(tc_targets_build(&t, &core, NULL, &out, &s) == -1 && strstr(tc_error(), "class id 9 is not in the taxonomy"));
+    CHECK(tc_targets_build(&t, &core, NULL, -1, &out, &s) == -1 && strstr(tc_error(), "class id 9 is not in the taxonomy"));
     tc_taxonomy_free(&t);
 }
 
