@@ -20,6 +20,9 @@ static const char usage[] =
     "      --terms FILE    class term embeddings: class_of_row i32[M] + embeddings [M,D], the name\n"
     "                      and key terms of every class embedded by the documents' model\n"
     "      --core RULE     core classes without an LLM: gap (default), path or top\n"
+    "      --class-similarity S  subtree (default): a class's similarity is the largest cosine\n"
+    "                      over the names and key terms of the class and its descendants;\n"
+    "                      own: over its own name and key terms (TELEClass's rule)\n"
     "      --no-ancestors  write the core classes only (default: with their ancestors)\n"
     "      --candidates FILE  also write the search's candidates per document\n"
     "      --scores        also write every class's score, scores f32[N,C]: the document's cosine\n"
@@ -50,6 +53,7 @@ enum {
     OPT_TAXONOMY = TC_OPT_FIRST_PROGRAM,
     OPT_TERMS,
     OPT_CORE,
+    OPT_CLASS_SIMILARITY,
     OPT_NO_ANCESTORS,
     OPT_CANDIDATES,
     OPT_SCORES,
@@ -69,6 +73,7 @@ static const struct option options[] = {
     {"taxonomy", required_argument, 0, OPT_TAXONOMY},
     {"terms", required_argument, 0, OPT_TERMS},
     {"core", required_argument, 0, OPT_CORE},
+    {"class-similarity", required_argument, 0, OPT_CLASS_SIMILARITY},
     {"no-ancestors", no_argument, 0, OPT_NO_ANCESTORS},
     {"candidates", required_argument, 0, OPT_CANDIDATES},
     {"scores", no_argument, 0, OPT_SCORES},
@@ -111,6 +116,11 @@ static void parse(tc_cli *cli, settings *s) {
         case OPT_CORE:
             if (tc_core_rule_parse(optarg, &s->a.rule)) tc_cli_usage_error(cli, "--core: %s", tc_error());
             if (!s->annotate) s->wrong_option = "--core";
+            break;
+        case OPT_CLASS_SIMILARITY:
+            if (tc_class_similarity_parse(optarg, &s->a.similarity))
+                tc_cli_usage_error(cli, "--class-similarity: %s", tc_error());
+            if (!s->annotate) s->wrong_option = "--class-similarity";
             break;
         case OPT_NO_ANCESTORS: s->a.ancestors = 0; break;
         case OPT_CANDIDATES:
@@ -170,7 +180,7 @@ int main(int argc, char **argv) {
     settings s = {0};
     s.annotate = !strcmp(argv[1], "annotate");
     if (!s.annotate && strcmp(argv[1], "refine")) tc_cli_usage_error(&cli, "unknown job '%s' (annotate or refine)", argv[1]);
-    s.a = (tc_annotate_options){.rule = TC_CORE_GAP, .ancestors = 1, .batch = 1024, .max_chars = 16000};
+    s.a = (tc_annotate_options){.rule = TC_CORE_GAP, .similarity = TC_SIMILARITY_SUBTREE, .ancestors = 1, .batch = 1024, .max_chars = 16000};
     tc_llm_settings_init(&s.a.llm, 0.0, 0);
     s.r = (tc_refine_options){.keep_percentile = 25, .match = TC_MATCH_WORD, .top = 4, .batch = 1024};
     cli.argv++, cli.argc--;  // options follow the job's name

@@ -28,6 +28,23 @@ static int candidates_reserve(tc_candidates *c, int n) {
     return 0;
 }
 
+// ---------------------------------------------------------------- similarity
+
+int tc_class_similarity_parse(const char *name, tc_class_similarity *out) {
+    if (!strcmp(name, "subtree")) *out = TC_SIMILARITY_SUBTREE;
+    else if (!strcmp(name, "own")) *out = TC_SIMILARITY_OWN;
+    else return tc_fail("'%s' is not subtree or own", name);
+    return 0;
+}
+
+void tc_subtree_max(const tc_taxonomy *t, const int32_t *bottom_up, float *cosine) {
+    for (int i = 0; i < t->n_classes; i++) {
+        int32_t c = bottom_up[i];
+        for (int32_t k = t->child_offsets[c]; k < t->child_offsets[c + 1]; k++)
+            if (cosine[t->children[k]] > cosine[c]) cosine[c] = cosine[t->children[k]];
+    }
+}
+
 // ---------------------------------------------------------------- search
 
 typedef struct {

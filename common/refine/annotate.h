@@ -31,6 +31,17 @@ typedef struct {
 
 void tc_candidates_free(tc_candidates *c);
 
+// A class's similarity to a document: the largest cosine over its name and
+// key terms (OWN, as TELEClass), or over those of the class and all its
+// descendants (SUBTREE): a class stands for its whole subtree, so a
+// document about senators is about "agent" however abstract that name is.
+typedef enum { TC_SIMILARITY_SUBTREE = 0, TC_SIMILARITY_OWN } tc_class_similarity;
+int tc_class_similarity_parse(const char *name, tc_class_similarity *out);  // "subtree", "own"
+
+// cosine [C] in place: each class's value becomes the largest over it and
+// its descendants. bottom_up: tc_taxonomy_bottom_up's order.
+void tc_subtree_max(const tc_taxonomy *taxonomy, const int32_t *bottom_up, float *cosine);
+
 // Scratch for one document at a time (one per thread).
 typedef struct tc_search tc_search;
 int tc_search_create(tc_search **s, const tc_taxonomy *taxonomy);

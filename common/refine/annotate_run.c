@@ -71,6 +71,7 @@ typedef struct {
     tct_writer *cand_writer;
     int scores_id;            // the scores tensor (--scores), or -1
     float *cosine;            // (batch, C)
+    int32_t *bottom_up;       // [C] classes, descendants first (subtree similarity)
     batch_state b;
     int32_t *row_classes;     // [C]
     uint8_t *row_core, *mark;
@@ -107,6 +108,8 @@ static int allocate(const tc_annotate_options *o, annotate_state *s) {
     s->row_classes = tc_malloc_array(C + 1, sizeof(int32_t));
     s->row_scores = tc_malloc_array(C + 1, sizeof(float));
     s->row_core = tc_malloc(C + 1);
+    s->bottom_up = tc_malloc_array(C + 1, sizeof(int32_t));
+    if (!s->bottom_up || tc_taxonomy_bottom_up(&s->taxonomy, s->bottom_up)) return -1;
     s->mark = tc_calloc(C + 1, 1);
     if (!s->cosine || !s->b.cand || !s->b.texts || !s->b.core || !s->b.n_core || !s->row_classes ||
         !s->row_scores || !s->row_core || !s->mark)
@@ -120,14 +123,19 @@ static int open_outputs(const tc_cli *cli, const tc_annotate_options *o, annotat
                         tc_label_stream *cands) {
     if (tc_tensor_output_open(&s->out, cli)) return -1;
     const char *how = o->llm.config.url ? "llm" : o->rule == TC_CORE_GAP ? "gap" : o->rule == TC_CORE_PATH ? "path" : "top";
-    tct_attr attrs[3] = {{"labels", o->ancestors ? "core classes and their ancestors" : "core classes"},
+    const char *what = o->similarity == TC_SIMILARITY_SUBTREE
+                           ? "cosine similarity of document and class (max over the names and key terms of the "
+                             "class and its descendants)"
+                           : "cosine similarity of document and class (max over name and key terms)";
+    tct_attr attrs[4] = {{"labels", o->ancestors ? "core classes and their ancestors" : "core classes"},
                          {"core_rule", how},
-                         {"scores", "cosine similarity of document and class (max over name and key terms)"}};
-    if (tc_label_stream_begin(labels, s->out.writer, 1, 1, attrs, 3)) return -1;
+                         {"class_similarity", o->similarity == TC_SIMILARITY_SUBTREE ? "subtree" : "own"},
+                         {"scores", what}};
+    if (tc_label_stream_begin(labels, s->out.writer, 1, 1, attrs, 4)) return -1;
     s->scores_id = -1;
     if (o->scores) {
         uint64_t dims[2] = {TCT_ROWS_UNKNOWN, (uint64_t)s->taxonomy.n_classes};
-        tct_attr sattrs[1] = {{"scores", "cosine similarity of document and class (max over name and key terms)"}};
+        tct_attr sattrs[1] = {{"scores", what}};
         if ((s->scores_id = tct_writer_begin(s->out.writer, "scores", TCT_F32, 2, dims, sattrs, 1)) < 0) return -1;
     }
     if (!o->candidates) return 0;
@@ -166,6 +174,8 @@ static int annotate_batch(const tc_annotate_options *o, annotate_state *s, tc_la
         return tc_fail("%s: embeddings of width %d, but the class terms in %s have width %d (made with another model?)",
                        s->docs.path, s->docs.d, o->terms, s->targets.d);
     if (tc_similarity_group_max(s->sim, x, n, s->cosine)) return -1;
+    if (o->similarity == TC_SIMILARITY_SUBTREE)
+        for (int64_t i = 0; i < n; i++) tc_subtree_max(&s->taxonomy, s->bottom_up, s->cosine + (size_t)i * C);
     for (int64_t i = 0; i < n; i++)
         if (tc_search_run(s->search, s->cosine + (size_t)i * C, &s->b.cand[i])) return -1;
     if (s->llm) {
@@ -195,7 +205,7 @@ static void release(const tc_annotate_options *o, annotate_state *s) {
         free(s->b.core[i]);
     }
     free(s->b.cand), free(s->b.texts), free(s->b.core), free(s->b.n_core);
-    free(s->cosine), free(s->row_classes), free(s->row_scores), free(s->row_core), free(s->mark);
+    free(s->cosine), free(s->bottom_up), free(s->row_classes), free(s->row_scores), free(s->row_core), free(s->mark);
     tc_search_free(s->search);
     tc_similarity_close(s->sim);
     tc_llm_close(s->llm);

@@ -18,6 +18,7 @@ typedef struct {
     const char *candidates;      // where to write the search's candidates, or NULL
     int scores;                  // also write scores f32[N,C]: every class's cosine
     tc_core_rule rule;
+    tc_class_similarity similarity;  // own or subtree
     int ancestors;               // add the ancestors of core classes
     int batch;                   // documents per batch
     tc_llm_settings llm;         // llm.config.url NULL: no LLM

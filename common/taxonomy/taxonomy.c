@@ -464,6 +464,25 @@ int64_t tc_taxonomy_paths(const tc_taxonomy *t, int (*visit)(const int32_t *path
     return count;
 }
 
+int tc_taxonomy_bottom_up(const tc_taxonomy *t, int32_t *order) {
+    int n = t->n_classes;
+    int32_t *waiting = tc_malloc_array((size_t)n + 1, sizeof *waiting);  // children not yet placed
+    if (!waiting) return -1;
+    int placed = 0;
+    for (int c = 0; c < n; c++) {
+        waiting[c] = t->child_offsets[c + 1] - t->child_offsets[c];
+        if (waiting[c] == 0) order[placed++] = c;
+    }
+    for (int i = 0; i < placed; i++) {
+        int c = order[i];
+        for (int32_t k = t->parent_offsets[c]; k < t->parent_offsets[c + 1]; k++)
+            if (--waiting[t->parents[k]] == 0) order[placed++] = t->parents[k];
+    }
+    free(waiting);
+    // the taxonomy was checked to be acyclic when it was built
+    return placed == n ? 0 : tc_fail("the taxonomy has a cycle");
+}
+
 int64_t tc_taxonomy_path_count(const tc_taxonomy *t) {
     // paths(c) = 1 for a leaf, else the sum over children; classes by
     // decreasing depth is not a topological order in a DAG, so memoise.

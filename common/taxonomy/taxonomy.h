@@ -61,6 +61,10 @@ int tc_taxonomy_write(const tc_taxonomy *taxonomy, tct_writer *writer);
 int tc_taxonomy_find(const tc_taxonomy *taxonomy, const char *name);
 int tc_taxonomy_is_leaf(const tc_taxonomy *taxonomy, int c);
 
+// Every class once, each after all its descendants (leaves first; Kahn's
+// order on the reversed edges): order has room for n_classes.
+int tc_taxonomy_bottom_up(const tc_taxonomy *taxonomy, int32_t *order);
+
 // Sets mark[a] = 1 for every ancestor a of c (not c itself).
 void tc_taxonomy_mark_ancestors(const tc_taxonomy *taxonomy, int c, uint8_t *mark);
 // Sets mark[d] = 1 for every descendant d of c (not c itself).

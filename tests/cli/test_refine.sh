@@ -7,7 +7,8 @@ H="$TC_ROOT/tests/cli/refine"
 G="$TC_ROOT/tests/golden/refine"
 
 # ---------------------------------------------------------------- hand-built annotation
-# Taxonomy: animals(0) > dogs(2) > poodles(6), animals > cats(3),
+# TELEClass's rule (--class-similarity own): a class's similarity is its own
+# name's and key terms' best cosine. Taxonomy: animals(0) > dogs(2) > poodles(6), animals > cats(3),
 # plants(1) > trees(4), plants > flowers(5). One embedded row per class except
 # dogs (two rows). Document x1 = (1,0,0): cosines animals .8, plants 0,
 # dogs max(.6,.96) = .96, cats .28, trees 0, flowers -1, poodles .9.
@@ -25,16 +26,16 @@ G="$TC_ROOT/tests/golden/refine"
 "$FX" taxonomy "$H/labels.txt" "$H/label_hierarchy.txt" "$H/keyterms.txt" > taxo.tct
 "$FX" terms "$H/term_embeddings.txt" > terms.tct
 "$FX" embeddings "$H/doc_embeddings.txt" > docs.tct
-expect annotate_hand 0 tc-refine annotate --gpus none --taxonomy taxo.tct --terms terms.tct \
+expect annotate_hand 0 tc-refine annotate --gpus none --class-similarity own --taxonomy taxo.tct --terms terms.tct \
     --candidates cand.tct docs.tct -o core.tct
 check annotate_hand_labels "$FX" check-labels core.tct "$H/expected_annotation.txt" 1e-6
 check annotate_hand_candidates "$FX" check-labels cand.tct "$H/expected_candidates.txt" 1e-6
 "$FX" show-labels core.tct > core.txt
 check annotate_marks_core_classes grep -qx "x1	6,0,2	0.9,0.8,0.96	1,0,0" core.txt
-expect annotate_rule_top 0 tc-refine annotate --gpus none --core top --taxonomy taxo.tct --terms terms.tct docs.tct -o top.tct
+expect annotate_rule_top 0 tc-refine annotate --gpus none --class-similarity own --core top --taxonomy taxo.tct --terms terms.tct docs.tct -o top.tct
 "$FX" show-labels top.tct > top.txt
 check annotate_rule_top_values grep -q "^x1	2,0	" top.txt
-expect annotate_rule_path 0 tc-refine annotate --gpus none --core path --no-ancestors --taxonomy taxo.tct --terms terms.tct docs.tct -o path.tct
+expect annotate_rule_path 0 tc-refine annotate --gpus none --class-similarity own --core path --no-ancestors --taxonomy taxo.tct --terms terms.tct docs.tct -o path.tct
 "$FX" show-labels path.tct > path.txt
 check annotate_rule_path_values sh -c "grep -q '^x1	6	0.9	1$' path.txt && grep -q '^x2	4	0.8	1$' path.txt"
 # training targets from the annotation: the ancestors it lists (label_core 0)
@@ -48,7 +49,7 @@ check targets_ignore_ancestors sh -c 'tc-dump --json --tensor label_classes --te
 # --scores: every class's cosine (the values worked out above), and the
 # ranking it gives agrees with the set's own order (label_scores) on the
 # set's classes, so tc-eval ranks every class the way the set is ranked
-expect annotate_scores 0 tc-refine annotate --gpus none --scores --taxonomy taxo.tct --terms terms.tct docs.tct -o scored.tct
+expect annotate_scores 0 tc-refine annotate --gpus none --class-similarity own --scores --taxonomy taxo.tct --terms terms.tct docs.tct -o scored.tct
 check annotate_scores_same_labels "$FX" check-labels scored.tct "$H/expected_annotation.txt" 1e-6
 "$FX" show-labels scored.tct > scored.txt
 tc-dump --tsv doc_ids,scores scored.tct > scores.tsv
@@ -74,9 +75,33 @@ check eval_ranks_zero_shot_scores grep -q '^ranking from scores$' out
 expect_error annotate_scores_refine_only 2 "scores belongs to tc-refine annotate" tc-refine refine --scores \
     --taxonomy taxo.tct --annotation core.tct --corpus x docs.tct
 
+# The default, --class-similarity subtree: a class's similarity is the best
+# over it and its descendants. x1: animals max(.8, dogs .96, cats .28,
+# poodles .9) = .96, dogs max(.96, .9) = .96, plants max(0, 0, -1) = 0; the
+# search keeps the same candidates, the top four .96 .96 .9 .28 are cut after
+# the third: core poodles again, its ancestors now scoring .96. x2: animals
+# .576 (cats), plants .8 (trees); top four plants .8, trees .8, cats .576,
+# animals .576, cut after the second: core trees, plants .8.
+# x3 = (.5, -.2, .84) tells the rules apart: its own cosines are trees .842,
+# poodles .818, dogs .425, animals .281, plants -.2: the widest drop of the
+# top four is after the second, core trees and poodles (with animals, plants,
+# dogs). With subtree plants .842 = trees, animals = dogs = poodles .818:
+# the widest drop is after the second, {plants, trees}: core trees alone.
+expect annotate_subtree 0 tc-refine annotate --gpus none --taxonomy taxo.tct --terms terms.tct docs.tct -o sub.tct
+"$FX" show-labels sub.tct > sub.txt
+check annotate_subtree_x1 grep -qx "x1	6,0,2	0.9,0.96,0.96	1,0,0" sub.txt
+check annotate_subtree_x2 grep -qx "x2	4,1	0.8,0.8	1,0" sub.txt
+"$FX" embeddings "$H/doc_embeddings_x3.txt" > x3.tct
+expect annotate_x3_own 0 tc-refine annotate --gpus none --class-similarity own --taxonomy taxo.tct --terms terms.tct x3.tct -o x3own.tct
+check annotate_x3_own_core sh -c "'$FX' show-labels x3own.tct | grep -q '^x3	4,6,0,1,2	.*	1,1,0,0,0\$'"
+expect annotate_x3_subtree 0 tc-refine annotate --gpus none --taxonomy taxo.tct --terms terms.tct x3.tct -o x3sub.tct
+check annotate_x3_subtree_core sh -c "'$FX' show-labels x3sub.tct | grep -q '^x3	4,1	0.8418541,0.8418541	1,0\$'"
+expect_error bad_class_similarity 2 "class-similarity: 'best' is not subtree or own" \
+    tc-refine annotate --class-similarity best --taxonomy taxo.tct --terms terms.tct docs.tct
+
 # stdin and half-precision embeddings
 "$FX" embeddings "$H/doc_embeddings.txt" f16 > docs16.tct
-run sh -c "tc-refine annotate --gpus none --taxonomy taxo.tct --terms terms.tct < docs16.tct > core16.tct"
+run sh -c "tc-refine annotate --gpus none --class-similarity own --taxonomy taxo.tct --terms terms.tct < docs16.tct > core16.tct"
 check annotate_f16_stdin "$FX" check-labels core16.tct "$H/expected_annotation.txt" 2e-3
 
 # ---------------------------------------------------------------- hand-built refinement
@@ -112,7 +137,7 @@ check refine_keep_all_count grep -q "kept 5 of 5" "$T/err"
 "$FX" taxonomy "$G/labels.txt" "$G/label_hierarchy.txt" "$G/keyterms.txt" > gtaxo.tct
 "$FX" terms "$G/term_embeddings.txt" > gterms.tct
 "$FX" embeddings "$G/doc_embeddings.txt" > gdocs.tct
-expect golden_annotate 0 tc-refine annotate --gpus none --taxonomy gtaxo.tct --terms gterms.tct \
+expect golden_annotate 0 tc-refine annotate --gpus none --class-similarity own --taxonomy gtaxo.tct --terms gterms.tct \
     --candidates gcand.tct gdocs.tct -o gcore.tct
 check golden_candidates "$FX" check-labels gcand.tct "$G/expected_candidates.txt" 1e-5
 check golden_annotation "$FX" check-labels gcore.tct "$G/expected_annotation.txt" 1e-5
@@ -123,7 +148,7 @@ expect golden_refine_word 0 tc-refine refine --gpus none --taxonomy gtaxo.tct --
     --corpus "$G/corpus.txt" gdocs.tct -o gword.tct
 check golden_refined_word "$FX" check-labels gword.tct "$G/expected_refined_word.txt" 1e-5
 # batches of 7 rows and 3 threads give the same bytes of labels
-tc-refine annotate --gpus none --batch-size 7 --threads 3 --taxonomy gtaxo.tct --terms gterms.tct gdocs.tct -o gcore7.tct 2> /dev/null
+tc-refine annotate --gpus none --class-similarity own --batch-size 7 --threads 3 --taxonomy gtaxo.tct --terms gterms.tct gdocs.tct -o gcore7.tct 2> /dev/null
 tc-refine refine --gpus none --batch-size 7 --taxonomy gtaxo.tct --annotation gcore7.tct --corpus "$G/corpus.txt" gdocs.tct -o gword7.tct 2> /dev/null
 # (the same classes; scores within BLAS's rounding of other block shapes)
 "$FX" show-labels gcore.tct | cut -f1-3 > a1
@@ -172,7 +197,7 @@ expect refine_text_annotation 0 tc-refine refine --gpus none --taxonomy taxo.tct
     --corpus "$H/refine_corpus.txt" remb.tct -o refined_text.tct
 check refine_text_annotation_same "$FX" check-labels refined_text.tct "$H/expected_refined.txt" 1e-6
 # settings from a YAML file, one section per job
-printf 'tc-refine:\n  batch-size: 1\n  annotate:\n    core: top\n  refine:\n    keep-percentile: 0\n' > refine.yaml
+printf 'tc-refine:\n  batch-size: 1\n  annotate:\n    core: top\n    class-similarity: own\n  refine:\n    keep-percentile: 0\n' > refine.yaml
 expect config_annotate 0 tc-refine annotate --config refine.yaml --gpus none --taxonomy taxo.tct --terms terms.tct docs.tct -o cfg_top.tct
 "$FX" show-labels cfg_top.tct > cfg_top.txt
 check config_annotate_section cmp cfg_top.txt top.txt

@@ -6,6 +6,7 @@
 #include "common/error.h"
 
 #include <math.h>
+#include <string.h>
 
 // A(0) and B(1) are top-level; C(2) has both as parents; D(3) is C's child;
 // E(4) is A's child.
@@ -44,6 +45,35 @@ static void test_search_on_a_dag(void) {
     CHECKF(fabs(log(c.path_score[2]) - 0.7) < 1e-6, "C's best parent is B now");
     tc_candidates_free(&c);
     tc_search_free(s);
+    tc_taxonomy_free(&t);
+}
+
+// Subtree similarity on the DAG: D (.9) lifts C and both of C's parents; E
+// (.1) lifts nothing. Every class comes after all its descendants in the
+// bottom-up order, and a class with two parents (C) once.
+static void test_subtree_max(void) {
+    tc_taxonomy t;
+    REQUIRE(dag(&t) == 0);
+    int32_t order[5];
+    REQUIRE(tc_taxonomy_bottom_up(&t, order) == 0);
+    int at[5] = {-1, -1, -1, -1, -1};
+    for (int i = 0; i < 5; i++) {
+        REQUIRE(order[i] >= 0 && order[i] < 5 && at[order[i]] < 0);
+        at[order[i]] = i;
+    }
+    CHECK(at[3] < at[2] && at[2] < at[0] && at[2] < at[1] && at[4] < at[0]);
+    float cosine[5] = {0.5f, 0.4f, 0.3f, 0.9f, 0.1f};
+    tc_subtree_max(&t, order, cosine);
+    float want[5] = {0.9f, 0.9f, 0.9f, 0.9f, 0.1f};
+    for (int c = 0; c < 5; c++) CHECKF(cosine[c] == want[c], "class %d: %g, expected %g", c, cosine[c], want[c]);
+    // nothing below beats A's own .95; B gets the best of C and D (E is A's)
+    float other[5] = {0.95f, 0.0f, 0.6f, 0.2f, 0.7f};
+    tc_subtree_max(&t, order, other);
+    CHECK(other[0] == 0.95f && other[1] == 0.6f && other[2] == 0.6f && other[3] == 0.2f && other[4] == 0.7f);
+    tc_class_similarity sim;
+    CHECK(tc_class_similarity_parse("own", &sim) == 0 && sim == TC_SIMILARITY_OWN);
+    CHECK(tc_class_similarity_parse("subtree", &sim) == 0 && sim == TC_SIMILARITY_SUBTREE);
+    CHECK(tc_class_similarity_parse("best", &sim) == -1 && strstr(tc_error(), "'best'"));
     tc_taxonomy_free(&t);
 }
 
@@ -109,6 +139,7 @@ static void test_prompt_and_replies(void) {
 
 int main(void) {
     RUN(test_search_on_a_dag);
+    RUN(test_subtree_max);
     RUN(test_core_rules_and_ancestors);
     RUN(test_prompt_and_replies);
     HARNESS_EXIT();
