@@ -34,7 +34,7 @@ static const char usage[] =
 
 enum {
     OPT_LABELS = TC_OPT_FIRST_PROGRAM, OPT_HIERARCHY, OPT_YAML, OPT_TERMS, OPT_NO_ISOLATED, OPT_COUNTS,
-    OPT_SUMMARY, OPT_IDS, OPT_REPLACE, OPT_TAXONOMY, OPT_AUGMENTED, OPT_AUGMENTED_WEIGHT, OPT_CORE, OPT_PHRASES, OPT_MIN_FREQ,
+    OPT_SUMMARY, OPT_IDS, OPT_REPLACE, OPT_TAXONOMY, OPT_AUGMENTED, OPT_AUGMENTED_WEIGHT, OPT_NAMES_ONLY, OPT_CORE, OPT_PHRASES, OPT_MIN_FREQ,
     OPT_TOP_K, OPT_STOPWORDS, OPT_EMBEDDINGS, OPT_MIN_PHRASE_SCORE, OPT_PHRASE_WORDS,
 };
 
@@ -328,19 +328,25 @@ static const char texts_usage[] =
     "usage: tc-taxo texts [options] [TAXONOMY]\n"
     "Prints the strings to embed as id<TAB>text for tc-tokenize: for each class,\n"
     "c<ID><TAB>its name, then t<INDEX><TAB>each of its key terms (underscores as spaces).\n"
+    "      --names-only    the class names alone, one line per class (the class vectors\n"
+    "                      of tc-train --class-vectors, once embedded)\n"
     TC_CLI_COMMON_HELP;
 
 static int cmd_text_out(command *cmd, int argc, char **argv, int texts) {
-    static const struct option options[] = {TC_CLI_COMMON_OPTIONS, {0}};
-    int c;
+    static const struct option options[] = {{"names-only", no_argument, 0, OPT_NAMES_ONLY}, TC_CLI_COMMON_OPTIONS, {0}};
+    int c, names_only = 0;
     cmd->cli.usage = texts ? texts_usage : export_usage;
-    while ((c = tc_cli_getopt(&cmd->cli, argc, argv, "", options)) != -1) tc_cli_option(&cmd->cli, c, optarg);
+    while ((c = tc_cli_getopt(&cmd->cli, argc, argv, "", options)) != -1) {
+        if (c == OPT_NAMES_ONLY && texts) names_only = 1;
+        else if (c == OPT_NAMES_ONLY) tc_cli_usage_error(&cmd->cli, "--names-only belongs to tc-taxo texts");
+        else tc_cli_option(&cmd->cli, c, optarg);
+    }
     one_input(cmd, argc, argv);
     tc_taxonomy t;
     load_taxonomy(cmd, &t, cmd->input);
     tc_output out;
     FILE *f = text_open(cmd, &out);
-    if (texts ? tc_keyterms_write_texts(&t, f) : tc_keyterms_write_text(&t, f)) {
+    if (texts ? tc_keyterms_write_texts(&t, f, names_only) : tc_keyterms_write_text(&t, f)) {
         tc_output_abort(&out);
         tc_cli_die(&cmd->cli);
     }

@@ -204,10 +204,10 @@ static void write_text_line(FILE *f, char kind, int64_t id, const char *s) {
     fputc('\n', f);
 }
 
-int tc_keyterms_write_texts(const tc_taxonomy *t, FILE *f) {
+int tc_keyterms_write_texts(const tc_taxonomy *t, FILE *f, int names_only) {
     for (int c = 0; c < t->n_classes; c++) {
         write_text_line(f, 'c', c, t->names[c]);
-        for (int k = 0; k < t->n_terms; k++)
+        for (int k = 0; !names_only && k < t->n_terms; k++)
             if (t->term_class[k] == c) write_text_line(f, 't', k, t->terms[k]);
     }
     return ferror(f) ? tc_fail("write failed: %s", strerror(errno)) : 0;

@@ -46,8 +46,9 @@ int tc_keyterms_write_text(const tc_taxonomy *taxonomy, FILE *f);
 
 // The strings to embed as `id<TAB>text` lines: for each class in id order,
 // `c<ID><TAB>name` and then `t<INDEX><TAB>term` for each of its terms
-// (INDEX into the taxonomy's terms), underscores turned into spaces.
-int tc_keyterms_write_texts(const tc_taxonomy *taxonomy, FILE *f);
+// (INDEX into the taxonomy's terms), underscores turned into spaces;
+// names_only: the `c` lines alone (one row per class, for class vectors).
+int tc_keyterms_write_texts(const tc_taxonomy *taxonomy, FILE *f, int names_only);
 
 // Copies s with underscores as spaces (malloc'd).
 char *tc_keyterms_display(const char *s);

@@ -134,6 +134,11 @@ check show_terms_count grep -q "^  c \[2\]  depth 2  terms 3$" out
 expect texts 0 tc-taxo texts dag_terms.tct
 check texts_lines test "$(sed -n '1,4p' out | tr '\t\n' ':;')" = "c0:a;t0:apple;t1:avocado;c1:b;"
 check texts_spaces grep -qx "t3	citrus fruit" out
+cp out dag_texts.txt
+expect texts_names_only 0 tc-taxo texts --names-only dag_terms.tct
+check texts_names_only_lines test "$(tr '\t\n' ':;' < out)" = "c0:a;c1:b;c2:c;c3:d;c4:e;c5:f;"
+expect_error names_only_texts_only 2 "names-only belongs to tc-taxo texts" tc-taxo export-terms --names-only dag_terms.tct
+cp dag_texts.txt out
 "$fromtext" hash-embed 16 < out > dag_emb.tct
 expect term_embeddings 0 tc-taxo term-embeddings -t dag_terms.tct dag_emb.tct -o dag_sets.tct
 expect term_sets_dump 0 tc-dump --tsv class_of_row,row_texts dag_sets.tct
