@@ -41,17 +41,26 @@ static const char usage[] =
     "      --taxonomy FILE     class names and count (tc-taxo build)\n"
     "      --val FILE          validation tokens (targets from --val-targets, else TARGETS)\n"
     "      --val-targets FILE\n"
-    "      --val-split F       hold out this fraction of the training documents\n"
+    "      --val-split F       hold out this fraction of the training documents; auto: a\n"
+    "                          tenth, at most 500 (default 0: none; DIR/final is the model)\n"
     "Model:\n"
     "      --pooling MODE      mean, cls or pooler (default: the model's own, else mean)\n"
     "      --normalize         L2-normalize the document vector\n"
     "      --max-len N         truncate sequences to N tokens (default 128)\n"
-    "      --head-init MODE    random (default, as TELEClass) or identity\n"
+    "      --head-init MODE    identity (default where the class vectors have the document\n"
+    "                          vectors' size: the untrained head scores by doc . e_c) or\n"
+    "                          random (as TELEClass)\n"
     "Optimization:\n"
-    "      --epochs N          (default 3)\n"
+    "      --epochs N          exactly N passes over the data; by default one pass, or as\n"
+    "                          many as reach --min-steps, at most --max-epochs:\n"
+    "                          steps = min(max(E, min-steps), max-epochs x E), E = steps\n"
+    "                          of an epoch (600 documents at batch 16: 300 steps; 11,314:\n"
+    "                          708 steps, one epoch; 200: 260 steps, 20 epochs)\n"
+    "      --min-steps N       (default 300)\n"
+    "      --max-epochs N      (default 20; 0: no limit)\n"
     "      --batch N           documents per rank and micro-batch (default 16)\n"
     "      --accumulate N      micro-batches per step (default 1)\n"
-    "      --lr X              peak learning rate at the base batch (default 5e-5)\n"
+    "      --lr X              peak learning rate at the base batch (default 1e-4)\n"
     "      --lr-scale MODE     none, linear or sqrt: scale the rate by effective batch\n"
     "                          (batch x ranks x accumulate) / base batch (default none)\n"
     "      --base-batch N      the batch --lr is meant for (default 64)\n"
@@ -61,7 +70,8 @@ static const char usage[] =
     "      --weight-decay X    AdamW decay, not on biases and layer norms (default 0.01)\n"
     "      --adam-beta1 X, --adam-beta2 X, --adam-eps X  (default 0.9, 0.999, 1e-8)\n"
     "      --max-grad-norm X   clip the gradient's global norm (default 1; 0: off)\n"
-    "      --loss MODE         mean over documents (default) or sum (the reference's)\n"
+    "      --loss MODE         mean over documents (default), weighted (over their weights)\n"
+    "                          or sum (the reference's)\n"
     "      --max-steps N       stop after N steps\n"
     "      --shard-optimizer   each rank keeps and updates its share of the AdamW moments\n"
     "                          (reduce-scatter of gradients, all-gather of parameters)\n"
@@ -86,7 +96,7 @@ static const char usage[] =
 enum {
     OPT_CLASS_VECTORS = TC_OPT_FIRST_PROGRAM, OPT_CLASS_TOKENS, OPT_TAXONOMY, OPT_VAL, OPT_VAL_TARGETS, OPT_VAL_SPLIT,
     OPT_POOLING, OPT_NORMALIZE, OPT_MAX_LEN, OPT_HEAD_INIT, OPT_EPOCHS, OPT_BATCH, OPT_ACCUMULATE, OPT_LR,
-    OPT_LR_SCALE, OPT_BASE_BATCH, OPT_WARMUP_RATIO, OPT_WARMUP_STEPS, OPT_CONSTANT_LR, OPT_WEIGHT_DECAY, OPT_BETA1,
+    OPT_LR_SCALE, OPT_BASE_BATCH, OPT_MIN_STEPS, OPT_MAX_EPOCHS, OPT_WARMUP_RATIO, OPT_WARMUP_STEPS, OPT_CONSTANT_LR, OPT_WEIGHT_DECAY, OPT_BETA1,
     OPT_BETA2, OPT_ADAM_EPS, OPT_MAX_GRAD_NORM, OPT_LOSS, OPT_MAX_STEPS, OPT_SEED, OPT_EVAL_EVERY, OPT_SAVE_EVERY,
     OPT_PATIENCE, OPT_RESUME, OPT_LOG, OPT_PLOT, OPT_LOG_EVERY, OPT_PRECISION, OPT_LOSS_SCALE, OPT_SHARD_OPTIMIZER,
     OPT_CHECKPOINT_ACTIVATIONS,
@@ -96,7 +106,7 @@ typedef struct {
     const char *model, *class_vectors, *class_tokens, *taxonomy, *val, *val_targets, *pooling, *head_init;
     const char *resume, *log, *plot, *tokens, *targets, *lr_scale, *precision;
     double val_split, lr, loss_scale;
-    int normalize, max_len, base_batch, loss_sum, checkpoint_activations;
+    int normalize, max_len, base_batch, checkpoint_activations, epochs_given, min_steps_given;
     tc_train_config t;
 } options;
 
@@ -115,7 +125,8 @@ static void parse(tc_cli *cli, int argc, char **argv, options *o) {
         {"weight-decay", required_argument, 0, OPT_WEIGHT_DECAY}, {"adam-beta1", required_argument, 0, OPT_BETA1},
         {"adam-beta2", required_argument, 0, OPT_BETA2}, {"adam-eps", required_argument, 0, OPT_ADAM_EPS},
         {"max-grad-norm", required_argument, 0, OPT_MAX_GRAD_NORM}, {"loss", required_argument, 0, OPT_LOSS},
-        {"max-steps", required_argument, 0, OPT_MAX_STEPS}, {"seed", required_argument, 0, OPT_SEED},
+        {"max-steps", required_argument, 0, OPT_MAX_STEPS}, {"min-steps", required_argument, 0, OPT_MIN_STEPS},
+        {"max-epochs", required_argument, 0, OPT_MAX_EPOCHS}, {"seed", required_argument, 0, OPT_SEED},
         {"eval-every", required_argument, 0, OPT_EVAL_EVERY}, {"save-every", required_argument, 0, OPT_SAVE_EVERY},
         {"patience", required_argument, 0, OPT_PATIENCE}, {"resume", required_argument, 0, OPT_RESUME},
         {"log", required_argument, 0, OPT_LOG}, {"plot", required_argument, 0, OPT_PLOT},
@@ -132,12 +143,17 @@ static void parse(tc_cli *cli, int argc, char **argv, options *o) {
         case OPT_TAXONOMY: o->taxonomy = optarg; break;
         case OPT_VAL: o->val = optarg; break;
         case OPT_VAL_TARGETS: o->val_targets = optarg; break;
-        case OPT_VAL_SPLIT: o->val_split = tc_cli_parse_double(cli, "--val-split", optarg, 0, 0.9); break;
+        case OPT_VAL_SPLIT:
+            o->val_split = !strcmp(optarg, "auto") ? -1 : tc_cli_parse_double(cli, "--val-split", optarg, 0, 0.9);
+            break;
         case OPT_POOLING: o->pooling = optarg; break;
         case OPT_NORMALIZE: o->normalize = 1; break;
         case OPT_MAX_LEN: o->max_len = (int)tc_cli_parse_int(cli, "--max-len", optarg, 2, 100000); break;
         case OPT_HEAD_INIT: o->head_init = optarg; break;
-        case OPT_EPOCHS: o->t.epochs = (int)tc_cli_parse_int(cli, "--epochs", optarg, 1, 1000000); break;
+        case OPT_EPOCHS:
+            o->t.epochs = (int)tc_cli_parse_int(cli, "--epochs", optarg, 1, 1000000);
+            o->epochs_given = 1;
+            break;
         case OPT_BATCH: o->t.batch = (int)tc_cli_parse_int(cli, "--batch", optarg, 1, 65536); break;
         case OPT_ACCUMULATE: o->t.accumulate = (int)tc_cli_parse_int(cli, "--accumulate", optarg, 1, 65536); break;
         case OPT_LR: o->lr = tc_cli_parse_double(cli, "--lr", optarg, 0, 1e30); break;
@@ -152,11 +168,14 @@ static void parse(tc_cli *cli, int argc, char **argv, options *o) {
         case OPT_ADAM_EPS: o->t.eps = (float)tc_cli_parse_double(cli, "--adam-eps", optarg, 1e-30, 1); break;
         case OPT_MAX_GRAD_NORM: o->t.max_grad_norm = (float)tc_cli_parse_double(cli, "--max-grad-norm", optarg, 0, 1e30); break;
         case OPT_LOSS:
-            if (strcmp(optarg, "mean") && strcmp(optarg, "sum"))
-                tc_cli_usage_error(cli, "--loss: '%s' is not mean or sum", optarg);
-            o->loss_sum = !strcmp(optarg, "sum");
+            if (tc_loss_reduction_parse(optarg, &o->t.loss)) tc_cli_usage_error(cli, "--loss: %s", tc_error());
             break;
         case OPT_MAX_STEPS: o->t.max_steps = tc_cli_parse_int(cli, "--max-steps", optarg, 1, 1L << 40); break;
+        case OPT_MIN_STEPS:
+            o->t.min_steps = tc_cli_parse_int(cli, "--min-steps", optarg, 0, 1L << 40);
+            o->min_steps_given = 1;
+            break;
+        case OPT_MAX_EPOCHS: o->t.max_epochs = (int)tc_cli_parse_int(cli, "--max-epochs", optarg, 0, 1000000); break;
         case OPT_SEED: o->t.seed = (uint64_t)tc_cli_parse_int(cli, "--seed", optarg, 0, INT64_MAX); break;
         case OPT_EVAL_EVERY: o->t.eval_every = tc_cli_parse_int(cli, "--eval-every", optarg, 1, 1L << 40); break;
         case OPT_SAVE_EVERY: o->t.save_every = tc_cli_parse_int(cli, "--save-every", optarg, 1, 1L << 40); break;
@@ -180,6 +199,9 @@ static void parse(tc_cli *cli, int argc, char **argv, options *o) {
     if (argc - optind != 2) tc_cli_usage_error(cli, "expected TOKENS and TARGETS");
     if (!cli->output) tc_cli_usage_error(cli, "-o DIR is required (the checkpoints' directory)");
     if (o->val && o->val_split > 0) tc_cli_usage_error(cli, "--val and --val-split exclude each other");
+    // --epochs N alone means N epochs: the floor of steps is for the default
+    if (o->epochs_given && !o->min_steps_given) o->t.min_steps = 0;
+    if (o->val) o->val_split = 0;
     if (o->val_targets && !o->val) tc_cli_usage_error(cli, "--val-targets needs --val");
     if (!o->resume && !o->class_vectors && !o->class_tokens)
         tc_cli_usage_error(cli, "the class vectors are needed: --class-vectors FILE or --class-tokens FILE");
@@ -199,12 +221,13 @@ static void parse(tc_cli *cli, int argc, char **argv, options *o) {
 static void defaults(options *o) {
     memset(o, 0, sizeof *o);
     o->model = "models/all-MiniLM-L6-v2";
-    o->lr = 5e-5;
+    o->lr = 1e-4;
     o->lr_scale = "none";
     o->precision = "fp32";
     o->base_batch = 64;
     o->max_len = 128;
-    o->t = (tc_train_config){.batch = 16, .accumulate = 1, .epochs = 3, .seed = 42, .warmup_ratio = 0.1,
+    o->t = (tc_train_config){.batch = 16, .accumulate = 1, .epochs = 1, .min_steps = TC_DEFAULT_MIN_STEPS,
+                             .max_epochs = TC_DEFAULT_MAX_EPOCHS, .seed = 42, .warmup_ratio = 0.1,
                              .warmup_steps = -1, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.01f,
                              .max_grad_norm = 1.0f};
 }
@@ -284,9 +307,10 @@ static void load_data(const tc_cli *cli, const options *o, inputs *in) {
         for (uint64_t i = 0; i < in->n_val; i++) in->val_idx[i] = (uint32_t)i;
         return;
     }
-    if (tc_split_indices(in->train.n_docs, o->val_split, o->t.seed, &in->train_idx, &in->n_train, &in->val_idx, &in->n_val))
+    double fraction = o->val_split >= 0 ? o->val_split : tc_val_split_auto(in->train.n_docs);
+    if (tc_split_indices(in->train.n_docs, fraction, o->t.seed, &in->train_idx, &in->n_train, &in->val_idx, &in->n_val))
         tc_cli_die(cli);
-    if (in->n_train == 0) tc_cli_fail(cli, "%s: no training documents left after holding out %g for validation", o->tokens, o->val_split);
+    if (in->n_train == 0) tc_cli_fail(cli, "%s: no training documents left after holding out %g for validation", o->tokens, fraction);
     in->has_val_set = in->n_val > 0;
 }
 
@@ -340,6 +364,14 @@ static int embed_class_names(const plan *p, tc_classifier *cl, tc_comm *comm) {
     return rc;
 }
 
+// The head starts as the identity (score = doc . e_c, the class-name
+// similarity the pipeline's annotation starts from) unless asked for a random
+// one or the class vectors are not the size of the document vectors.
+static int identity_head(const options *o, const inputs *in) {
+    if (o->head_init) return !strcmp(o->head_init, "identity");
+    return in->D == in->model.cfg.hidden;
+}
+
 static tc_classifier *build_classifier(const plan *p, tc_backend *be, tc_comm *comm) {
     const inputs *in = p->in;
     const options *o = p->o;
@@ -354,8 +386,7 @@ static tc_classifier *build_classifier(const plan *p, tc_backend *be, tc_comm *c
         rc = tc_classifier_create(&cl, be, (tc_bert_model *)&in->model, &co, in->E ? in->E : zeros, in->K, in->D, in->W);
     free(zeros);
     if (rc == 0 && !in->E) rc = embed_class_names(p, cl, comm);
-    if (rc == 0 && !in->resume_dir)
-        rc = tc_classifier_init_head(cl, o->t.seed, o->head_init && !strcmp(o->head_init, "identity"));
+    if (rc == 0 && !in->resume_dir) rc = tc_classifier_init_head(cl, o->t.seed, identity_head(o, in));
     if (rc) {
         tc_classifier_free(cl);
         return NULL;
@@ -503,7 +534,6 @@ int main(int argc, char **argv) {
     t->val = in.has_val_set ? (o.val ? &in.val : &in.train) : NULL;
     t->val_idx = in.val_idx, t->n_val = in.n_val;
     t->lr = tc_lr_scaled(o.lr, scaling, effective, o.base_batch);
-    t->loss_sum = o.loss_sum;
     t->out_dir = cli.output;
     t->log_path = o.log;
     t->resume_dir = in.resume_dir;

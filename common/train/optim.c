@@ -38,3 +38,11 @@ float tc_clip_coefficient(double norm, double max_norm) {
     float coef = (float)max_norm / ((float)norm + 1e-6f);
     return coef < 1.0f ? coef : 1.0f;
 }
+
+long tc_train_budget(long steps_per_epoch, int epochs, long min_steps, int max_epochs, long max_steps) {
+    long steps = steps_per_epoch * epochs;
+    if (steps < min_steps) steps = min_steps;
+    if (max_epochs > 0 && steps > steps_per_epoch * max_epochs) steps = steps_per_epoch * max_epochs;
+    if (max_steps > 0 && steps > max_steps) steps = max_steps;
+    return steps;
+}

@@ -19,6 +19,13 @@ const char *tc_lr_scaling_name(tc_lr_scaling s);
 // none: lr; linear: lr x effective / base; sqrt: lr x sqrt(effective / base).
 double tc_lr_scaled(double lr, tc_lr_scaling scaling, long effective_batch, long base_batch);
 
+// The length of a run in optimizer steps (tc-train(1), "Training budget"):
+// `epochs` passes over the data, raised to `min_steps` when that is more, so
+// that a small corpus gets several epochs, but never more than `max_epochs`
+// passes (0: no such limit); `max_steps` (> 0) caps the result.
+//   steps = min(max(epochs x E, min_steps), max_epochs x E), E = steps per epoch
+long tc_train_budget(long steps_per_epoch, int epochs, long min_steps, int max_epochs, long max_steps);
+
 typedef struct {
     double peak;     // the rate after warmup
     long warmup;     // warmup steps

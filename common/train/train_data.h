@@ -69,6 +69,16 @@ void tc_train_set_targets(const tc_train_set *set, const uint32_t *docs, int B, 
 int tc_split_indices(uint64_t n, double fraction, uint64_t seed, uint32_t **train, uint64_t *n_train,
                      uint32_t **val, uint64_t *n_val);
 
+// The share of n training documents held out for validation when none is
+// given (tc-train --val-split auto): TC_VAL_SHARE of them, at most
+// TC_VAL_MAX_DOCS, and none below TC_VAL_MIN_TRAIN documents.
+enum { TC_VAL_MAX_DOCS = 500, TC_VAL_MIN_TRAIN = 50 };
+#define TC_VAL_SHARE 0.1
+static inline double tc_val_split_auto(uint64_t n) {
+    if (n < TC_VAL_MIN_TRAIN) return 0;
+    return (double)n * TC_VAL_SHARE > TC_VAL_MAX_DOCS ? (double)TC_VAL_MAX_DOCS / (double)n : TC_VAL_SHARE;
+}
+
 // order (n) = idx (n) shuffled for this epoch: depends on seed and epoch only.
 void tc_epoch_order(uint32_t *order, const uint32_t *idx, uint64_t n, uint64_t seed, uint64_t epoch);
 

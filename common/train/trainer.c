@@ -29,6 +29,7 @@ typedef struct {
     long best_step;
     int bad_evals;                  // validations in a row without improvement
     long steps_per_epoch, total_steps, warmup, last_saved;
+    int epochs;                     // passes the budget needs (the last may be partial)
     uint64_t E;                     // documents in a full step
     uint32_t *order;                // the epoch's order (n_train)
     // host buffers of one micro-batch
@@ -95,8 +96,8 @@ static void plan(trainer *t) {
     const tc_train_config *c = t->cfg;
     t->E = (uint64_t)c->batch * (uint64_t)t->comm->size * (uint64_t)c->accumulate;
     t->steps_per_epoch = (long)tc_steps_per_epoch(c->n_train, t->E);
-    t->total_steps = t->steps_per_epoch * c->epochs;
-    if (c->max_steps > 0 && c->max_steps < t->total_steps) t->total_steps = c->max_steps;
+    t->total_steps = tc_train_budget(t->steps_per_epoch, c->epochs, c->min_steps, c->max_epochs, c->max_steps);
+    t->epochs = t->steps_per_epoch > 0 ? (int)((t->total_steps + t->steps_per_epoch - 1) / t->steps_per_epoch) : 0;
     t->warmup = c->warmup_steps >= 0 ? c->warmup_steps : lround(c->warmup_ratio * (double)t->total_steps);
     t->best = INFINITY;
     t->best_step = -1;
@@ -105,6 +106,18 @@ static void plan(trainer *t) {
     t->overlap = !t->sharded && t->comm->ops->allreduce_pieces_async != NULL;
     t->sb = 0, t->se = t->cl->n_total;
     if (t->sharded) tc_comm_shard(t->cl->n_total, t->comm->size, t->comm->rank, &t->sb, &t->se);
+}
+
+const char *tc_loss_reduction_name(tc_loss_reduction r) {
+    return r == TC_LOSS_SUM ? "sum" : r == TC_LOSS_WEIGHTED ? "weighted" : "mean";
+}
+
+int tc_loss_reduction_parse(const char *name, tc_loss_reduction *r) {
+    if (!strcmp(name, "mean")) *r = TC_LOSS_MEAN;
+    else if (!strcmp(name, "sum")) *r = TC_LOSS_SUM;
+    else if (!strcmp(name, "weighted")) *r = TC_LOSS_WEIGHTED;
+    else return tc_fail("'%s' is not mean, sum or weighted", name);
+    return 0;
 }
 
 // ---------------------------------------------------------------- state
@@ -116,7 +129,7 @@ static json_t *settings_json(const trainer *t) {
     snprintf(fp, sizeof fp, "%016" PRIx64, c->train->fingerprint);
     return json_pack("{s:i, s:i, s:i, s:s, s:s, s:I, s:i, s:s, s:I, s:I}", "batch", c->batch, "ranks", t->comm->size,
                      "accumulate", c->accumulate, "seed", seed, "data_fingerprint", fp, "train_docs",
-                     (json_int_t)c->n_train, "max_len", c->max_len, "loss_reduction", c->loss_sum ? "sum" : "mean",
+                     (json_int_t)c->n_train, "max_len", c->max_len, "loss_reduction", tc_loss_reduction_name(c->loss),
                      "total_steps", (json_int_t)t->total_steps, "warmup_steps", (json_int_t)t->warmup);
 }
 
@@ -253,7 +266,7 @@ static int save(trainer *t, const char *link) {
     }
     if (rank0(t)) {
         json_t *state = rc ? NULL : state_json(t);
-        tc_checkpoint_info info = {c->source_dir, c->class_names, c->max_len, c->loss_sum ? "sum" : "mean", state, m, v};
+        tc_checkpoint_info info = {c->source_dir, c->class_names, c->max_len, tc_loss_reduction_name(c->loss), state, m, v};
         if (rc == 0) rc = !state ? tc_fail("out of memory") : tc_checkpoint_save(cl, c->out_dir, t->step, link, &info);
         json_decref(state);
         if (m != t->m) free(m);
@@ -326,7 +339,12 @@ static int stage_ready(void *ctx, int stage) {
 // + a, so that a non-finite loss can be traced back to its documents.
 static int queue_micro_batches(trainer *t, uint64_t pos, uint64_t step_docs) {
     const tc_train_config *c = t->cfg;
-    float scale = c->loss_sum ? 1.0f : (float)(1.0 / (double)step_docs);
+    double total = (double)step_docs;
+    if (c->loss == TC_LOSS_WEIGHTED) {
+        total = 0;
+        for (uint64_t i = 0; i < step_docs; i++) total += c->train->weights[t->order[pos + i]];
+    }
+    float scale = c->loss == TC_LOSS_SUM ? 1.0f : total > 0 ? (float)(1.0 / total) : 0.0f;
     int last = -1;  // this rank's last micro-batch: its backward completes the gradient
     for (int a = 0; a < c->accumulate; a++) {
         uint64_t b, e;
@@ -601,7 +619,7 @@ static int initial_validation(trainer *t) {
 static int run_epochs(trainer *t, int *stopped) {
     const tc_train_config *c = t->cfg;
     *stopped = 0;
-    for (; t->epoch < c->epochs && t->step < t->total_steps && !*stopped; t->epoch++, t->epoch_step = 0) {
+    for (; t->epoch < t->epochs && t->step < t->total_steps && !*stopped; t->epoch++, t->epoch_step = 0) {
         if (t->epoch_step >= t->steps_per_epoch) continue;  // resumed after the epoch's last step
         if (t->epoch_step == 0) t->epoch_loss = t->epoch_docs = 0;
         tc_epoch_order(t->order, c->train_idx, c->n_train, c->seed, (uint64_t)t->epoch);

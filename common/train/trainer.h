@@ -29,6 +29,24 @@
 #include "common/train/optim.h"
 #include "common/train/train_data.h"
 
+// How a step's loss combines its documents' weighted losses
+// (sum_c w_dc BCE(score(d, c), y_dc), w_dc the document's weight or 0 where
+// masked):
+//   mean      divided by the number of the step's documents
+//   sum       summed, as the reference implementation
+//   weighted  divided by the sum of the step's document weights: a step's
+//             loss stays a mean however heavy its documents, so a batch
+//             that holds a heavily weighted pseudo-document no longer
+//             makes the loss and gradient jump
+typedef enum { TC_LOSS_MEAN = 0, TC_LOSS_SUM, TC_LOSS_WEIGHTED } tc_loss_reduction;
+const char *tc_loss_reduction_name(tc_loss_reduction r);
+int tc_loss_reduction_parse(const char *name, tc_loss_reduction *r);
+
+// tc-train's training budget by default (tc_train_budget): one epoch, at
+// least TC_DEFAULT_MIN_STEPS optimizer steps, at most TC_DEFAULT_MAX_EPOCHS
+// passes.
+enum { TC_DEFAULT_MIN_STEPS = 300, TC_DEFAULT_MAX_EPOCHS = 20 };
+
 typedef struct {
     // data: documents of `train` listed in train_idx, validation in val_idx
     // of `val` (NULL: none)
@@ -40,6 +58,8 @@ typedef struct {
     uint64_t n_val;
     // steps
     int batch, accumulate, epochs;
+    long min_steps;            // at least this many steps, in more epochs if need be (tc_train_budget)
+    int max_epochs;            // ... but no more passes than this (0: no limit)
     long max_steps;            // stop after this many steps (0: the epochs decide)
     uint64_t seed;
     // optimizer
@@ -48,7 +68,7 @@ typedef struct {
     long warmup_steps;
     int constant_lr;
     float beta1, beta2, eps, weight_decay, max_grad_norm;
-    int loss_sum;              // 1: summed loss (the reference's), 0: mean over documents
+    tc_loss_reduction loss;    // how a step's per-document losses are combined
     // validation, checkpoints, log
     long eval_every;           // steps between validations (0: each epoch's end)
     long save_every;           // steps between resumable checkpoints (0: at validations)

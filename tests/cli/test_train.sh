@@ -131,6 +131,22 @@ else
     check train_eq_two_ranks_log test "$(grep -c '"loss"' "$T/e3/log.jsonl")" -eq 5
 fi
 
+# ---------------------------------------------------------------- the training budget
+
+# 48 documents at batch 8: 6 steps an epoch. By default at least 300 steps,
+# at most 20 epochs: 120 steps; --epochs 2 alone: 12; --min-steps 20: 20
+# steps, the fourth epoch stopping part-way; the rate warms up over a tenth.
+bud="-q -m $fx/model --class-vectors $fx/class_vectors.tct --threads 2 --gpus none --batch 8 --lr 1e-3"
+expect train_budget_default 0 tc-train $bud -o "$T/b1" $in
+check train_budget_default_steps test "$(grep -c '"loss"' "$T/b1/log.jsonl")" -eq 120
+check train_budget_default_epochs grep -q '"step":120,"epoch":19,' "$T/b1/log.jsonl"
+expect train_budget_epochs 0 tc-train $bud --epochs 2 -o "$T/b2" $in
+check train_budget_epochs_steps test "$(grep -c '"loss"' "$T/b2/log.jsonl")" -eq 12
+expect train_budget_min_steps 0 tc-train $bud --min-steps 20 -o "$T/b3" $in
+check train_budget_min_steps_steps test "$(grep -c '"loss"' "$T/b3/log.jsonl")" -eq 20
+check train_budget_min_steps_partial grep -q '"step":20,"epoch":3,' "$T/b3/log.jsonl"
+check train_budget_warmup grep -q '"step":2,"epoch":0,"loss":[^,]*,"lr":0.001,' "$T/b3/log.jsonl"
+
 # ---------------------------------------------------------------- rate scaling by the effective batch
 
 ls_args="$base --batch 8 --lr 1e-3 --warmup-steps 0 --constant-lr --max-steps 1"

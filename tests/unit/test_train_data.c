@@ -199,6 +199,22 @@ static void test_schedule(void) {
     CHECK(tc_clip_coefficient(4.0, 0) == 1.0f);
 }
 
+// The budget rule as tc-train(1) and --help state it, at batch 16 on one
+// rank with the defaults (one epoch, at least 300 steps, at most 20 epochs).
+static void test_budget(void) {
+    long e600 = (long)tc_steps_per_epoch(600, 16), e11314 = (long)tc_steps_per_epoch(11314, 16);
+    long e200 = (long)tc_steps_per_epoch(200, 16), e50000 = (long)tc_steps_per_epoch(50000, 16);
+    CHECK(e600 == 38 && e11314 == 708 && e200 == 13 && e50000 == 3125);
+    CHECK(tc_train_budget(e600, 1, 300, 20, 0) == 300);       // 8 epochs less 4 steps
+    CHECK(tc_train_budget(e11314, 1, 300, 20, 0) == 708);     // one epoch
+    CHECK(tc_train_budget(e200, 1, 300, 20, 0) == 260);       // capped at 20 epochs
+    CHECK(tc_train_budget(e50000, 1, 300, 20, 0) == 3125);
+    CHECK(tc_train_budget(e600, 3, 0, 0, 0) == 114);          // --epochs 3 alone: exactly 3
+    CHECK(tc_train_budget(e600, 1, 300, 0, 0) == 300);        // no cap on epochs
+    CHECK(tc_train_budget(e600, 1, 300, 20, 50) == 50);       // --max-steps caps everything
+    CHECK(tc_train_budget(e11314, 2, 300, 1, 0) == 708);      // max-epochs below epochs wins
+}
+
 int main(void) {
     RUN(test_rng);
     RUN(test_load_join);
@@ -207,5 +223,6 @@ int main(void) {
     RUN(test_epoch_order);
     RUN(test_micro_batches);
     RUN(test_schedule);
+    RUN(test_budget);
     HARNESS_EXIT();
 }
