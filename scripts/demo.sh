@@ -17,7 +17,7 @@ set -eu
 cd "$(dirname "$0")/.."
 TRAIN_DOCS=${TRAIN_DOCS:-3000}
 TEST_DOCS=${TEST_DOCS:-2000}
-EPOCHS=${EPOCHS:-1}
+EPOCHS=${EPOCHS:-}
 WORK=${WORK:-work/demo}
 start=$(date +%s)
 
@@ -39,35 +39,12 @@ if [ ! -f "$data/train/corpus.txt" ]; then
 fi
 
 echo "demo: 20 Newsgroups from $data: $TRAIN_DOCS training and $TEST_DOCS test documents, class names only"
-echo "demo: model models/all-MiniLM-L6-v2, $EPOCHS epoch(s); outputs in $WORK"
+echo "demo: model models/all-MiniLM-L6-v2, ${EPOCHS:+$EPOCHS epoch(s)}${EPOCHS:-training budget of tc-train (at least 300 steps)}; outputs in $WORK"
 nproc=$(nproc 2> /dev/null || echo 1)
 echo "demo: $nproc CPU cores$(command -v nvidia-smi > /dev/null 2>&1 && nvidia-smi -L 2> /dev/null | sed 's/^/, /' | tr -d '\n')"
 
-run_stage() { # LABEL TARGET...
-    label=$1
-    shift
-    t0=$(date +%s)
-    make -s --no-print-directory -f examples/pipeline.mk DATA="$data" WORK="$WORK" \
-        TRAIN_DOCS="$TRAIN_DOCS" TEST_DOCS="$TEST_DOCS" EPOCHS="$EPOCHS" \
-        TRAIN_FLAGS="--head-init identity" "$@"
-    printf 'demo: %-58s %5ds\n' "$label" $(($(date +%s) - t0))
-}
-run_stage "taxonomy (tc-taxo build)" taxonomy
-run_stage "class names: tokenize, encode, term sets" names
-run_stage "tokenize the documents (tc-tokenize)" tokens
-run_stage "encode the documents (tc-encode)" embeddings
-run_stage "core classes by top-down search (tc-refine annotate)" annotate
-run_stage "corpus-based enrichment (tc-taxo candidates, enrich)" enrich
-run_stage "refinement (tc-refine refine)" refine
-run_stage "path-based augmentation (tc-augment)" augment
-run_stage "training targets (tc-taxo targets)" targets
-run_stage "classifier training (tc-train)" train
-run_stage "prediction (tc-predict --paths)" predict
-run_stage "evaluation (tc-eval)" metrics
-run_stage "reference: zero-shot (annotate the test documents)" zeroshot
-run_stage "reference: supervised (tc-train on gold labels)" supervised
+PREFIX="demo: " sh scripts/pipeline-run.sh "$data" "$WORK" TRAIN_DOCS="$TRAIN_DOCS" TEST_DOCS="$TEST_DOCS" EPOCHS="$EPOCHS"
 echo
-make -s --no-print-directory -f examples/pipeline.mk DATA="$data" WORK="$WORK" \
-    TRAIN_DOCS="$TRAIN_DOCS" TEST_DOCS="$TEST_DOCS" EPOCHS="$EPOCHS" TRAIN_FLAGS="--head-init identity" report
+sh scripts/pipeline-report.sh "$WORK"
 echo
 echo "demo: finished in $(($(date +%s) - start))s; every stage's output is in $WORK (tc-dump FILE)"
