@@ -147,6 +147,20 @@ check train_budget_min_steps_steps test "$(grep -c '"loss"' "$T/b3/log.jsonl")" 
 check train_budget_min_steps_partial grep -q '"step":20,"epoch":3,' "$T/b3/log.jsonl"
 check train_budget_warmup grep -q '"step":2,"epoch":0,"loss":[^,]*,"lr":0.001,' "$T/b3/log.jsonl"
 
+# ---------------------------------------------------------------- loss reductions
+
+# --loss weighted divides by the step's document weights: with every weight 1
+# (targets from a doc2labels.txt) that is the mean, bit for bit; with the
+# fixture's weights of 1 and 0.5 it is not.
+tc-dump --tsv doc_ids "$fx/tokens.tct" | awk '{ print $1 "\t" NR % 5 }' > "$T/d2l.txt"
+expect train_loss_mean_ones 0 tc-train $eq --batch 8 -o "$T/lm" "$fx/tokens.tct" "$T/d2l.txt"
+expect train_loss_weighted_ones 0 tc-train $eq --batch 8 --loss weighted -o "$T/lw" "$fx/tokens.tct" "$T/d2l.txt"
+check train_loss_weighted_is_mean_for_ones cmp "$T/lm/final/model.safetensors" "$T/lw/final/model.safetensors"
+expect train_loss_weighted 0 tc-train $eq --batch 8 --loss weighted -o "$T/lw2" $in
+check train_loss_weighted_differs sh -c "! cmp -s '$T/e1/final/head.safetensors' '$T/lw2/final/head.safetensors'"
+check train_loss_weighted_logged grep -q '"loss_reduction": "weighted"' "$T/lw2/final/classifier.json"
+expect_error train_loss_unknown 2 "loss: 'median' is not mean, sum or weighted" tc-train $eq --loss median -o "$T/x" $in
+
 # ---------------------------------------------------------------- rate scaling by the effective batch
 
 ls_args="$base --batch 8 --lr 1e-3 --warmup-steps 0 --constant-lr --max-steps 1"
