@@ -59,17 +59,18 @@ check annotate_scores_every_class awk -F'\t' '
                  near($7, -1) && near($8, .9) }
     END { exit !ok }' scores.tsv
 # per document: its set's classes ordered by label_scores, then by scores
-check annotate_scores_rank_like_set awk -F'\t' '
-    FNR == NR { for (c = 2; c <= NF; c++) s[$1, c - 2] = $c; next }
-    {
-        n = split($2, cls, ","); split($3, lab, ",")
-        for (i = 1; i <= n; i++) for (j = 1; j <= n; j++) {
-            a = cls[i]; b = cls[j]
-            if ((lab[i] > lab[j]) != (s[$1, a] > s[$1, b])) bad++
+rank_like_set() { # NAME SCORES.tsv LABELS.txt ROWS
+    check "$1" awk -F'\t' -v rows="$4" '
+        FNR == NR { for (c = 2; c <= NF; c++) s[$1, c - 2] = $c; next }
+        {
+            n = split($2, cls, ","); split($3, lab, ",")
+            for (i = 1; i <= n; i++) for (j = 1; j <= n; j++)
+                if ((lab[i] > lab[j]) != (s[$1, cls[i]] > s[$1, cls[j]])) bad++
+            seen++
         }
-        rows++
-    }
-    END { exit bad || rows != 2 }' scores.tsv scored.txt
+        END { exit bad || seen != rows }' "$2" "$3"
+}
+rank_like_set annotate_scores_rank_like_set scores.tsv scored.txt 2
 run tc-eval --gold "$H/expected_gold.txt" --taxonomy taxo.tct scored.tct
 check eval_ranks_zero_shot_scores grep -q '^ranking from scores$' out
 expect_error annotate_scores_refine_only 2 "scores belongs to tc-refine annotate" tc-refine refine --scores \
@@ -96,6 +97,11 @@ expect annotate_x3_own 0 tc-refine annotate --gpus none --class-similarity own -
 check annotate_x3_own_core sh -c "'$FX' show-labels x3own.tct | grep -q '^x3	4,6,0,1,2	.*	1,1,0,0,0\$'"
 expect annotate_x3_subtree 0 tc-refine annotate --gpus none --taxonomy taxo.tct --terms terms.tct x3.tct -o x3sub.tct
 check annotate_x3_subtree_core sh -c "'$FX' show-labels x3sub.tct | grep -q '^x3	4,1	0.8418541,0.8418541	1,0\$'"
+expect annotate_subtree_scores 0 tc-refine annotate --gpus none --scores --taxonomy taxo.tct --terms terms.tct docs.tct -o subsc.tct
+"$FX" show-labels subsc.tct > subsc.txt
+tc-dump --tsv doc_ids,scores subsc.tct > subsc.tsv
+rank_like_set annotate_subtree_scores_rank_like_set subsc.tsv subsc.txt 2
+check annotate_subtree_scores_x1 awk -F'\t' '$1 == "x1" { ok = $2 > .959 && $2 < .961 && $4 > .959 && $4 < .961 } END { exit !ok }' subsc.tsv
 expect_error bad_class_similarity 2 "class-similarity: 'best' is not subtree or own" \
     tc-refine annotate --class-similarity best --taxonomy taxo.tct --terms terms.tct docs.tct
 
