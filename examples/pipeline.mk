@@ -179,7 +179,7 @@ $(W)/zeroshot.metrics.tsv: $(W)/zeroshot.tct $(W)/test-gold.txt $(W)/taxonomy.tc
 
 supervised: $(W)/supervised.metrics.tsv
 $(W)/gold-targets.tct: $(W)/train-gold.txt $(W)/taxonomy.tct
-	$(BIN)/tc-taxo targets $(TC_FLAGS) --taxonomy $(W)/taxonomy.tct $< -o $@
+	$(BIN)/tc-taxo targets $(TC_FLAGS) --paths --taxonomy $(W)/taxonomy.tct $< -o $@
 $(W)/supervised/final: $(W)/train.tokens.tct $(W)/gold-targets.tct $(W)/classes.emb.tct $(W)/taxonomy.tct
 	rm -rf $(W)/supervised
 	$(TRAIN) $(SUPERVISED_FLAGS) --class-vectors $(W)/classes.emb.tct --taxonomy $(W)/taxonomy.tct -o $(W)/supervised \

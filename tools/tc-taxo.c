@@ -34,7 +34,7 @@ static const char usage[] =
 
 enum {
     OPT_LABELS = TC_OPT_FIRST_PROGRAM, OPT_HIERARCHY, OPT_YAML, OPT_TERMS, OPT_NO_ISOLATED, OPT_COUNTS,
-    OPT_SUMMARY, OPT_IDS, OPT_REPLACE, OPT_TAXONOMY, OPT_AUGMENTED, OPT_AUGMENTED_WEIGHT, OPT_NAMES_ONLY, OPT_CORE, OPT_PHRASES, OPT_MIN_FREQ,
+    OPT_SUMMARY, OPT_IDS, OPT_REPLACE, OPT_TAXONOMY, OPT_AUGMENTED, OPT_AUGMENTED_WEIGHT, OPT_PATHS, OPT_NAMES_ONLY, OPT_CORE, OPT_PHRASES, OPT_MIN_FREQ,
     OPT_TOP_K, OPT_STOPWORDS, OPT_EMBEDDINGS, OPT_MIN_PHRASE_SCORE, OPT_PHRASE_WORDS,
 };
 
@@ -401,14 +401,18 @@ static const char targets_usage[] =
     "      --augmented FILE documents from path-based augmentation, labeled with their\n"
     "                       paths; they weigh |core documents| / |augmented documents|\n"
     "      --augmented-weight W  their weight instead (>= 0)\n"
+    "      --paths          CORE's sets are whole paths (gold labels): each set's deepest\n"
+    "                       classes are its core classes, so nothing above them is masked\n"
     TC_CLI_COMMON_HELP;
 
 static int cmd_targets(command *cmd, int argc, char **argv) {
     static const struct option options[] = {
         {"taxonomy", required_argument, 0, 't'}, {"augmented", required_argument, 0, OPT_AUGMENTED},
-        {"augmented-weight", required_argument, 0, OPT_AUGMENTED_WEIGHT}, TC_CLI_COMMON_OPTIONS, {0}};
+        {"augmented-weight", required_argument, 0, OPT_AUGMENTED_WEIGHT}, {"paths", no_argument, 0, OPT_PATHS},
+        TC_CLI_COMMON_OPTIONS, {0}};
     const char *taxonomy = NULL, *augmented = NULL;
     double augmented_weight = -1;
+    int paths = 0;
     int c;
     cmd->cli.usage = targets_usage;
     while ((c = tc_cli_getopt(&cmd->cli, argc, argv, "t:", options)) != -1) switch (c) {
@@ -417,6 +421,7 @@ static int cmd_targets(command *cmd, int argc, char **argv) {
         case OPT_AUGMENTED_WEIGHT:
             augmented_weight = tc_cli_parse_double(&cmd->cli, "--augmented-weight", optarg, 0, 1e30);
             break;
+        case OPT_PATHS: paths = 1; break;
         default: tc_cli_option(&cmd->cli, c, optarg);
         }
     one_input(cmd, argc, argv);
@@ -429,6 +434,11 @@ static int cmd_targets(command *cmd, int argc, char **argv) {
     // annotation output lists ancestors too (label_core = 0): they are not core classes
     int64_t ancestors = tc_labels_keep_core(&core);
     if (ancestors) tc_note("%" PRId64 " classes marked as ancestors (label_core 0) left to the taxonomy", ancestors);
+    if (paths) {
+        int64_t above = tc_labels_keep_deepest(&core, &t);
+        if (above < 0) tc_cli_die(&cmd->cli);
+        tc_note("%" PRId64 " classes above a deeper class of their set left to the taxonomy (--paths)", above);
+    }
     if (augmented && tc_labels_read_any(&aug, augmented, t.n_classes)) tc_cli_die(&cmd->cli);
     tc_targets_summary s;
     if (tc_targets_build(&t, &core, augmented ? &aug : NULL, augmented_weight, &targets, &s)) tc_cli_die(&cmd->cli);

@@ -105,6 +105,36 @@ static int add_all(target_builder *b, const tc_taxonomy *t, const tc_labels *in,
     return 0;
 }
 
+int64_t tc_labels_keep_deepest(tc_labels *l, const tc_taxonomy *t) {
+    uint8_t *below = tc_calloc((size_t)t->n_classes + 1, 1);
+    int32_t *set = tc_malloc_array((size_t)t->n_classes + 1, sizeof *set);  // a document's classes, as read
+    if (!below || !set) return free(below), free(set), -1;
+    int64_t kept = 0, dropped = 0, start = 0;
+    for (uint64_t d = 0; d < l->n_docs; d++) {
+        int64_t end = l->offsets[d + 1], n = end - start;
+        if (n > t->n_classes) n = t->n_classes;  // ids are checked: a longer set repeats a class
+        memcpy(set, l->classes + start, (size_t)n * sizeof *set);
+        for (int64_t k = start; k < end; k++) {
+            memset(below, 0, (size_t)t->n_classes);
+            tc_taxonomy_mark_descendants(t, l->classes[k], below);
+            int has_descendant = 0;
+            for (int64_t j = 0; j < n && !has_descendant; j++) has_descendant = below[set[j]];
+            if (has_descendant) {
+                dropped++;
+                continue;
+            }
+            l->classes[kept] = l->classes[k];
+            if (l->scores) l->scores[kept] = l->scores[k];
+            if (l->core) l->core[kept] = l->core[k];
+            kept++;
+        }
+        start = end;
+        l->offsets[d + 1] = kept;
+    }
+    free(below), free(set);
+    return dropped;
+}
+
 int tc_targets_build(const tc_taxonomy *t, const tc_labels *core, const tc_labels *aug, double aug_weight,
                      tc_labels *out, tc_targets_summary *s) {
     memset(out, 0, sizeof *out);

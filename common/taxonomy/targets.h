@@ -27,6 +27,11 @@ typedef struct {
 // augmented ones. augmented may be NULL; its documents weigh
 // augmented_weight, or |core documents| / |augmented documents| when it is
 // negative. A document id present in both inputs is an error.
+// Reduces each document's classes to its deepest ones: a class with a
+// descendant in the same set is dropped (a gold label set that lists a
+// whole path keeps its leaf). Returns the number dropped, or -1.
+int64_t tc_labels_keep_deepest(tc_labels *labels, const tc_taxonomy *taxonomy);
+
 int tc_targets_build(const tc_taxonomy *taxonomy, const tc_labels *core, const tc_labels *augmented,
                      double augmented_weight, tc_labels *targets, tc_targets_summary *summary);
 

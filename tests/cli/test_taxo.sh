@@ -168,6 +168,16 @@ expect targets_augmented_weight 0 tc-taxo targets -t dag.tct --augmented aug.txt
 check targets_augmented_weight_docs sh -c 'tc-dump --tsv doc_ids,doc_weights targets_w1.tct | tr "\t\n" ":;" | grep -qx "d1:1;c1:1;e1:1;ae:1;cf:1;g1:1;g2:1;"'
 expect_error targets_weight_needs_augmented 2 "augmented-weight needs --augmented" \
     tc-taxo targets -t dag.tct --augmented-weight 1 core.txt
+# --paths: gold sets list whole paths; their deepest classes are the core,
+# so a > c > e masks nothing (without --paths a's other descendants d, f
+# would be masked)
+printf 'g\t0,2,4\n' > gold.txt
+expect targets_paths 0 tc-taxo targets -t dag.tct --paths gold.txt -o gold_paths.tct
+check targets_paths_note grep -q "2 classes above a deeper class of their set" err
+check targets_paths_no_mask sh -c 'test "$(tc-dump --tsv mask_offsets gold_paths.tct | tr "\n" " ")" = "0 0 "'
+check targets_paths_positives sh -c 'test "$(tc-dump --tsv label_classes gold_paths.tct | tr "\n" " ")" = "0 1 2 3 4 "'
+expect targets_no_paths 0 tc-taxo targets -t dag.tct gold.txt -o gold_core.tct
+check targets_no_paths_masks sh -c 'test "$(tc-dump --tsv mask_classes gold_core.tct | tr "\n" " ")" = "5 "'
 "$fromtext" labels < core.txt > core.tct
 expect targets_from_tct 0 tc-taxo targets -t dag.tct core.tct -o targets2.tct
 expect_error targets_bad_class 1 "core_bad.txt: line 1: class id 9 is outside 0..5" \

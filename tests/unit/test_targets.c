@@ -87,6 +87,27 @@ static void test_dag_targets(void) {
     tc_taxonomy_free(&t);
 }
 
+// Gold sets that list whole paths keep their deepest classes: {a, c, e}
+// (a > c > e) keeps e; {b, d, c} keeps d and c (b is above d; neither d nor
+// c is above the other); an empty set stays empty; a set repeating a leaf
+// keeps both copies.
+static void test_keep_deepest(void) {
+    tc_taxonomy t;
+    REQUIRE(tc_taxonomy_init(&t, 6, names, 6, edges) == 0);
+    char *ids[] = {"p", "q", "r", "s"};
+    int64_t off[] = {0, 3, 6, 6, 8};
+    int32_t cls[] = {0, 2, 4, 1, 3, 2, 5, 5};
+    float sc[] = {.1f, .2f, .3f, .4f, .5f, .6f, .7f, .8f};
+    tc_labels l = {.n_docs = 4, .doc_ids = ids, .offsets = off, .classes = cls, .scores = sc};
+    REQUIRE(tc_labels_keep_deepest(&l, &t) == 3);
+    int64_t want_off[] = {0, 1, 3, 3, 5};
+    int32_t want[] = {4, 3, 2, 5, 5};
+    float want_sc[] = {.3f, .5f, .6f, .7f, .8f};
+    for (int i = 0; i < 5; i++) CHECK(off[i] == want_off[i]);
+    for (int i = 0; i < 5; i++) CHECK(cls[i] == want[i] && sc[i] == want_sc[i]);
+    tc_taxonomy_free(&t);
+}
+
 static void test_targets_errors(void) {
     tc_taxonomy t;
     REQUIRE(tc_taxonomy_init(&t, 6, names, 6, edges) == 0);
@@ -112,6 +133,7 @@ static void test_targets_errors(void) {
 
 int main(void) {
     RUN(test_dag_targets);
+    RUN(test_keep_deepest);
     RUN(test_targets_errors);
     HARNESS_EXIT();
 }
