@@ -23,14 +23,21 @@ for setting in "$@"; do
     esac
 done
 prefix=${PREFIX-pipeline: }
+# a stage already made keeps the time it took then (a rerun resumes)
+old=$(cat "$WORK/times.tsv" 2> /dev/null || true)
 : > "$WORK/times.tsv"
 
 stage() { # NAME LABEL TARGET: pipeline.mk's variables come from the environment
-    t0=$(date +%s)
-    make -s --no-print-directory -C "$top" -f examples/pipeline.mk "$3"
-    dt=$(($(date +%s) - t0))
+    if make -s -q --no-print-directory -C "$top" -f examples/pipeline.mk "$3" 2> /dev/null &&
+        dt=$(printf '%s\n' "$old" | awk -F'\t' -v s="$1" '$1 == s { t = $2 } END { if (t != "") print t; else exit 1 }'); then
+        note=" (made before)"
+    else
+        t0=$(date +%s)
+        make -s --no-print-directory -C "$top" -f examples/pipeline.mk "$3"
+        dt=$(($(date +%s) - t0)) note=""
+    fi
     printf '%s\t%d\n' "$1" "$dt" >> "$WORK/times.tsv"
-    printf '%s%-58s %5ds\n' "$prefix" "$2" "$dt"
+    printf '%s%-58s %5ds%s\n' "$prefix" "$2" "$dt" "$note"
 }
 stage taxonomy "taxonomy (tc-taxo build)" taxonomy
 stage names "class names: tokenize, encode, term sets" names
