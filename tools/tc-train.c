@@ -70,8 +70,8 @@ static const char usage[] =
     "      --weight-decay X    AdamW decay, not on biases and layer norms (default 0.01)\n"
     "      --adam-beta1 X, --adam-beta2 X, --adam-eps X  (default 0.9, 0.999, 1e-8)\n"
     "      --max-grad-norm X   clip the gradient's global norm (default 1; 0: off)\n"
-    "      --loss MODE         mean over documents (default), weighted (over their weights)\n"
-    "                          or sum (the reference's)\n"
+    "      --loss MODE         weighted: divided by the step's document weights (default);\n"
+    "                          mean: by its documents; sum: not divided (the reference's)\n"
     "      --max-steps N       stop after N steps\n"
     "      --shard-optimizer   each rank keeps and updates its share of the AdamW moments\n"
     "                          (reduce-scatter of gradients, all-gather of parameters)\n"
@@ -229,7 +229,7 @@ static void defaults(options *o) {
     o->t = (tc_train_config){.batch = 16, .accumulate = 1, .epochs = 1, .min_steps = TC_DEFAULT_MIN_STEPS,
                              .max_epochs = TC_DEFAULT_MAX_EPOCHS, .seed = 42, .warmup_ratio = 0.1,
                              .warmup_steps = -1, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.01f,
-                             .max_grad_norm = 1.0f};
+                             .max_grad_norm = 1.0f, .loss = TC_LOSS_WEIGHTED};
 }
 
 // ---------------------------------------------------------------- setup

@@ -149,16 +149,22 @@ check train_budget_warmup grep -q '"step":2,"epoch":0,"loss":[^,]*,"lr":0.001,' 
 
 # ---------------------------------------------------------------- loss reductions
 
-# --loss weighted divides by the step's document weights: with every weight 1
-# (targets from a doc2labels.txt) that is the mean, bit for bit; with the
-# fixture's weights of 1 and 0.5 it is not.
+# --loss weighted (the default) divides by the step's document weights: with
+# every weight 1 (targets from a doc2labels.txt) that is the mean, bit for
+# bit; with the fixture's weights of 1 and 0.5 it is not.
 tc-dump --tsv doc_ids "$fx/tokens.tct" | awk '{ print $1 "\t" NR % 5 }' > "$T/d2l.txt"
-expect train_loss_mean_ones 0 tc-train $eq --batch 8 -o "$T/lm" "$fx/tokens.tct" "$T/d2l.txt"
+expect train_loss_mean_ones 0 tc-train $eq --batch 8 --loss mean -o "$T/lm" "$fx/tokens.tct" "$T/d2l.txt"
 expect train_loss_weighted_ones 0 tc-train $eq --batch 8 --loss weighted -o "$T/lw" "$fx/tokens.tct" "$T/d2l.txt"
 check train_loss_weighted_is_mean_for_ones cmp "$T/lm/final/model.safetensors" "$T/lw/final/model.safetensors"
-expect train_loss_weighted 0 tc-train $eq --batch 8 --loss weighted -o "$T/lw2" $in
-check train_loss_weighted_differs sh -c "! cmp -s '$T/e1/final/head.safetensors' '$T/lw2/final/head.safetensors'"
-check train_loss_weighted_logged grep -q '"loss_reduction": "weighted"' "$T/lw2/final/classifier.json"
+expect train_loss_mean 0 tc-train $eq --batch 8 --loss mean -o "$T/lm2" $in
+check train_loss_weighted_differs sh -c "! cmp -s '$T/e1/final/head.safetensors' '$T/lm2/final/head.safetensors'"
+check train_loss_weighted_default grep -q '"loss_reduction": "weighted"' "$T/e1/final/classifier.json"
+check train_loss_mean_logged grep -q '"loss_reduction": "mean"' "$T/lm2/final/classifier.json"
+# the logged loss is divided as the step's loss is: by the weights (at most
+# one each here), so from the same first step it is not below the mean's
+first_loss() { sed -n 's/^{"step":1,"epoch":0,"loss":\([^,]*\),.*/\1/p' "$1/log.jsonl"; }
+check train_loss_weighted_log awk -v w="$(first_loss "$T/e1")" -v m="$(first_loss "$T/lm2")" 'BEGIN { exit !(w != "" && m != "" && w > m) }'
+check train_loss_ones_log test "$(first_loss "$T/lm")" = "$(first_loss "$T/lw")"
 expect_error train_loss_unknown 2 "loss: 'median' is not mean, sum or weighted" tc-train $eq --loss median -o "$T/x" $in
 
 # ---------------------------------------------------------------- rate scaling by the effective batch
