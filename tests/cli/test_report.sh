@@ -9,11 +9,15 @@ metrics() { # FILE VALUE: every metric at VALUE
     for k in example_f1 p@1 p@2 p@3 mrr micro_f1 macro_f1 level1_f1 level2_f1; do printf '%s\t%s\n' $k "$2" >> "$1"; done
 }
 
+rows() { # DIR ZEROSHOT PIPELINE SUPERVISED: a run's three metrics files
+    mkdir -p "$1"
+    metrics "$1/zeroshot.metrics.tsv" "$2"
+    metrics "$1/metrics.tsv" "$3"
+    metrics "$1/supervised.metrics.tsv" "$4"
+}
+
 # a ceiling above the floor: (0.6 - 0.4) / (0.8 - 0.4) = 50% everywhere
-mkdir -p up
-metrics up/zeroshot.metrics.tsv 0.4
-metrics up/metrics.tsv 0.6
-metrics up/supervised.metrics.tsv 0.8
+rows up 0.4 0.6 0.8
 expect report_runs 0 sh "$report" up
 cp out up.txt
 check report_three_rows_twice sh -c 'test $(grep -c "^zero-shot" up.txt) = 2 && test $(grep -c "^TELEClass pipeline" up.txt) = 2 &&
@@ -24,20 +28,14 @@ check report_gap_sets grep -Eq '^gap closed by the pipeline( +50%){4}$' up.txt
 check report_no_note sh -c '! grep -q "under-trained" up.txt'
 
 # a ceiling below the floor (an under-trained reference): no percentage
-mkdir -p down
-metrics down/zeroshot.metrics.tsv 0.5
-metrics down/metrics.tsv 0.6
-metrics down/supervised.metrics.tsv 0.3
+rows down 0.5 0.6 0.3
 expect report_runs_below 0 sh "$report" down
 cp out down.txt
 check report_no_percentage_below sh -c '! grep "^gap closed" down.txt | grep -q "%"'
 check report_says_under_trained grep -q 'under-trained' down.txt
 
 # a ceiling within the margin of the floor: no percentage either
-mkdir -p near
-metrics near/zeroshot.metrics.tsv 0.5
-metrics near/metrics.tsv 0.6
-metrics near/supervised.metrics.tsv 0.51
+rows near 0.5 0.6 0.51
 expect report_runs_near 0 sh "$report" near
 check report_no_percentage_near sh -c '! grep "^gap closed" out | grep -q "%"'
 
