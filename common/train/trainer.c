@@ -47,7 +47,7 @@ typedef struct {
     // wall and CPU seconds at the first of them, the last step's rate
     long pending;
     double pend_tokens, pend_docs, pend_start, pend_cpu_start, last_lr;
-    double pend_weight;             // the pending documents' weights, for --loss weighted's log
+    double pend_weight;             // the pending steps' document weights (--loss weighted's divisor)
     // the all-reduce overlapped with the backward pass: the bucket being filled
     int overlap;
     void **bucket_bufs;
@@ -345,6 +345,7 @@ static int queue_micro_batches(trainer *t, uint64_t pos, uint64_t step_docs) {
     if (c->loss == TC_LOSS_WEIGHTED) {
         total = 0;
         for (uint64_t i = 0; i < step_docs; i++) total += c->train->weights[t->order[pos + i]];
+        t->pend_weight += total;  // the whole step's, the same on every rank
     }
     float scale = c->loss == TC_LOSS_SUM ? 1.0f : total > 0 ? (float)(1.0 / total) : 0.0f;
     int last = -1;  // this rank's last micro-batch: its backward completes the gradient
@@ -366,7 +367,6 @@ static int queue_micro_batches(trainer *t, uint64_t pos, uint64_t step_docs) {
         t->cl->grads_ready = NULL;
         if (rc) return -1;
         for (int i = 0; i < B; i++) t->pend_tokens += t->lengths[i];
-        for (uint64_t i = b; i < e; i++) t->pend_weight += c->train->weights[t->order[pos + i]];
         t->pend_docs += B;
     }
     // a rank without documents in this step still takes part, in the same order
@@ -497,13 +497,13 @@ static int sync_steps(trainer *t) {
     const tc_train_config *c = t->cfg;
     if (t->pending == 0) return 0;
     if (be->ops->download(be, &t->seen, t->state, sizeof t->seen) || be->ops->synchronize(be)) return -1;
-    double stats[5] = {t->seen.loss_sum, t->pend_tokens, t->pend_docs, t->seen.bad_loss_tag >= 0, t->pend_weight};
-    if (t->comm->ops->allreduce_sum(t->comm, stats, 5, TC_COMM_F64)) return -1;
+    double stats[4] = {t->seen.loss_sum, t->pend_tokens, t->pend_docs, t->seen.bad_loss_tag >= 0};
+    if (t->comm->ops->allreduce_sum(t->comm, stats, 4, TC_COMM_F64)) return -1;
     if (stats[3] > 0 || !isfinite(stats[0])) return nonfinite_loss(t, t->seen.bad_loss_tag);
     if (t->seen.skipped > 0 && !c->loss_scaling)
         return tc_fail("non-finite gradient norm at step %ld: stopping", (long)t->seen.first_skip);
     // the loss as the run divides it: per document, or per unit of weight
-    double per = c->loss == TC_LOSS_WEIGHTED ? stats[4] : stats[2];
+    double per = c->loss == TC_LOSS_WEIGHTED ? t->pend_weight : stats[2];
     double seconds = tc_seconds() - t->pend_start, cpu = cpu_seconds() - t->pend_cpu_start, loss = stats[0] / per;
     t->epoch_loss += stats[0], t->epoch_docs += per;
     t->window_loss += stats[0], t->window_docs += per;
