@@ -58,3 +58,47 @@ void *tc_malloc_array(size_t count, size_t size) {
     }
     return tc_malloc(count * size);
 }
+
+// Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one or
+// it encodes a C1 control character (U+0080-U+009F), which terminals obey.
+static size_t printable_utf8_length(const unsigned char *s) {
+    size_t n;
+    unsigned min;
+    unsigned code;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) n = 2, min = 0xa0, code = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef) n = 3, min = 0x800, code = s[0] & 0x0f;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4) n = 4, min = 0x10000, code = s[0] & 0x07;
+    else return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        code = (code << 6) | (s[i] & 0x3f);
+    }
+    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
+    return n;
+}
+
+char *tc_escape(char *out, size_t out_size, const char *text) {
+    if (out_size == 0) return out;
+    const unsigned char *s = (const unsigned char *)(text ? text : "");
+    size_t used = 0;
+    const size_t reserve = 4;  // "..." and the NUL
+    while (*s) {
+        char piece[8];
+        size_t n, skip;
+        if (*s >= 0x20 && *s < 0x7f) piece[0] = (char)*s, n = 1, skip = 1;
+        else if (*s == '\t') memcpy(piece, "\\t", 2), n = 2, skip = 1;
+        else if (*s == '\n') memcpy(piece, "\\n", 2), n = 2, skip = 1;
+        else if (*s == '\r') memcpy(piece, "\\r", 2), n = 2, skip = 1;
+        else if (*s >= 0x80 && (skip = printable_utf8_length(s)) > 0) memcpy(piece, s, skip), n = skip;
+        else n = (size_t)snprintf(piece, sizeof piece, "\\x%02x", *s), skip = 1;
+        if (used + n + reserve > out_size) {
+            if (out_size >= reserve) memcpy(out + used, "...", 3), used += 3;
+            break;
+        }
+        memcpy(out + used, piece, n);
+        used += n;
+        s += skip;
+    }
+    out[used < out_size ? used : out_size - 1] = '\0';
+    return out;
+}

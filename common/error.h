@@ -30,6 +30,14 @@ const char *tc_error(void);
 // tc_error_set(msg) records msg as this thread's error.
 void tc_error_set(const char *message);
 
+// Copies `text` into out[out_size] (always NUL-terminated, cut short with
+// "..." if it does not fit) with everything that could act on a terminal or
+// break a one-line message escaped: control characters as \t, \n, \r or
+// \xNN, C1 controls and bytes that are not UTF-8 as \xNN. Returns out.
+// Every message the programs print passes through it, so names and server
+// replies inside a message cannot move the cursor or split the line.
+char *tc_escape(char *out, size_t out_size, const char *text);
+
 // Allocation that records "out of memory" on failure.
 void *tc_malloc(size_t size);
 void *tc_calloc(size_t count, size_t size);

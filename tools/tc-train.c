@@ -433,7 +433,7 @@ typedef struct {
 static void *rank_thread(void *arg) {
     rank_job *j = arg;
     if (run_rank(j->p, j->comm, j->device, &j->r)) {
-        fprintf(stderr, "tc-train: %s\n", tc_error());
+        tc_print_error();
         fflush(NULL);
         _exit(1);
     }
@@ -558,7 +558,7 @@ int main(int argc, char **argv) {
                 t->val ? "validation" : "training", r.best_metric, r.best_step, r.stopped_early ? " (stopped early)" : "",
                 cli.output);
     if (rc) {
-        if (rank == 0 || !comm) fprintf(stderr, "tc-train: %s\n", tc_error());
+        if (rank == 0 || !comm) tc_print_error();
         tc_comm_destroy(comm);
         exit(1);
     }

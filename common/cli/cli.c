@@ -25,10 +25,19 @@ static void free_merged_arguments(void) {
 const char *tc_program_name(void) { return program_name; }
 int tc_log_verbosity(void) { return log_verbosity; }
 
+// Every message goes out through here, escaped: a class name or a server's
+// reply inside it can neither drive the terminal nor split the line.
+static void print_line(const char *kind, const char *text) {
+    char escaped[4096];
+    fprintf(stderr, "%s: %s%s\n", program_name, kind, tc_escape(escaped, sizeof escaped, text));
+}
+
+void tc_print_error(void) { print_line("", tc_error()[0] ? tc_error() : "failed"); }
+
 static void vlog(const char *fmt, va_list ap) {
     char line[2048];
     vsnprintf(line, sizeof line, fmt, ap);
-    fprintf(stderr, "%s: %s\n", program_name, line);
+    print_line("", line);
 }
 
 void tc_note(const char *fmt, ...) {
@@ -54,7 +63,7 @@ void tc_warn(const char *fmt, ...) {
     char line[2048];
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "%s: warning: %s\n", program_name, line);
+    print_line("warning: ", line);
 }
 
 _Noreturn void tc_cli_usage_error(const tc_cli *cli, const char *fmt, ...) {
@@ -77,7 +86,7 @@ _Noreturn void tc_cli_fail(const tc_cli *cli, const char *fmt, ...) {
 
 _Noreturn void tc_cli_die(const tc_cli *cli) {
     (void)cli;
-    fprintf(stderr, "%s: %s\n", program_name, tc_error()[0] ? tc_error() : "failed");
+    tc_print_error();
     exit(TC_EXIT_FAILURE);
 }
 
@@ -113,7 +122,7 @@ void tc_cli_init(tc_cli *cli, const char *program, const char *usage, int *argc,
     char **args = NULL;
     int n = 0;
     if (tc_config_args(config, program, subcommand, &args, &n)) {
-        fprintf(stderr, "%s: %s\n", program, tc_error());
+        tc_print_error();
         exit(TC_EXIT_USAGE);
     }
     char **merged = malloc((size_t)(*argc + n + 1) * sizeof *merged);

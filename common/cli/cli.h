@@ -100,6 +100,8 @@ void tc_cli_option(tc_cli *cli, int opt, const char *arg);
 // Prints "program: message" and exits 2 (usage error) or 1 (runtime error).
 _Noreturn void tc_cli_usage_error(const tc_cli *cli, const char *fmt, ...) TC_PRINTF(2, 3);
 _Noreturn void tc_cli_fail(const tc_cli *cli, const char *fmt, ...) TC_PRINTF(2, 3);
+// Prints "program: <tc_error()>", escaped as every message is (tc_escape).
+void tc_print_error(void);
 // Prints "program: <tc_error()>" and exits 1.
 _Noreturn void tc_cli_die(const tc_cli *cli);
 

@@ -159,7 +159,22 @@ static void test_output_is_atomic(void) {
     CHECKF(strstr(tc_error(), "/nonexistent-dir/x: cannot create") != NULL, "%s", tc_error());
 }
 
+static void test_escape_keeps_one_printable_line(void) {
+    char out[64];
+    CHECK(!strcmp(tc_escape(out, sizeof out, "plain: caf\xc3\xa9 \xe2\x82\xac"), "plain: caf\xc3\xa9 \xe2\x82\xac"));
+    CHECK(!strcmp(tc_escape(out, sizeof out, "a\tb\nc\rd"), "a\\tb\\nc\\rd"));
+    CHECK(!strcmp(tc_escape(out, sizeof out, "\x1b]0;pwned\x07x"), "\\x1b]0;pwned\\x07x"));
+    // a C1 control (CSI as U+009B), a lone continuation byte, an overlong '/'
+    CHECK(!strcmp(tc_escape(out, sizeof out, "\xc2\x9b\x80\xc0\xaf"), "\\xc2\\x9b\\x80\\xc0\\xaf"));
+    CHECK(!strcmp(tc_escape(out, sizeof out, "\x7f"), "\\x7f"));
+    char small[8];
+    CHECK(!strcmp(tc_escape(small, sizeof small, "abcdefghij"), "abcd..."));
+    CHECK(!strcmp(tc_escape(small, sizeof small, "\x1b\x1b"), "\\x1b..."));
+    CHECK(!strcmp(tc_escape(small, sizeof small, NULL), ""));
+}
+
 int main(void) {
+    RUN(test_escape_keeps_one_printable_line);
     RUN(test_config_sections_become_arguments);
     RUN(test_config_errors);
     RUN(test_gpus_parsing);
