@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -14,6 +16,8 @@
 
 // A header larger than this is not a weights file (real ones are < 1 MB).
 #define MAX_HEADER_BYTES (100u << 20)
+// Elements of one tensor at most, and of each dimension.
+#define MAX_ELEMENTS (1ll << 40)
 
 static const struct {
     const char *name;
@@ -60,14 +64,18 @@ static int parse_entry(tc_st_tensor *t, const char *name, json_t *entry, const u
     if (json_array_size(shape) > TC_ST_MAX_RANK) return tc_fail("tensor '%s': rank above %d", name, TC_ST_MAX_RANK);
     t->rank = (int)json_array_size(shape);
     uint64_t count = 1;
+    int empty = 0;  // a zero dimension: the other dimensions are then bounded alone
     for (int i = 0; i < t->rank; i++) {
         json_t *d = json_array_get(shape, (size_t)i);
-        if (!json_is_integer(d) || json_integer_value(d) < 0 || json_integer_value(d) > (1ll << 40))
+        if (!json_is_integer(d) || json_integer_value(d) < 0 || json_integer_value(d) > MAX_ELEMENTS)
             return tc_fail("tensor '%s': bad shape", name);
         t->shape[i] = json_integer_value(d);
-        count *= (uint64_t)t->shape[i];
-        if (count > (1ull << 40)) return tc_fail("tensor '%s': shape too large", name);
+        if (t->shape[i] == 0) empty = 1;
+        else if (count > (uint64_t)MAX_ELEMENTS / (uint64_t)t->shape[i])  // before the product can wrap
+            return tc_fail("tensor '%s': shape too large", name);
+        else count *= (uint64_t)t->shape[i];
     }
+    if (empty) count = 0;
     json_t *b = json_array_get(offsets, 0), *e = json_array_get(offsets, 1);
     if (!json_is_integer(b) || !json_is_integer(e) || json_integer_value(b) < 0 ||
         json_integer_value(e) < json_integer_value(b) || (uint64_t)json_integer_value(e) > data_size)
@@ -83,10 +91,39 @@ static int parse_entry(tc_st_tensor *t, const char *name, json_t *entry, const u
     return t->name ? 0 : tc_fail("out of memory");
 }
 
+static int by_offset(const void *a, const void *b) {
+    const tc_st_tensor *x = *(const tc_st_tensor *const *)a, *y = *(const tc_st_tensor *const *)b;
+    if (x->data != y->data) return (const char *)x->data < (const char *)y->data ? -1 : 1;
+    return x->bytes < y->bytes ? -1 : x->bytes > y->bytes;
+}
+
+// No two tensors share a byte: a tensor written over another is a damaged
+// (or crafted) file, and reading both would give one of them the other's
+// values. Empty tensors occupy nothing.
+static int check_overlaps(const tc_safetensors *st) {
+    if (st->n_tensors < 2) return 0;
+    const tc_st_tensor **sorted = tc_malloc_array(st->n_tensors, sizeof *sorted);
+    if (!sorted) return -1;
+    for (size_t i = 0; i < st->n_tensors; i++) sorted[i] = &st->tensors[i];
+    qsort(sorted, st->n_tensors, sizeof *sorted, by_offset);
+    const tc_st_tensor *last = NULL;  // the non-empty tensor reaching furthest so far
+    int rc = 0;
+    for (size_t i = 0; i < st->n_tensors && !rc; i++) {
+        const tc_st_tensor *t = sorted[i];
+        if (!t->bytes) continue;
+        const char *begin = t->data;
+        if (last && begin < (const char *)last->data + last->bytes)
+            rc = tc_fail("tensors '%s' and '%s' overlap in the data section", last->name, t->name);
+        if (!last || begin + t->bytes > (const char *)last->data + last->bytes) last = t;
+    }
+    free(sorted);
+    return rc;
+}
+
 static int parse_header(tc_safetensors *st, const char *text, size_t size, const unsigned char *data,
                         uint64_t data_size) {
     json_error_t err;
-    json_t *root = json_loadb(text, size, 0, &err);
+    json_t *root = json_loadb(text, size, JSON_REJECT_DUPLICATES, &err);
     if (!root) return tc_fail("header is not JSON (%s at byte %d)", err.text, err.position);
     int rc = 0;
     if (!json_is_object(root)) rc = tc_fail("header is not a JSON object");
@@ -103,7 +140,7 @@ static int parse_header(tc_safetensors *st, const char *text, size_t size, const
         if (!rc) st->n_tensors++;
     }
     json_decref(root);
-    return rc;
+    return rc ? rc : check_overlaps(st);
 }
 
 int tc_safetensors_open(tc_safetensors *st, const char *path) {
@@ -155,6 +192,18 @@ const tc_st_tensor *tc_safetensors_find(const tc_safetensors *st, const char *na
     return NULL;
 }
 
+// One NaN or infinity in a weight spreads through every product it enters:
+// the outputs would be all NaN with nothing said, so the load refuses it
+// (one pass over values just read, cheap beside any use of them).
+static int check_finite(const tc_safetensors *st, const tc_st_tensor *t, const float *values) {
+    for (uint64_t i = 0; i < t->count; i++)
+        if (!isfinite(values[i]))
+            return tc_fail("%s: tensor '%s' holds %s at element %llu of %llu: the weights are damaged", st->path,
+                           t->name, isnan(values[i]) ? "NaN" : "an infinite value", (unsigned long long)i,
+                           (unsigned long long)t->count);
+    return 0;
+}
+
 int tc_safetensors_read_f32(const tc_safetensors *st, const char *name, int rank, const int64_t *shape,
                             float *dst) {
     const tc_st_tensor *t = tc_safetensors_find(st, name);
@@ -169,18 +218,27 @@ int tc_safetensors_read_f32(const tc_safetensors *st, const char *name, int rank
     }
     const unsigned char *src = t->data;
     switch (t->dtype) {
-    case TC_ST_F32: memcpy(dst, src, t->bytes); return 0;
+    case TC_ST_F32: memcpy(dst, src, t->bytes); break;
     case TC_ST_F16:
     case TC_ST_BF16:
         for (uint64_t i = 0; i < t->count; i++) {
             uint16_t h = (uint16_t)(src[2 * i] | src[2 * i + 1] << 8);
             dst[i] = t->dtype == TC_ST_F16 ? tct_f16_to_f32(h) : tct_bf16_to_f32(h);
         }
-        return 0;
+        break;
+    case TC_ST_F64:
+        for (uint64_t i = 0; i < t->count; i++) {
+            double d;
+            memcpy(&d, src + 8 * i, 8);
+            // beyond f32's range: infinite (a plain cast would be undefined), refused below
+            dst[i] = isnan(d) ? NAN : fabs(d) <= FLT_MAX ? (float)d : d > 0 ? INFINITY : -INFINITY;
+        }
+        break;
     default:
-        return tc_fail("%s: tensor '%s' is %s; weights must be F32, F16 or BF16", st->path, name,
+        return tc_fail("%s: tensor '%s' is %s; weights must be F32, F16, BF16 or F64", st->path, name,
                        tc_st_dtype_name(t->dtype));
     }
+    return check_finite(st, t, dst);
 }
 
 // ---------------------------------------------------------------- writer

@@ -46,16 +46,21 @@ typedef struct {
 const char *tc_st_dtype_name(tc_st_dtype dtype);   // "F32", ...
 size_t tc_st_dtype_size(tc_st_dtype dtype);
 
-// Maps and indexes the file; errors name the path and what is wrong.
+// Maps and indexes the file; errors name the path and what is wrong: a
+// header length beyond the file or 100 MB, a header that is not a JSON object
+// (or names a tensor twice), an unknown dtype, a shape of more than 2^40
+// elements, data offsets outside the data section, not dtype x shape bytes
+// long, or overlapping another tensor's.
 int tc_safetensors_open(tc_safetensors *st, const char *path);
 void tc_safetensors_close(tc_safetensors *st);
 
 // The tensor of that name, or NULL (no error recorded).
 const tc_st_tensor *tc_safetensors_find(const tc_safetensors *st, const char *name);
 
-// Copies a tensor into dst as f32 (F32, F16 and BF16 are read) after checking
-// that its shape is `shape[rank]`; the error names the file, the tensor and
-// both shapes.
+// Copies a tensor into dst as f32 (F32, F16, BF16 and F64 are read) after
+// checking that its shape is `shape[rank]`; the error names the file, the
+// tensor and both shapes. A NaN or infinite value is refused, naming the
+// tensor and the element.
 int tc_safetensors_read_f32(const tc_safetensors *st, const char *name, int rank, const int64_t *shape,
                             float *dst);
 

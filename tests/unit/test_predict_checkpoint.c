@@ -271,6 +271,21 @@ static void test_broken_checkpoints(void) {
              "{\"version\": 1, \"pooling\": \"mean\", \"normalize\": true, \"hidden_size\": 16, "
              "\"class_dim\": 8, \"num_classes\": 5, %s}", names);
     expect_refused(json, "'max_length' must be an integer");
+    // a NaN in the head would make every score NaN: refused, naming the tensor
+    snprintf(json, sizeof json,
+             "{\"version\": 1, \"pooling\": \"mean\", \"normalize\": true, \"max_length\": 16, \"hidden_size\": 16, "
+             "\"class_dim\": 8, \"num_classes\": 5, %s}", names);
+    write_checkpoint(json);
+    float W[16 * 8] = {0}, E[5 * 8] = {0};
+    E[13] = NAN;
+    tc_st_write_tensor head[2] = {{.name = "interaction.weight", .rank = 2, .shape = {16, 8}, .data = W},
+                                  {.name = "label_embedding_weights", .rank = 2, .shape = {5, 8}, .data = E}};
+    char path[4096];
+    snprintf(path, sizeof path, "%s/broken/head.safetensors", dir);
+    ENSURE(tc_safetensors_write(path, head, 2, NULL, 0) == 0);
+    CHECK(tc_predictor_model_load(&pm, in_dir("broken")) == -1);
+    CHECKF(strstr(tc_error(), "broken/head.safetensors: tensor 'label_embedding_weights' holds NaN at element 13"), "%s",
+           tc_error());
 }
 
 int main(void) {

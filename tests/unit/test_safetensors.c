@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "common/model/safetensors.h"
 
+#include <math.h>
 #include <stdint.h>
 
 static char path[1024];
@@ -133,9 +134,98 @@ static void test_damaged_files(void) {
     tc_safetensors_close(&st);
 }
 
+// Data ranges that share bytes, names given twice, shapes whose product
+// wraps: each refused at open, naming the file.
+static void test_crafted_headers(void) {
+    char data[64] = {0};
+    const char *file = tmp_path("crafted.safetensors");
+    write_raw(file,
+              "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
+              "\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[8,24]}}",
+              data, 24);
+    CHECK(open_fails_with(file, "tensors 'a' and 'b' overlap"));
+    // the same range twice, and one range inside another listed first
+    write_raw(file,
+              "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[16,24]},"
+              "\"b\":{\"dtype\":\"F32\",\"shape\":[8],\"data_offsets\":[0,32]}}",
+              data, 32);
+    CHECK(open_fails_with(file, "overlap"));
+    write_raw(file,
+              "{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[4,8]},"
+              "\"b\":{\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+              data, 8);
+    CHECK(open_fails_with(file, "overlap"));
+    write_raw(file,
+              "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+              "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+              data, 8);
+    CHECK(open_fails_with(file, "duplicate"));
+    // 2^40 x 2^40 elements would wrap to 0 and match an empty range
+    write_raw(file, "{\"a\":{\"dtype\":\"F32\",\"shape\":[1099511627776,1099511627776],\"data_offsets\":[0,0]}}",
+              NULL, 0);
+    CHECK(open_fails_with(file, "shape too large"));
+    write_raw(file, "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[-4,12]}}", data, 16);
+    CHECK(open_fails_with(file, "outside the file"));
+    write_raw(file, "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16.5]}}", data, 16);
+    CHECK(open_fails_with(file, "outside the file"));
+    write_raw(file, "", NULL, 0);
+    CHECK(open_fails_with(file, "not JSON"));
+    // adjacent ranges, and empty tensors anywhere (they occupy nothing), are fine
+    write_raw(file,
+              "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+              "\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[4,4]},"
+              "\"z\":{\"dtype\":\"F32\",\"shape\":[3,0],\"data_offsets\":[8,8]},"
+              "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}",
+              data, 16);
+    tc_safetensors st;
+    CHECKF(tc_safetensors_open(&st, file) == 0, "%s", tc_error());
+    tc_safetensors_close(&st);
+}
+
+// A NaN or an infinity among the values is refused when they are read,
+// naming the tensor and the element, whatever the stored dtype.
+static void test_non_finite_values(void) {
+    float v[4] = {0.5f, 1, NAN, 2};
+    const char *file = tmp_path("nan.safetensors");
+    tc_st_write_tensor t[3] = {
+        {.name = "w", .rank = 1, .shape = {4}, .data = v},
+        {.name = "h", .rank = 1, .shape = {4}, .data = v, .dtype = TC_ST_BF16},
+    };
+    ENSURE(tc_safetensors_write(file, t, 2, NULL, 0) == 0);
+    tc_safetensors st;
+    ENSURE(tc_safetensors_open(&st, file) == 0);
+    float got[4];
+    int64_t four[1] = {4};
+    CHECK(tc_safetensors_read_f32(&st, "w", 1, four, got) == -1);
+    CHECKF(strstr(tc_error(), file) && strstr(tc_error(), "tensor 'w' holds NaN at element 2 of 4"), "%s", tc_error());
+    CHECK(tc_safetensors_read_f32(&st, "h", 1, four, got) == -1 && strstr(tc_error(), "tensor 'h' holds NaN"));
+    tc_safetensors_close(&st);
+    v[2] = INFINITY;
+    t[0].dtype = TC_ST_F16;
+    ENSURE(tc_safetensors_write(file, t, 1, NULL, 0) == 0);
+    ENSURE(tc_safetensors_open(&st, file) == 0);
+    CHECK(tc_safetensors_read_f32(&st, "w", 1, four, got) == -1);
+    CHECKF(strstr(tc_error(), "tensor 'w' holds an infinite value at element 2"), "%s", tc_error());
+    tc_safetensors_close(&st);
+    // F64 is read; a value beyond f32's range is infinite there
+    double d[2] = {0.25, -3};
+    write_raw(file, "{\"d\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[0,16]}}", d, sizeof d);
+    ENSURE(tc_safetensors_open(&st, file) == 0);
+    int64_t two[1] = {2};
+    CHECK(tc_safetensors_read_f32(&st, "d", 1, two, got) == 0 && got[0] == 0.25f && got[1] == -3.0f);
+    tc_safetensors_close(&st);
+    d[1] = 1e300;
+    write_raw(file, "{\"d\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[0,16]}}", d, sizeof d);
+    ENSURE(tc_safetensors_open(&st, file) == 0);
+    CHECK(tc_safetensors_read_f32(&st, "d", 1, two, got) == -1 && strstr(tc_error(), "infinite value at element 1"));
+    tc_safetensors_close(&st);
+}
+
 int main(void) {
     RUN(test_round_trip);
     RUN(test_shape_and_lookup_errors);
     RUN(test_damaged_files);
+    RUN(test_crafted_headers);
+    RUN(test_non_finite_values);
     HARNESS_EXIT();
 }
