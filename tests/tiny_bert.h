@@ -30,6 +30,7 @@ typedef struct {
     int st_files;            // 0 none; 1 modules.json with mean pooling + Normalize; 2 cls pooling, no Normalize
     int vocab_lines;         // lines in vocab.txt (0: vocab)
     const char *skip;        // leave out the tensors whose name contains this
+    const char *nan;         // a NaN at element 1 of the tensors whose name contains this
 } tiny_bert_spec;
 
 static inline tiny_bert_spec tiny_bert_default(void) {
@@ -68,6 +69,7 @@ static inline void tiny_add(tc_st_write_tensor *t, size_t *n, char names[][160],
         return;
     }
     float *data = owned[*n];
+    if (s->nan && strstr(name, s->nan) && (size_t)d0 * (size_t)(rank == 2 ? d1 : 1) > 1) data[1] = NAN;
     snprintf(names[*n], 160, "%s%s", s->prefix ? s->prefix : "", name);
     t[*n] = (tc_st_write_tensor){.name = names[*n], .rank = rank, .shape = {d0, d1}, .data = data, .dtype = s->dtype};
     (*n)++;

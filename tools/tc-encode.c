@@ -108,6 +108,9 @@ static void settle(tc_cli *cli, const encode_options *o, const tc_bert_model *m,
     if (eo->pooling == TC_POOL_POOLER && !m->cfg.has_pooler)
         tc_cli_fail(cli, "%s: the model has no pooler (pooler.dense.weight); use --pooling mean or cls", m->dir);
     eo->normalize = o->normalize >= 0 ? o->normalize : m->default_normalize;
+    if (!m->st_has_modules && (!o->pooling || o->normalize < 0))
+        tc_verbose("%s/modules.json: none: assuming %s pooling, %s (what sentence-transformers does without it)", m->dir,
+                   tc_pooling_name(eo->pooling), eo->normalize ? "normalized" : "not normalized");
     if (!strcmp(o->precision, "fp32")) eo->precision = TCT_F32;
     else if (!strcmp(o->precision, "bf16")) eo->precision = TCT_BF16;
     else if (!strcmp(o->precision, "fp16")) eo->precision = TCT_F16;

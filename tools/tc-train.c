@@ -526,6 +526,9 @@ int main(int argc, char **argv) {
     p.in = &in;
     p.pooling = in.model.default_pooling;
     if (o.pooling && tc_pooling_parse(o.pooling, &p.pooling)) tc_cli_usage_error(&cli, "--pooling: %s", tc_error());
+    if (!o.pooling && in.model.st_unsupported_pooling[0])
+        tc_cli_fail(&cli, "%s/1_Pooling/config.json: %s is not supported; choose --pooling mean, cls or pooler",
+                    in.model.dir, in.model.st_unsupported_pooling);
     tc_lr_scaling scaling;
     tc_lr_scaling_parse(o.lr_scale, &scaling);
     long effective = (long)o.t.batch * ranks * o.t.accumulate;

@@ -167,6 +167,59 @@ static int find_prefix(const tc_safetensors *st, char *prefix, size_t size) {
     return 0;
 }
 
+// config.json decides the sizes the parameters are allocated with; each is
+// checked against the tensor that has it before anything is allocated, so
+// that a config out of step with its weights fails naming both, not as an
+// allocation of the config's size or a shape error deep in the load.
+static int check_size(const tc_safetensors *st, const char *prefix, const char *name, int axis, int want,
+                      const char *field) {
+    char full[512];
+    snprintf(full, sizeof full, "%s%s", prefix, name);
+    const tc_st_tensor *t = tc_safetensors_find(st, full);
+    if (!t) return tc_fail("%s: no tensor '%s'", st->path, full);
+    if (t->rank != 2) return 0;  // the read names both shapes
+    if (t->shape[axis] != want)
+        return tc_fail("%s: tensor '%s' has %lld %s but config.json says %s %d", st->path, full,
+                       (long long)t->shape[axis], axis ? "columns" : "rows", field, want);
+    return 0;
+}
+
+// The encoder layers present: one past the highest N of PREFIXencoder.layer.N.*
+// (*name: one of that layer's tensors).
+static long layers_present(const tc_safetensors *st, const char *prefix, const char **name) {
+    char stem[300];
+    snprintf(stem, sizeof stem, "%sencoder.layer.", prefix);
+    size_t n = strlen(stem);
+    long layers = 0;
+    *name = NULL;
+    for (size_t i = 0; i < st->n_tensors; i++) {
+        const char *s = st->tensors[i].name;
+        if (strncmp(s, stem, n) || s[n] < '0' || s[n] > '9') continue;
+        char *end;
+        long l = strtol(s + n, &end, 10);
+        if (*end == '.' && l >= layers && l < 1 << 20) layers = l + 1, *name = s;
+    }
+    return layers;
+}
+
+static int check_config_sizes(const tc_safetensors *st, const char *prefix, const tc_bert_config *c) {
+    if (check_size(st, prefix, "embeddings.word_embeddings.weight", 1, c->hidden, "hidden_size") ||
+        check_size(st, prefix, "embeddings.word_embeddings.weight", 0, c->vocab_size, "vocab_size") ||
+        check_size(st, prefix, "embeddings.position_embeddings.weight", 0, c->max_positions, "max_position_embeddings") ||
+        check_size(st, prefix, "embeddings.token_type_embeddings.weight", 0, c->type_vocab_size, "type_vocab_size") ||
+        check_size(st, prefix, "encoder.layer.0.intermediate.dense.weight", 0, c->intermediate, "intermediate_size"))
+        return -1;
+    const char *last;
+    long present = layers_present(st, prefix, &last);
+    if (present > c->layers)
+        return tc_fail("%s: tensor '%s' is there but config.json says num_hidden_layers %d: layers would be dropped",
+                       st->path, last, c->layers);
+    if (present < c->layers)
+        return tc_fail("%s: %ld encoder layers but config.json says num_hidden_layers %d (no tensor '%sencoder.layer.%ld.*')",
+                       st->path, present, c->layers, prefix, present);
+    return 0;
+}
+
 typedef struct {
     const tc_safetensors *st;
     const char *prefix;
@@ -228,14 +281,10 @@ static int read_weights(tc_bert_model *m, const tc_safetensors *st) {
     int old_ln = tc_safetensors_find(st, probe) != NULL;
     weight_reader r = {st, prefix, old_ln ? "LayerNorm.gamma" : "LayerNorm.weight",
                        old_ln ? "LayerNorm.beta" : "LayerNorm.bias"};
-    // the embedding matrix decides V; vocab.txt is checked against it later
-    snprintf(probe, sizeof probe, "%sembeddings.word_embeddings.weight", prefix);
-    const tc_st_tensor *wte = tc_safetensors_find(st, probe);
+    // vocab.txt is checked against the embedding matrix later
     snprintf(probe, sizeof probe, "%spooler.dense.weight", prefix);
     m->cfg.has_pooler = tc_safetensors_find(st, probe) != NULL;
-    if (wte->rank == 2 && wte->shape[0] != m->cfg.vocab_size && wte->shape[1] == m->cfg.hidden)
-        return tc_fail("%s: tensor '%sembeddings.word_embeddings.weight' has %lld rows but config.json says "
-                       "vocab_size %d", st->path, prefix, (long long)wte->shape[0], m->cfg.vocab_size);
+    if (check_config_sizes(st, prefix, &m->cfg)) return -1;
     const tc_bert_config *c = &m->cfg;
     m->n_params = tc_bert_param_sizes(c, (size_t[TC_BERT_NUM_PARAMS]){0});
     m->params_memory = tc_malloc_array(m->n_params, sizeof(float));
@@ -286,51 +335,146 @@ static int check_vocab(tc_bert_model *m, const char *path) {
 
 // ---------------------------------------------------------------- sentence-transformers
 
-static void read_st_pooling(tc_bert_model *m, const char *path) {
-    json_t *root = json_load_file(path, 0, NULL);
-    if (!root) return;
-    static const char *others[] = {"pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens",
-                                   "pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"};
-    int cls = json_is_true(json_object_get(root, "pooling_mode_cls_token"));
-    int mean = json_is_true(json_object_get(root, "pooling_mode_mean_tokens"));
-    for (int i = 0; i < 4; i++)
-        if (json_is_true(json_object_get(root, others[i])))
-            snprintf(m->st_unsupported_pooling, sizeof m->st_unsupported_pooling, "%s", others[i]);
-    if (cls + mean > 1)
-        snprintf(m->st_unsupported_pooling, sizeof m->st_unsupported_pooling, "cls and mean together");
-    m->default_pooling = cls ? TC_POOL_CLS : TC_POOL_MEAN;
+// A JSON file of the model directory. An optional one that is absent gives
+// *out NULL and no error; one that is there must be readable and JSON.
+static int load_json(const char *path, int optional, json_t **out) {
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT && optional) return 0;
+        return tc_fail("%s: %s", path, errno == ENOENT ? "missing" : strerror(errno));
+    }
+    json_error_t err;
+    *out = json_loadf(f, JSON_REJECT_DUPLICATES, &err);
+    fclose(f);
+    if (!*out) return tc_fail("%s: not valid JSON (%s, line %d)", path, err.text, err.line);
+    return 0;
+}
+
+// The modes of sentence-transformers' Pooling module; the runtime has two.
+static const struct {
+    const char *key, *name;  // 1_Pooling/config.json's flag, and its `pooling_mode` name
+    int supported;
+    tc_pooling pooling;
+} pooling_modes[] = {
+    {"pooling_mode_cls_token", "cls", 1, TC_POOL_CLS},
+    {"pooling_mode_mean_tokens", "mean", 1, TC_POOL_MEAN},
+    {"pooling_mode_max_tokens", "max", 0, TC_POOL_MEAN},
+    {"pooling_mode_mean_sqrt_len_tokens", "mean_sqrt_len_tokens", 0, TC_POOL_MEAN},
+    {"pooling_mode_weightedmean_tokens", "weightedmean", 0, TC_POOL_MEAN},
+    {"pooling_mode_lasttoken", "lasttoken", 0, TC_POOL_MEAN},
+};
+enum { N_POOLING_MODES = sizeof pooling_modes / sizeof pooling_modes[0] };
+
+static int pooling_mode_index(const char *key, int by_name) {
+    for (int i = 0; i < N_POOLING_MODES; i++)
+        if (!strcmp(key, by_name ? pooling_modes[i].name : pooling_modes[i].key)) return i;
+    return -1;
+}
+
+// The modes a Pooling config turns on (on[i] for pooling_modes[i]), as
+// sentence-transformers reads it: a `pooling_mode` name, else the flags,
+// pooling_mode_mean_tokens true when absent. Anything else is refused.
+static int pooling_flags(json_t *root, const char *path, int on[N_POOLING_MODES]) {
+    on[1] = 1;
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v) {
+        if (strncmp(key, "pooling_mode", 12)) continue;
+        int i = pooling_mode_index(key, 0);
+        if (!strcmp(key, "pooling_mode")) {
+            if (!json_is_string(v) || (i = pooling_mode_index(json_string_value(v), 1)) < 0)
+                return tc_fail("%s: pooling_mode must be one of cls, mean, max, mean_sqrt_len_tokens, weightedmean, "
+                               "lasttoken",
+                               path);
+            memset(on, 0, N_POOLING_MODES * sizeof *on);
+            on[i] = 1;
+            return 0;
+        }
+        if (i < 0) return tc_fail("%s: unknown pooling mode '%s'", path, key);
+        if (!json_is_boolean(v)) return tc_fail("%s: '%s' must be true or false", path, key);
+        on[i] = json_is_true(v);
+    }
+    return 0;
+}
+
+static int read_st_pooling(tc_bert_model *m, const char *path) {
+    json_t *root;
+    if (load_json(path, 1, &root)) return -1;
+    if (!root) return tc_fail("%s: missing (modules.json lists a Pooling module there)", path);
+    int on[N_POOLING_MODES] = {0}, rc = json_is_object(root) ? pooling_flags(root, path, on)
+                                                             : tc_fail("%s: not a JSON object", path);
+    json_t *dim = json_object_get(root, "word_embedding_dimension");
+    if (!rc && dim && (!json_is_integer(dim) || json_integer_value(dim) != m->cfg.hidden))
+        rc = tc_fail("%s: word_embedding_dimension is not config.json's hidden_size %d", path, m->cfg.hidden);
     json_decref(root);
+    if (rc) return -1;
+    int n = 0, first = -1;
+    for (int i = 0; i < N_POOLING_MODES; i++)
+        if (on[i]) {
+            if (n++ == 1)
+                snprintf(m->st_unsupported_pooling, sizeof m->st_unsupported_pooling, "%s and %s together",
+                         pooling_modes[first].key, pooling_modes[i].key);
+            if (first < 0) first = i;
+        }
+    if (n == 0) return tc_fail("%s: every pooling mode is false", path);
+    if (n == 1 && !pooling_modes[first].supported)
+        snprintf(m->st_unsupported_pooling, sizeof m->st_unsupported_pooling, "%s", pooling_modes[first].key);
+    m->default_pooling = pooling_modes[first].pooling;
+    return 0;
 }
 
 // modules.json lists the pipeline: Transformer, Pooling (its config in a
 // sub-directory), Normalize. Without it: mean pooling, not normalized, as
-// sentence-transformers does for a bare Hugging Face model.
-static void read_st_defaults(tc_bert_model *m) {
-    char path[4096];
-    m->default_pooling = TC_POOL_MEAN;
-    m->default_normalize = 0;
-    snprintf(path, sizeof path, "%s/modules.json", m->dir);
-    json_t *root = json_load_file(path, 0, NULL);
+// sentence-transformers does for a bare Hugging Face model. A list that is
+// there but damaged is refused: reading past it would silently drop the
+// normalization or the pooling it asks for.
+static int read_st_modules(tc_bert_model *m, const char *path) {
+    json_t *root;
+    if (load_json(path, 1, &root)) return -1;
+    if (!root) return 0;
+    m->st_has_modules = 1;
+    int rc = json_is_array(root) ? 0 : tc_fail("%s: not a JSON array of modules", path);
     size_t i;
     json_t *module;
     json_array_foreach(root, i, module) {
+        if (rc) break;
         const char *type = json_string_value(json_object_get(module, "type"));
-        const char *sub = json_string_value(json_object_get(module, "path"));
-        if (!type) continue;
-        if (!strcmp(type, "sentence_transformers.models.Normalize")) m->default_normalize = 1;
-        else if (!strcmp(type, "sentence_transformers.models.Pooling") && sub) {
-            snprintf(path, sizeof path, "%s/%s/config.json", m->dir, sub);
-            read_st_pooling(m, path);
+        json_t *sub = json_object_get(module, "path");
+        if (!type) {
+            rc = tc_fail("%s: module %zu has no \"type\" string", path, i);
+        } else if (!strcmp(type, "sentence_transformers.models.Normalize")) {
+            m->default_normalize = 1;
+        } else if (!strcmp(type, "sentence_transformers.models.Pooling")) {
+            char sub_path[4096];
+            if (!json_is_string(sub)) rc = tc_fail("%s: module %zu (Pooling) has no \"path\" string", path, i);
+            else snprintf(sub_path, sizeof sub_path, "%s/%s/config.json", m->dir, json_string_value(sub));
+            if (!rc) rc = read_st_pooling(m, sub_path);
         } else if (strcmp(type, "sentence_transformers.models.Transformer")) {
             snprintf(m->st_unsupported_module, sizeof m->st_unsupported_module, "%s", type);
         }
     }
     json_decref(root);
+    return rc;
+}
+
+static int read_st_defaults(tc_bert_model *m) {
+    char path[4096];
+    m->default_pooling = TC_POOL_MEAN;
+    m->default_normalize = 0;
+    snprintf(path, sizeof path, "%s/modules.json", m->dir);
+    if (read_st_modules(m, path)) return -1;
     snprintf(path, sizeof path, "%s/sentence_bert_config.json", m->dir);
-    root = json_load_file(path, 0, NULL);
+    json_t *root;
+    if (load_json(path, 1, &root)) return -1;
     json_t *len = json_object_get(root, "max_seq_length");
-    if (json_is_integer(len)) m->st_max_seq_length = (int)json_integer_value(len);
+    int rc = 0;
+    if (root && !json_is_object(root)) rc = tc_fail("%s: not a JSON object", path);
+    else if (len && (!json_is_integer(len) || json_integer_value(len) < 1 || json_integer_value(len) > 1 << 20))
+        rc = tc_fail("%s: max_seq_length must be an integer in 1..%d", path, 1 << 20);
+    else if (len) m->st_max_seq_length = (int)json_integer_value(len);
     json_decref(root);
+    return rc;
 }
 
 int tc_bert_model_load(tc_bert_model *m, const char *dir) {
@@ -359,8 +503,7 @@ int tc_bert_model_load(tc_bert_model *m, const char *dir) {
     tc_safetensors_close(&st);
     if (rc) goto fail;
     snprintf(path, sizeof path, "%s/vocab.txt", dir);
-    if (check_vocab(m, path)) goto fail;
-    read_st_defaults(m);
+    if (check_vocab(m, path) || read_st_defaults(m)) goto fail;
     return 0;
 fail:
     tc_bert_model_free(m);

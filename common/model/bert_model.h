@@ -87,14 +87,21 @@ typedef struct {
     tc_pooling default_pooling;
     int default_normalize;
     int st_max_seq_length;      // sentence_bert_config.json max_seq_length, 0 if absent
-    char st_unsupported_pooling[64];  // a pooling mode of 1_Pooling/config.json we lack, "" if none
+    int st_has_modules;         // modules.json is there (else the defaults above are assumed)
+    char st_unsupported_pooling[128]; // a pooling mode of 1_Pooling/config.json we lack, "" if none
     char st_unsupported_module[128];  // a module of modules.json we lack (Dense, ...), "" if none
 } tc_bert_model;
 
 // Loads DIR. Errors are one line naming the file: a missing directory or
-// file, an unsupported architecture (model_type named), a missing or
-// mis-shaped tensor (both shapes named), a vocab.txt whose line count is not
-// the embedding matrix's row count.
+// file, an unsupported architecture (model_type named), a config.json size
+// the weights disagree with (checked before anything is allocated: the
+// field and the tensor named, layers beyond or short of num_hidden_layers
+// included), a missing or mis-shaped tensor (both shapes named), a NaN or
+// infinite weight, a vocab.txt whose line count is not the embedding
+// matrix's row count, a modules.json, 1_Pooling/config.json or
+// sentence_bert_config.json that is there but unreadable, not JSON or of the
+// wrong types (an unknown or all-false pooling mode included). Without
+// modules.json the defaults above are assumed (st_has_modules 0).
 int tc_bert_model_load(tc_bert_model *model, const char *dir);
 void tc_bert_model_free(tc_bert_model *model);
 

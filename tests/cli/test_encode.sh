@@ -87,6 +87,34 @@ else
 fi
 expect_error unknown_option 2 "unknown option '--bogus'" tc-encode --bogus
 expect_error two_inputs 2 "one input at most" tc-encode $cpu -m m t.tct t.tct
+# a damaged model is refused by name, before any output, and left as it was
+sums() { (cd "$1" && find . -type f -exec cksum {} + | sort); }
+damaged() { rm -rf "$1" && cp -r m "$1"; }
+kept() { sums "$1" > "$1.now"; check "$1_kept" cmp "$1.now" "$1.sum"; }
+damaged bad_modules && printf '[{"type": "sentence_transformers.models.Normalize"' > bad_modules/modules.json
+sums bad_modules > bad_modules.sum
+expect_error damaged_modules 1 "bad_modules/modules.json: not valid JSON" tc-encode $cpu -m bad_modules t.tct -o dm.tct
+check damaged_modules_no_output test ! -e dm.tct
+kept bad_modules
+damaged bad_pool && printf '{"pooling_mode_mean_tokens": "yes"}' > bad_pool/1_Pooling/config.json
+sums bad_pool > bad_pool.sum
+expect_error damaged_pooling 1 "bad_pool/1_Pooling/config.json: 'pooling_mode_mean_tokens' must be true or false" \
+    tc-encode $cpu -m bad_pool t.tct
+kept bad_pool
+damaged no_pool && rm -r no_pool/1_Pooling
+expect_error missing_pooling 1 "no_pool/1_Pooling/config.json: missing \(modules.json lists a Pooling module there\)" \
+    tc-encode $cpu -m no_pool t.tct
+# without modules.json the defaults are assumed, and -v says so
+expect plain_defaults_said 0 tc-encode $cpu -v -m plain t24.tct -o d3.tct
+check plain_defaults_note grep -q "plain/modules.json: none: assuming mean pooling, not normalized" err
+"$fixture" model nan_model nan=layer.1.attention.self.value.weight
+expect_error nan_weights 1 "nan_model/model.safetensors: tensor 'encoder.layer.1.attention.self.value.weight' holds NaN at element 1" \
+    tc-encode $cpu -m nan_model t24.tct -o nan.tct
+check nan_weights_no_output test ! -e nan.tct
+"$fixture" model three layers=3
+sed 's/"num_hidden_layers": 3/"num_hidden_layers": 2/' three/config.json > three/c && mv three/c three/config.json
+expect_error dropped_layers 1 "three/model.safetensors: tensor 'encoder.layer.2.[a-zA-Z.]+' is there but config.json says num_hidden_layers 2" \
+    tc-encode $cpu -m three t24.tct
 "$fixture" tokens other.tct 10 20 50 fingerprint=0123456789abcdef
 expect_error other_vocab 1 "other.tct: tokens were made with another vocabulary \(vocab_fingerprint 0123456789abcdef" tc-encode $cpu -m m other.tct
 "$fixture" tokens big_vocab.tct 10 20 50 vocab_size=30522

@@ -2,6 +2,7 @@
 //   encode-fixture model DIR [KEY=VALUE]...
 //       a tiny random BERT (tests/tiny_bert.h); keys: hidden heads layers
 //       intermediate vocab positions pooler(0/1) st(0/1/2) seed prefix act model_type
+//       nan (a NaN in the tensors whose name contains it)
 //   encode-fixture tokens OUT.tct ROWS WIDTH VOCAB [KEY=VALUE]...
 //       a tokens file: doc_ids "doc-<i>", input_ids i32[ROWS,WIDTH] ([CLS]=2 ...
 //       [SEP]=3, padding 0), lengths i32[ROWS] from 2 to WIDTH; keys: seed,
@@ -43,6 +44,7 @@ static int make_model(int argc, char **argv) {
     s.prefix = value_of(argc, argv, 3, "prefix", "");
     s.act = value_of(argc, argv, 3, "act", NULL);
     s.model_type = value_of(argc, argv, 3, "model_type", NULL);
+    s.nan = value_of(argc, argv, 3, "nan", NULL);
     return tiny_bert_write(argv[2], &s) ? fail(argv[2]) : 0;
 }
 

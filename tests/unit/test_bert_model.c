@@ -75,7 +75,7 @@ static void test_load_shapes_and_layouts(void) {
         snprintf(vocab, sizeof vocab, "%s/vocab.txt", dir);
         CHECK(tc_file_fingerprint(vocab, fp) == 0 && !strcmp(fp, m.vocab_fingerprint));
         CHECK(strlen(m.weights_fingerprint) == 16);
-        CHECK(m.default_pooling == TC_POOL_MEAN && m.default_normalize == 0 && m.st_max_seq_length == 0);
+        CHECK(m.default_pooling == TC_POOL_MEAN && m.default_normalize == 0 && m.st_max_seq_length == 0 && !m.st_has_modules);
         tc_bert_model_free(&m);
     }
 }
@@ -124,7 +124,8 @@ static void test_sentence_transformers_settings(void) {
                "[{\"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"},"
                " {\"path\": \"2_Dense\", \"type\": \"sentence_transformers.models.Dense\"}]");
     ENSURE(tc_bert_model_load(&m, dir) == 0);
-    CHECK(!strcmp(m.st_unsupported_pooling, "pooling_mode_max_tokens"));
+    // pooling_mode_mean_tokens is true when absent, as in sentence-transformers
+    CHECK(!strcmp(m.st_unsupported_pooling, "pooling_mode_mean_tokens and pooling_mode_max_tokens together"));
     CHECK(!strcmp(m.st_unsupported_module, "sentence_transformers.models.Dense"));
     tc_bert_model_free(&m);
 }
@@ -197,7 +198,9 @@ static void test_load_errors(void) {
     ENSURE(tiny_bert_write(model_dir("e_shape"), &s) == 0);
     s.intermediate = 41;  // the config now disagrees with the weights
     ENSURE(tiny_write_config(dir, &s) == 0);
-    CHECK(load_fails(dir, "tensor 'bert.encoder.layer.0.intermediate.dense.weight' has shape [40,16], expected [41,16]",
+    CHECK(load_fails(dir,
+                     "tensor 'bert.encoder.layer.0.intermediate.dense.weight' has 40 rows but config.json says "
+                     "intermediate_size 41",
                      "model.safetensors"));
     s.intermediate = 40;
     s.skip = "word_embeddings";
@@ -221,6 +224,126 @@ static void test_load_errors(void) {
     ENSURE(stat(path, &sb) == 0);
     CHECK(truncate(path, sb.st_size - 100) == 0);
     CHECK(load_fails(dir, "outside the file", "model.safetensors"));
+}
+
+// Every size config.json gives is checked against the weights before
+// anything is allocated; the layer count both ways.
+static void test_config_against_weights(void) {
+    tiny_bert_spec s = tiny_bert_default();
+    s.layers = 3;
+    ENSURE(tiny_bert_write(model_dir("c_layers"), &s) == 0);
+    s.layers = 2;  // would silently drop layer 2
+    ENSURE(tiny_write_config(dir, &s) == 0);
+    CHECK(load_fails(dir, "model.safetensors: tensor 'encoder.layer.2.", "is there but config.json says num_hidden_layers 2"));
+    s.layers = 5;
+    ENSURE(tiny_write_config(dir, &s) == 0);
+    CHECK(load_fails(dir, "3 encoder layers but config.json says num_hidden_layers 5 (no tensor 'encoder.layer.3.*')",
+                     NULL));
+    s = tiny_bert_default();
+    s.prefix = "bert.";
+    ENSURE(tiny_bert_write(model_dir("c_sizes"), &s) == 0);
+    struct {
+        int *field, value;
+        const char *needle;
+    } cases[] = {
+        {&s.hidden, 32, "tensor 'bert.embeddings.word_embeddings.weight' has 16 columns but config.json says hidden_size 32"},
+        {&s.positions, 512, "'bert.embeddings.position_embeddings.weight' has 24 rows but config.json says max_position_embeddings 512"},
+        {&s.types, 1, "'bert.embeddings.token_type_embeddings.weight' has 2 rows but config.json says type_vocab_size 1"},
+        {&s.vocab, 1 << 24, "has 50 rows but config.json says vocab_size 16777216"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int saved = *cases[i].field;
+        *cases[i].field = cases[i].value;
+        tiny_bert_spec bad = s;
+        *cases[i].field = saved;
+        ENSURE(tiny_write_config(dir, &bad) == 0);
+        CHECKF(load_fails(dir, cases[i].needle, "c_sizes/model.safetensors"), "case %zu", i);
+    }
+}
+
+// A NaN weight would make every embedding NaN: refused, naming the tensor.
+static void test_non_finite_weights(void) {
+    tiny_bert_spec s = tiny_bert_default();
+    s.nan = "layer.1.output.dense.bias";
+    ENSURE(tiny_bert_write(model_dir("nan"), &s) == 0);
+    CHECK(load_fails(dir, "model.safetensors: tensor 'encoder.layer.1.output.dense.bias' holds NaN at element 1", NULL));
+    s.nan = "word_embeddings";
+    s.dtype = TC_ST_F16;
+    ENSURE(tiny_bert_write(model_dir("nan16"), &s) == 0);
+    CHECK(load_fails(dir, "tensor 'embeddings.word_embeddings.weight' holds NaN", NULL));
+}
+
+// A sentence-transformers file that is there but damaged is refused, naming
+// it: reading past it would drop the normalization or pooling it asks for.
+static void test_damaged_st_files(void) {
+    tiny_bert_spec s = tiny_bert_default();
+    s.st_files = 1;
+    ENSURE(tiny_bert_write(model_dir("st_bad"), &s) == 0);
+    char sub[1100];
+    snprintf(sub, sizeof sub, "%s/1_Pooling", dir);
+    static const struct {
+        const char *modules, *pooling, *sbert, *needle;
+    } cases[] = {
+        {"[{\"type\": \"sentence_transformers.models.Normalize\"", NULL, NULL, "st_bad/modules.json: not valid JSON"},
+        {"{\"type\": \"sentence_transformers.models.Normalize\"}", NULL, NULL, "modules.json: not a JSON array"},
+        {"[{\"path\": \"2_Normalize\"}]", NULL, NULL, "modules.json: module 0 has no \"type\" string"},
+        {"[{\"type\": 7}]", NULL, NULL, "modules.json: module 0 has no \"type\""},
+        {"[\"sentence_transformers.models.Normalize\"]", NULL, NULL, "modules.json: module 0 has no \"type\""},
+        {"[{\"type\": \"sentence_transformers.models.Pooling\"}]", NULL, NULL, "module 0 (Pooling) has no \"path\""},
+        {"[{\"type\": \"sentence_transformers.models.Pooling\", \"path\": \"9_Gone\"}]", NULL, NULL,
+         "st_bad/9_Gone/config.json: missing (modules.json lists a Pooling module there)"},
+        {"[{\"type\": \"a\"}, {\"type\": \"a\", \"type\": \"b\"}]", NULL, NULL, "modules.json: not valid JSON (duplicate"},
+        {NULL, "{\"pooling_mode_mean_tokens\": true", NULL, "1_Pooling/config.json: not valid JSON"},
+        {NULL, "[true]", NULL, "1_Pooling/config.json: not a JSON object"},
+        {NULL, "{\"pooling_mode_mean_tokens\": \"yes\"}", NULL, "'pooling_mode_mean_tokens' must be true or false"},
+        {NULL, "{\"pooling_mode_mean_tokens\": false, \"pooling_mode_median_tokens\": true}", NULL,
+         "1_Pooling/config.json: unknown pooling mode 'pooling_mode_median_tokens'"},
+        {NULL, "{\"pooling_mode\": \"median\"}", NULL, "pooling_mode must be one of"},
+        {NULL, "{\"pooling_mode_mean_tokens\": false, \"pooling_mode_cls_token\": false}", NULL,
+         "1_Pooling/config.json: every pooling mode is false"},
+        {NULL, "{\"word_embedding_dimension\": 384, \"pooling_mode_mean_tokens\": true}", NULL,
+         "word_embedding_dimension is not config.json's hidden_size 16"},
+        {NULL, NULL, "{\"max_seq_length\": \"256\"}", "sentence_bert_config.json: max_seq_length must be an integer"},
+        {NULL, NULL, "{\"max_seq_length\": 0}", "max_seq_length must be an integer in 1.."},
+        {NULL, NULL, "[256]", "sentence_bert_config.json: not a JSON object"},
+    };
+    char sbert[1200];
+    snprintf(sbert, sizeof sbert, "%s/sentence_bert_config.json", dir);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ENSURE(tiny_bert_write(dir, &s) == 0);
+        remove(sbert);
+        if (cases[i].modules) write_file(dir, "modules.json", cases[i].modules);
+        if (cases[i].pooling) write_file(sub, "config.json", cases[i].pooling);
+        if (cases[i].sbert) write_file(dir, "sentence_bert_config.json", cases[i].sbert);
+        CHECKF(load_fails(dir, cases[i].needle, NULL), "case %zu", i);
+    }
+    // what sentence-transformers reads: pooling_mode by name, mean when no flag says otherwise
+    struct {
+        const char *pooling;
+        tc_pooling want;
+        const char *unsupported;
+    } ok[] = {
+        {"{\"pooling_mode\": \"cls\"}", TC_POOL_CLS, ""},
+        {"{\"word_embedding_dimension\": 16}", TC_POOL_MEAN, ""},
+        {"{\"pooling_mode_mean_tokens\": false, \"pooling_mode_lasttoken\": true}", TC_POOL_MEAN, "pooling_mode_lasttoken"},
+        {"{\"pooling_mode_max_tokens\": true}", TC_POOL_MEAN,
+         "pooling_mode_mean_tokens and pooling_mode_max_tokens together"},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        ENSURE(tiny_bert_write(dir, &s) == 0);
+        remove(sbert);
+        write_file(sub, "config.json", ok[i].pooling);
+        tc_bert_model m;
+        CHECKF(tc_bert_model_load(&m, dir) == 0, "%s", tc_error());
+        CHECKF(m.default_pooling == ok[i].want && !strcmp(m.st_unsupported_pooling, ok[i].unsupported) &&
+                   m.default_normalize == 1 && m.st_has_modules == 1,
+               "ok %zu: %s", i, m.st_unsupported_pooling);
+        tc_bert_model_free(&m);
+    }
+    // a Normalize module needs no directory of its own (the real models have none)
+    char path[1200];
+    snprintf(path, sizeof path, "%s/2_Normalize", dir);
+    CHECK(access(path, F_OK) != 0);
 }
 
 static void test_token_checks(void) {
@@ -263,6 +386,9 @@ int main(void) {
     RUN(test_half_precision_weights);
     RUN(test_sentence_transformers_settings);
     RUN(test_load_errors);
+    RUN(test_config_against_weights);
+    RUN(test_non_finite_weights);
+    RUN(test_damaged_st_files);
     RUN(test_token_checks);
     HARNESS_EXIT();
 }
