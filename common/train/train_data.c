@@ -203,6 +203,27 @@ static int load_targets(tc_labels *l, const char *path, int n_classes) {
     return tc_labels_load(l, path, n_classes);
 }
 
+// A document weight scales its loss: a negative one trains by gradient
+// ascent on that document, a NaN or infinite one poisons every step it is
+// in. Every row of the targets is checked, used or not.
+static int check_weights(const tc_labels *l, const char *path) {
+    for (uint64_t r = 0; l->doc_weights && r < l->n_docs; r++) {
+        float w = l->doc_weights[r];
+        if (!isfinite(w) || w < 0)
+            return tc_fail("%s: row %" PRIu64 " ('%s'): doc_weights %g is not a finite weight >= 0", path, r,
+                           l->doc_ids[r], (double)w);
+    }
+    return 0;
+}
+
+// Weights all 0 leave no loss to learn from: every step would be a no-op.
+static int check_some_weight(const tc_train_set *s, const char *path) {
+    for (uint64_t i = 0; i < s->n_docs; i++)
+        if (s->weights[i] > 0) return 0;
+    return tc_fail("%s: doc_weights are 0 for all %" PRIu64 " documents being trained on: nothing to learn from", path,
+                   s->n_docs);
+}
+
 static uint64_t content_fingerprint(const tc_train_set *s) {
     uint64_t h = TC_FNV1A64_INIT;
     for (uint64_t i = 0; i < s->n_docs; i++) h = tc_fnv1a64(s->doc_ids[i], strlen(s->doc_ids[i]) + 1, h);
@@ -240,7 +261,9 @@ int tc_train_set_load(tc_train_set *s, const char *tokens_path, const char *targ
     j.tok_off.item = j.pos_off.item = j.mask_off.item = 8;
     j.tok.item = j.pos.item = j.mask.item = j.weights.item = 4;
     int64_t zero = 0;
-    int rc = index_build(&ix, targets.doc_ids, targets.n_docs, targets_path);
+    int rc = check_weights(&targets, targets_path) || index_build(&ix, targets.doc_ids, targets.n_docs, targets_path)
+                 ? -1
+                 : 0;
     if (rc == 0) {
         j.used = tc_calloc(targets.n_docs + 1, 1);
         rc = !j.used || grow_push(&j.tok_off, &zero, 1) || grow_push(&j.pos_off, &zero, 1) ||
@@ -255,6 +278,7 @@ int tc_train_set_load(tc_train_set *s, const char *tokens_path, const char *targ
     tc_labels_free(&targets);
     if (rc == 0 && s->n_docs == 0)
         rc = tc_fail("%s: no document has targets in %s: the training set is empty", tokens_path, targets_path);
+    if (rc == 0) rc = check_some_weight(s, targets_path);
     if (rc) {
         tc_train_set_free(s);
         return -1;

@@ -503,8 +503,10 @@ static int sync_steps(trainer *t) {
     if (t->seen.skipped > 0 && !c->loss_scaling)
         return tc_fail("non-finite gradient norm at step %ld: stopping", (long)t->seen.first_skip);
     // the loss as the run divides it: per document, or per unit of weight
+    // (steps whose documents all weigh 0 have no loss, not 0 / 0)
     double per = c->loss == TC_LOSS_WEIGHTED ? t->pend_weight : stats[2];
-    double seconds = tc_seconds() - t->pend_start, cpu = cpu_seconds() - t->pend_cpu_start, loss = stats[0] / per;
+    double seconds = tc_seconds() - t->pend_start, cpu = cpu_seconds() - t->pend_cpu_start;
+    double loss = per > 0 ? stats[0] / per : 0;
     t->epoch_loss += stats[0], t->epoch_docs += per;
     t->window_loss += stats[0], t->window_docs += per;
     t->pending = 0;

@@ -42,6 +42,12 @@ check train_no_output_on_input_error test ! -e "$T/x"
 expect_error train_nonfinite_loss 1 'non-finite loss at step [0-9]+ \(epoch 1, batch [0-9]+ of the epoch, micro-batch 0' \
     tc-train $base --batch 8 -o "$T/nan" "$fx/tokens.tct" "$fx/nan_targets.tct"
 check train_nonfinite_no_final test ! -e "$T/nan/final"
+# a negative document weight would train by gradient ascent on it
+cp "$fx/neg_targets.tct" "$T/neg_before.tct"
+expect_error train_negative_weight 1 'neg_targets.tct: row [0-9]+ \(.d[0-9]+.\): doc_weights -1 is not a finite weight >= 0' \
+    tc-train $base -o "$T/neg" "$fx/tokens.tct" "$fx/neg_targets.tct"
+check train_negative_weight_no_run test ! -e "$T/neg"
+check train_negative_weight_input_kept cmp "$fx/neg_targets.tct" "$T/neg_before.tct"
 
 # ---------------------------------------------------------------- a run and its checkpoint
 

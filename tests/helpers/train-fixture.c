@@ -11,11 +11,15 @@
 //     taxonomy.tct         6 classes: two roots with two children each
 //     taxonomy7.tct        7 classes (a mismatch)
 //     other_vocab.tct      tokens claiming another vocabulary
-//     nan_targets.tct      targets with an infinite document weight
+//     nan_targets.tct      targets with a document weight of FLT_MAX (finite:
+//                          accepted, but its loss overflows to infinity)
+//     neg_targets.tct      targets with a negative document weight (refused)
 #include "tests/tiny_bert.h"
 #include "tests/train_fixtures.h"
 #include "common/error.h"
 #include "common/fingerprint.h"
+
+#include <float.h>
 
 enum { K = 6, LEAVES = 4, VOCAB = 60 };
 static const int parent_of[K] = {-1, -1, 0, 0, 1, 1};
@@ -137,7 +141,8 @@ int main(int argc, char **argv) {
     if (write_docs(dir, "tokens.tct", "targets.tct", docs, 11, fp, 0) ||
         write_docs(dir, "val_tokens.tct", "val_targets.tct", 16, 23, fp, 0) ||
         write_docs(dir, "other_vocab.tct", NULL, docs, 11, "0123456789abcdef", 0) ||
-        write_docs(dir, NULL, "nan_targets.tct", docs, 11, fp, INFINITY))
+        write_docs(dir, NULL, "nan_targets.tct", docs, 11, fp, FLT_MAX) ||
+        write_docs(dir, NULL, "neg_targets.tct", docs, 11, fp, -1))
         return die("documents");
     int five = K - 1;
     if (write_stream(path_in(dir, "class_vectors.tct"), class_vectors_body, &six) ||

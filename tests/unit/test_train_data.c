@@ -2,6 +2,7 @@
 // validation split, epoch orders, each rank's share of a step; the
 // optimizer's schedule, rate scaling and clipping coefficient.
 #include "tests/harness.h"
+#include <math.h>
 #include "tests/train_fixtures.h"
 #include "common/error.h"
 #include "common/train/optim.h"
@@ -57,6 +58,9 @@ static void write_inputs(const char *tokens, const char *targets, int bad) {
     int64_t off[5] = {0, 2, 3, 4, 5}, moff[5] = {0, 1, 1, 1, 1};
     int32_t cls[5] = {0, 1, bad == 4 ? 9 : 2, 3, 0}, mcls[1] = {3};
     float w[4] = {0.5f, 1, 2, 1};
+    if (bad == 5) w[1] = -0.5f;
+    if (bad == 6) w[2] = NAN;
+    if (bad == 7) w[0] = w[1] = w[2] = 0;  // only "zz", which no tokens row has, weighs anything
     tc_labels l = {.n_docs = 4, .doc_ids = tid, .offsets = off, .classes = cls, .mask_offsets = moff,
                    .mask_classes = mcls, .doc_weights = w};
     fixture_write_labels(targets, &l);
@@ -112,6 +116,18 @@ static void test_load_errors(void) {
     write_inputs(tok, tgt, 4);
     CHECKF(tc_train_set_load(&s, tok, tgt, &o) == -1 && strstr(tc_error(), "class id 9") &&
                strstr(tc_error(), "0..3"),
+           "%s", tc_error());
+    // weights that would train by gradient ascent, poison every step, or leave nothing to learn
+    write_inputs(tok, tgt, 5);
+    CHECKF(tc_train_set_load(&s, tok, tgt, &o) == -1 && strstr(tc_error(), tgt) &&
+               strstr(tc_error(), "row 1 ('d0'): doc_weights -0.5 is not a finite weight >= 0"),
+           "%s", tc_error());
+    write_inputs(tok, tgt, 6);
+    CHECKF(tc_train_set_load(&s, tok, tgt, &o) == -1 && strstr(tc_error(), "row 2 ('d1'): doc_weights nan"), "%s",
+           tc_error());
+    write_inputs(tok, tgt, 7);
+    CHECKF(tc_train_set_load(&s, tok, tgt, &o) == -1 && strstr(tc_error(), tgt) &&
+               strstr(tc_error(), "doc_weights are 0 for all 3 documents being trained on"),
            "%s", tc_error());
     // no overlap: empty training set
     const char *ids[1] = {"x"};
