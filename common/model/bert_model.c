@@ -458,7 +458,7 @@ static int read_st_modules(tc_bert_model *m, const char *path) {
     return rc;
 }
 
-static int read_st_defaults(tc_bert_model *m) {
+int tc_bert_st_settings_load(tc_bert_model *m) {
     char path[4096];
     m->default_pooling = TC_POOL_MEAN;
     m->default_normalize = 0;
@@ -503,7 +503,7 @@ int tc_bert_model_load(tc_bert_model *m, const char *dir) {
     tc_safetensors_close(&st);
     if (rc) goto fail;
     snprintf(path, sizeof path, "%s/vocab.txt", dir);
-    if (check_vocab(m, path) || read_st_defaults(m)) goto fail;
+    if (check_vocab(m, path) || tc_bert_st_settings_load(m)) goto fail;
     return 0;
 fail:
     tc_bert_model_free(m);

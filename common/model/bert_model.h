@@ -108,6 +108,12 @@ void tc_bert_model_free(tc_bert_model *model);
 // Parses config.json alone (exposed for tests).
 int tc_bert_config_load(tc_bert_config *cfg, const char *path);
 
+// Reads the sentence-transformers files of m->dir (modules.json, the Pooling
+// module's config.json, sentence_bert_config.json) into m's defaults, as
+// tc_bert_model_load does last; exposed for tests and fuzzing: it needs only
+// m->dir and m->cfg.hidden set, the rest of *m zeroed.
+int tc_bert_st_settings_load(tc_bert_model *m);
+
 // Checks the attributes tc-tokenize records on `input_ids` (vocab_fingerprint,
 // vocab_size) against the model; `where` names the tokens file.
 int tc_bert_check_tokens(const tc_bert_model *model, const char *where, const tct_attr *attrs, size_t n_attrs);

@@ -340,6 +340,12 @@ static void test_damaged_st_files(void) {
                "ok %zu: %s", i, m.st_unsupported_pooling);
         tc_bert_model_free(&m);
     }
+    // the settings alone, as a fuzzer calls them: only the directory and the hidden size are needed
+    tc_bert_model bare = {.dir = dir, .cfg = {.hidden = 16}};
+    CHECKF(tc_bert_st_settings_load(&bare) == 0 && bare.default_normalize == 1 && bare.st_has_modules, "%s", tc_error());
+    bare.cfg.hidden = 8;
+    write_file(sub, "config.json", "{\"word_embedding_dimension\": 16}");
+    CHECK(tc_bert_st_settings_load(&bare) == -1 && strstr(tc_error(), "hidden_size 8"));
     // a Normalize module needs no directory of its own (the real models have none)
     char path[1200];
     snprintf(path, sizeof path, "%s/2_Normalize", dir);
