@@ -2,6 +2,7 @@
 // and MRR as TELEClass's eval_classifier.py computes them, and for
 // thresholded or set predictions micro/macro F1 overall and per level.
 #include "common/cli/cli.h"
+#include "common/cli/files.h"
 #include "common/error.h"
 #include "common/cli/io.h"
 #include "common/predict/evaluation.h"
@@ -159,6 +160,10 @@ int main(int argc, char **argv) {
     eval_options o = {0};
     tc_cli_init(&o.cli, "tc-eval", usage, &argc, &argv, 1);
     parse(&o, argc, argv);
+    tc_files_input("--gold", o.gold_path);
+    tc_files_input("--taxonomy", o.taxonomy_path);
+    tc_files_input(NULL, o.input);
+    tc_cli_check_files(&o.cli);
     tc_taxonomy t;
     if (tc_taxonomy_load(&t, o.taxonomy_path)) tc_cli_die(&o.cli);
     tc_evaluation e;

@@ -3,6 +3,7 @@
 // their embeddings, build training targets, and enrich classes with key
 // terms from the corpus.
 #include "common/cli/cli.h"
+#include "common/cli/files.h"
 #include "common/taxonomy/enrich.h"
 #include "common/error.h"
 #include "common/cli/io.h"
@@ -129,6 +130,11 @@ static int cmd_build(command *cmd, int argc, char **argv) {
     }
     if (yaml && (labels || hierarchy)) tc_cli_usage_error(&cmd->cli, "--yaml reads the whole taxonomy; drop --labels/--hierarchy");
     if (!yaml && !labels) tc_cli_usage_error(&cmd->cli, "no taxonomy: give DIR, --labels [--hierarchy] or --yaml");
+    tc_files_input("--labels", labels);
+    tc_files_input("--hierarchy", hierarchy);
+    tc_files_input("--yaml", yaml);
+    for (int i = 0; i < n_terms; i++) tc_files_input("--terms", terms[i]);
+    tc_cli_check_files(&cmd->cli);
     tc_taxonomy t;
     int rc = yaml ? tc_taxonomy_read_yaml(&t, yaml) : tc_taxonomy_read_teleclass(&t, labels, hierarchy, allow_isolated);
     if (rc) tc_cli_die(&cmd->cli);
@@ -204,6 +210,9 @@ static int cmd_show(command *cmd, int argc, char **argv) {
         default: tc_cli_option(&cmd->cli, c, optarg);
         }
     one_input(cmd, argc, argv);
+    tc_files_input(NULL, input_name(cmd->input));
+    tc_files_input("--counts", counts);
+    tc_cli_check_files(&cmd->cli);
     tc_taxonomy t;
     load_taxonomy(cmd, &t, cmd->input);
     tc_output out;
@@ -272,6 +281,8 @@ static int cmd_paths(command *cmd, int argc, char **argv) {
         default: tc_cli_option(&cmd->cli, c, optarg);
         }
     one_input(cmd, argc, argv);
+    tc_files_input(NULL, input_name(cmd->input));
+    tc_cli_check_files(&cmd->cli);
     tc_taxonomy t;
     load_taxonomy(cmd, &t, cmd->input);
     tc_output out;
@@ -309,6 +320,9 @@ static int cmd_terms(command *cmd, int argc, char **argv) {
         default: tc_cli_option(&cmd->cli, c, optarg);
         }
     if (optind >= argc && !replace) tc_cli_usage_error(&cmd->cli, "no key-term file");
+    tc_files_input("--taxonomy", input_name(taxonomy));
+    for (int i = optind; i < argc; i++) tc_files_input(NULL, argv[i]);
+    tc_cli_check_files(&cmd->cli);
     tc_taxonomy t;
     load_taxonomy(cmd, &t, taxonomy);
     int before = t.n_terms;
@@ -342,6 +356,8 @@ static int cmd_text_out(command *cmd, int argc, char **argv, int texts) {
         else tc_cli_option(&cmd->cli, c, optarg);
     }
     one_input(cmd, argc, argv);
+    tc_files_input(NULL, input_name(cmd->input));
+    tc_cli_check_files(&cmd->cli);
     tc_taxonomy t;
     load_taxonomy(cmd, &t, cmd->input);
     tc_output out;
@@ -374,6 +390,9 @@ static int cmd_gather(command *cmd, int argc, char **argv) {
         }
     one_input(cmd, argc, argv);
     if (!taxonomy) tc_cli_usage_error(&cmd->cli, "--taxonomy is required");
+    tc_files_input("--taxonomy", taxonomy);
+    tc_files_input(NULL, input_name(cmd->input));
+    tc_cli_check_files(&cmd->cli);
     tc_taxonomy t;
     load_taxonomy(cmd, &t, taxonomy);
     tc_tensor_output out;
@@ -427,6 +446,10 @@ static int cmd_targets(command *cmd, int argc, char **argv) {
     one_input(cmd, argc, argv);
     if (!taxonomy) tc_cli_usage_error(&cmd->cli, "--taxonomy is required");
     if (augmented_weight >= 0 && !augmented) tc_cli_usage_error(&cmd->cli, "--augmented-weight needs --augmented");
+    tc_files_input("--taxonomy", taxonomy);
+    tc_files_input(NULL, input_name(cmd->input));
+    tc_files_input("--augmented", augmented);
+    tc_cli_check_files(&cmd->cli);
     tc_taxonomy t;
     load_taxonomy(cmd, &t, taxonomy);
     tc_labels core, aug, targets;
@@ -516,6 +539,13 @@ static int cmd_enrich(command *cmd, int argc, char **argv, int score) {
     if (!taxonomy) tc_cli_usage_error(&cmd->cli, "--taxonomy is required");
     if (!core) tc_cli_usage_error(&cmd->cli, "--core is required (the documents' core classes)");
     if (score && !o.embeddings) tc_cli_usage_error(&cmd->cli, "--embeddings is required (see 'tc-taxo candidates')");
+    tc_files_input("--taxonomy", taxonomy);
+    tc_files_input("--core", core);
+    tc_files_input("--phrases", o.phrases);
+    tc_files_input("--stopwords", o.stopwords);
+    tc_files_input("--embeddings", o.embeddings);
+    tc_files_input(NULL, input_name(cmd->input));
+    tc_cli_check_files(&cmd->cli);
     tc_taxonomy t;
     load_taxonomy(cmd, &t, taxonomy);
     tc_labels labels;
