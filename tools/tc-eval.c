@@ -8,6 +8,7 @@
 #include "common/predict/evaluation.h"
 #include "common/taxonomy/taxonomy.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
@@ -124,7 +125,8 @@ static int print_json(FILE *f, const tc_evaluation *e, const tc_metrics *m, cons
         if (o->has_threshold) json_object_set_new(sets, "threshold", json_real(o->threshold));
         json_object_set_new(root, "sets", sets);
     }
-    int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) ? tc_fail("write failed") : 0;
+    errno = 0;
+    int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) ? tc_fail("write failed: %s", strerror(errno ? errno : EIO)) : 0;
     fputc('\n', f);
     json_decref(root);
     return rc;
@@ -184,6 +186,7 @@ int main(int argc, char **argv) {
     else if (o.tsv) print_tsv(out.f, &e, &e.metrics, &r);
     else print_table(out.f, &e, &e.metrics, &r, &o, &e.layout);
     if (rc) {
+        tc_fail_context("%s", tc_output_name(&out));
         tc_output_abort(&out);
         tc_cli_die(&o.cli);
     }

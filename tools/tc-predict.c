@@ -266,6 +266,7 @@ static int predict_stream(tc_cli *cli, const predict_options *o, const tc_predic
     rc = tc_prediction_writer_end(&pw) || commit_destination(&dest) ? -1 : 0;
     if (rc == 0) tc_progress_finish(&progress);
 done:
+    if (rc && dest.opened && dest.text && ferror(dest.lines.f)) tc_fail_context("%s", tc_output_name(&dest.lines));
     abort_destination(&dest);
     tc_prediction_writer_free(&pw);
     tc_predictor_free(p);

@@ -13,6 +13,7 @@
 #include "common/taxonomy/taxonomy.h"
 #include "common/taxonomy/taxonomy_read.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,13 @@ static FILE *text_open(command *cmd, tc_output *out) {
 
 static void text_commit(command *cmd, tc_output *out) {
     if (tc_output_commit(out)) tc_cli_die(&cmd->cli);
+}
+
+// After a failure: a failed write names the output; no partial file stays.
+static _Noreturn void text_abort(command *cmd, tc_output *out) {
+    if (ferror(out->f)) tc_fail_context("%s", tc_output_name(out));
+    tc_output_abort(out);
+    tc_cli_die(&cmd->cli);
 }
 
 static void merge_terms(command *cmd, tc_taxonomy *t, const char *const *files, int n, int replace) {
@@ -289,8 +297,8 @@ static int cmd_paths(command *cmd, int argc, char **argv) {
     p.t = &t;
     p.f = text_open(cmd, &out);
     if (tc_taxonomy_paths(&t, print_path, &p) < 0) {
-        tc_output_abort(&out);
-        tc_cli_fail(&cmd->cli, "%s: write failed", out.path);
+        if (ferror(p.f)) tc_fail("write failed: %s", strerror(errno ? errno : EIO));
+        text_abort(cmd, &out);
     }
     text_commit(cmd, &out);
     tc_taxonomy_free(&t);
@@ -362,10 +370,7 @@ static int cmd_text_out(command *cmd, int argc, char **argv, int texts) {
     load_taxonomy(cmd, &t, cmd->input);
     tc_output out;
     FILE *f = text_open(cmd, &out);
-    if (texts ? tc_keyterms_write_texts(&t, f, names_only) : tc_keyterms_write_text(&t, f)) {
-        tc_output_abort(&out);
-        tc_cli_die(&cmd->cli);
-    }
+    if (texts ? tc_keyterms_write_texts(&t, f, names_only) : tc_keyterms_write_text(&t, f)) text_abort(cmd, &out);
     text_commit(cmd, &out);
     tc_taxonomy_free(&t);
     return 0;
@@ -554,10 +559,7 @@ static int cmd_enrich(command *cmd, int argc, char **argv, int score) {
     tc_output out;
     FILE *f = text_open(cmd, &out);
     int rc = tc_enrich_run(&t, &labels, &o, &cmd->cli, score ? TC_ENRICH_SCORE : TC_ENRICH_CANDIDATES, f);
-    if (rc) {
-        tc_output_abort(&out);
-        tc_cli_die(&cmd->cli);
-    }
+    if (rc) text_abort(cmd, &out);
     text_commit(cmd, &out);
     tc_labels_free(&labels);
     tc_taxonomy_free(&t);
