@@ -74,7 +74,7 @@ void tc_warn(const char *fmt, ...) {
 static void end_if_stdout_closed(void) {
     if (!ferror(stdout)) return;
     struct pollfd p = {.fd = STDOUT_FILENO};
-    if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) exit(TC_EXIT_OK);
+    if (poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP))) exit(TC_EXIT_OK);
 }
 
 _Noreturn void tc_cli_usage_error(const tc_cli *cli, const char *fmt, ...) {
