@@ -98,8 +98,10 @@ static int drain(tct_reader *r) {
     return rc;
 }
 
+// `where` here is the output's name: every caller below writes the export.
 static int write_all(FILE *out, const void *p, size_t n, const char *where) {
-    if (n && fwrite(p, 1, n, out) != n) return tc_fail("%s: write failed: %s", where, strerror(errno));
+    errno = 0;
+    if (n && fwrite(p, 1, n, out) != n) return tc_fail("%s: write failed: %s", where, strerror(errno ? errno : EIO));
     return 0;
 }
 
@@ -222,18 +224,18 @@ static int npy_numeric(tct_reader *r, tct_tensor_info *t, FILE *out, const char 
     return rc < 0 ? -1 : drain(r);
 }
 
-int tct_export_npy(tct_reader *r, const char *name, FILE *out, const char *where) {
+int tct_export_npy(tct_reader *r, const char *name, FILE *out, const char *where, const char *out_name) {
     tct_event ev;
     int rc;
     while ((rc = tct_reader_next(r, &ev)) == 1) {
         if (ev.kind != TCT_EVENT_BEGIN || strcmp(ev.tensor->name, name)) continue;
-        return ev.tensor->dtype == TCT_STR ? npy_strings(r, ev.tensor, out, where)
-                                           : npy_numeric(r, ev.tensor, out, where);
+        return ev.tensor->dtype == TCT_STR ? npy_strings(r, ev.tensor, out, out_name)
+                                           : npy_numeric(r, ev.tensor, out, out_name);
     }
     return rc < 0 ? -1 : tc_fail("%s: no tensor '%s'", where, name);
 }
 
-int tct_export_tsv(tct_reader *r, const char *names, FILE *out, const char *where) {
+int tct_export_tsv(tct_reader *r, const char *names, FILE *out, const char *where, const char *out_name) {
     char *copy = strdup(names);
     const char *list[64];
     size_t n = 0;
@@ -266,7 +268,7 @@ int tct_export_tsv(tct_reader *r, const char *names, FILE *out, const char *wher
             fputc('\n', out);
         }
         if (ferror(out)) {
-            rows = tc_fail("%s: write failed: %s", where, strerror(errno));
+            rows = tc_fail("%s: write failed: %s", out_name, strerror(errno ? errno : EIO));
             break;
         }
     }

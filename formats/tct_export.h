@@ -31,10 +31,11 @@ int tct_npy_header(char *out, size_t size, const char *descr, int rank, const ui
 // Exports tensor `name` of the stream as .npy to out. When the row count is
 // not known up front, out must be seekable or the data is spooled to a
 // temporary file. Reads the stream to its end (so corruption is reported).
-int tct_export_npy(tct_reader *reader, const char *name, FILE *out, const char *where);
+// `where` names the stream in messages, `out_name` the output.
+int tct_export_npy(tct_reader *reader, const char *name, FILE *out, const char *where, const char *out_name);
 
 // Exports the rows of the comma-separated tensors `names` (same first
 // dimension) as tab-separated text, one row a line, no header.
-int tct_export_tsv(tct_reader *reader, const char *names, FILE *out, const char *where);
+int tct_export_tsv(tct_reader *reader, const char *names, FILE *out, const char *where, const char *out_name);
 
 #endif

@@ -34,6 +34,7 @@ struct tct_writer {
     open_tensor *tensors;
     size_t n_tensors, cap_tensors;
     int failed;
+    char failure[256];          // why, repeated by every later call
     unsigned char *header;      // record header assembly
     size_t header_cap;
     unsigned char *out;         // compressed output buffer
@@ -42,13 +43,16 @@ struct tct_writer {
 
 static int writer_fail(tct_writer *w, const char *what) {
     w->failed = 1;
+    snprintf(w->failure, sizeof w->failure, "%s", what);
     return tc_fail("%s: %s", w->where, what);
 }
 
 static int write_out(tct_writer *w, const void *p, size_t n) {
+    errno = 0;
     if (n && fwrite(p, 1, n, w->f) != n) {
-        w->failed = 1;
-        return tc_fail("%s: write failed: %s", w->where, errno ? strerror(errno) : "short write");
+        char what[256];
+        snprintf(what, sizeof what, "write failed: %s", errno ? strerror(errno) : "short write");
+        return writer_fail(w, what);
     }
     return 0;
 }
@@ -60,8 +64,9 @@ static int compress_piece(tct_writer *w, const void *p, size_t n, ZSTD_EndDirect
         ZSTD_outBuffer out = {w->out, w->out_cap, 0};
         size_t left = ZSTD_compressStream2(w->cctx, &out, &in, mode);
         if (ZSTD_isError(left)) {
-            w->failed = 1;
-            return tc_fail("%s: zstd: %s", w->where, ZSTD_getErrorName(left));
+            char what[256];
+            snprintf(what, sizeof what, "zstd: %s", ZSTD_getErrorName(left));
+            return writer_fail(w, what);
         }
         if (write_out(w, w->out, out.pos)) return -1;
         if (mode == ZSTD_e_end ? left == 0 : in.pos == in.size) return 0;
@@ -73,7 +78,7 @@ static int compress_piece(tct_writer *w, const void *p, size_t n, ZSTD_EndDirect
 static int write_record(tct_writer *w, const unsigned char *header, size_t header_size,
                         const void *data, size_t data_size, const void *data2, size_t data2_size) {
     static const unsigned char zeros[TCT_RECORD_ALIGN];
-    if (w->failed) return tc_fail("%s: an earlier write failed", w->where);
+    if (w->failed) return tc_fail("%s: %s", w->where, w->failure);
     size_t data_total = data_size + data2_size;
     size_t pad = (size_t)(tct_pad64(data_total) - data_total);
     size_t total = header_size + data_total + pad;
@@ -419,7 +424,7 @@ static void free_writer(tct_writer *w) {
 }
 
 int tct_writer_close(tct_writer *w) {
-    int rc = w->failed ? tc_fail("%s: an earlier write failed", w->where) : 0;
+    int rc = w->failed ? tc_fail("%s: %s", w->where, w->failure) : 0;
     for (size_t i = 0; rc == 0 && i < w->n_tensors; i++)
         if (!w->tensors[i].ended)
             rc = tc_fail("%s: tensor '%s' was never ended", w->where, w->tensors[i].name);
@@ -433,8 +438,9 @@ int tct_writer_close(tct_writer *w) {
             rc = write_record(w, h, TCT_FIXED_HEADER, NULL, 0, NULL, 0);
         }
     }
+    errno = 0;
     if (rc == 0 && fflush(w->f) != 0)
-        rc = tc_fail("%s: write failed: %s", w->where, strerror(errno));
+        rc = tc_fail("%s: write failed: %s", w->where, strerror(errno ? errno : EIO));
     free_writer(w);
     return rc;
 }

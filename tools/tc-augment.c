@@ -3,6 +3,7 @@
 // files, or from the confident documents of refinement. See tc-augment(1).
 #include "common/augment/augment_sources.h"
 #include "common/cli/cli.h"
+#include "common/cli/files.h"
 #include "common/error.h"
 
 #include <stdlib.h>
@@ -147,6 +148,24 @@ static void check(tc_cli *cli, settings *s) {
     s->llm.forbid_names = s->forbid;
 }
 
+// Every file read or written, checked before any work: no output may
+// replace an input (--docs-out over the corpus or the imported documents).
+static void check_files(tc_cli *cli, const settings *s) {
+    static char import_docs[4096], import_labels[4096];
+    tc_files_input("--taxonomy", s->taxonomy);
+    tc_files_input("--corpus", s->corpus);
+    tc_files_input("--from-corpus", s->from_corpus);
+    tc_files_input("--refined", s->own.refined);
+    if (s->import_dir) {
+        tc_aug_import_paths(s->import_dir, import_docs, import_labels, sizeof import_docs);
+        tc_files_input("--import", import_docs);
+        tc_files_input("--import", import_labels);
+    }
+    tc_files_output("--docs-out", s->docs_out);
+    tc_files_output("--report", s->llm.report);
+    tc_cli_check_files(cli);
+}
+
 int main(int argc, char **argv) {
     tc_cli cli;
     tc_cli_init(&cli, "tc-augment", usage, &argc, &argv, 1);
@@ -156,6 +175,7 @@ int main(int argc, char **argv) {
     s.own = (tc_aug_corpus_options){.docs_per_path = 5, .compose = 1, .id_prefix = "aug:"};
     parse(&cli, &s);
     check(&cli, &s);
+    check_files(&cli, &s);
     tc_taxonomy t;
     tc_paths paths = {0};
     tc_aug_set set = {0};

@@ -1,6 +1,7 @@
 // tc-dump: look inside a tensor stream: list, statistics, first rows,
 // provenance, integrity check, and exports to .npy, TSV and JSON.
 #include "common/cli/cli.h"
+#include "common/cli/files.h"
 #include "common/cli/io.h"
 #include "formats/tct.h"
 #include "formats/tct_export.h"
@@ -274,6 +275,8 @@ int main(int argc, char **argv) {
         tc_cli_usage_error(&cli, "-o is for the exports (--npy, --tsv, --json)");
     o.input = optind < argc ? argv[optind] : "-";
     const char *where = strcmp(o.input, "-") ? o.input : "(stdin)";
+    tc_files_input(NULL, o.input);
+    tc_cli_check_files(&cli);
 
     FILE *in = tc_input_open(o.input);
     if (!in) tc_cli_die(&cli);
@@ -282,8 +285,8 @@ int main(int argc, char **argv) {
     tc_output out;
     int rc = tc_output_open(&out, cli.output, o.npy != NULL, cli.force);
     if (rc == 0) {
-        if (o.npy) rc = tct_export_npy(r, o.npy, out.f, where);
-        else if (o.tsv) rc = tct_export_tsv(r, o.tsv, out.f, where);
+        if (o.npy) rc = tct_export_npy(r, o.npy, out.f, where, tc_output_name(&out));
+        else if (o.tsv) rc = tct_export_tsv(r, o.tsv, out.f, where, tc_output_name(&out));
         else rc = run_listing(out.f, r, &o, where);
         if (rc == 0) rc = tc_output_commit(&out);
         else tc_output_abort(&out);

@@ -5,6 +5,7 @@
 // order.
 #include "common/model/bert_model.h"
 #include "common/cli/cli.h"
+#include "common/cli/files.h"
 #include "common/comm/devices.h"
 #include "common/model/encoder.h"
 #include "common/error.h"
@@ -212,6 +213,9 @@ int main(int argc, char **argv) {
     tc_cli_init(&cli, "tc-encode", usage, &argc, &argv, 1);
     encode_options o;
     parse_options(&cli, argc, argv, &o);
+    tc_files_input(NULL, o.input);
+    tc_files_input_model("--model", o.model);
+    tc_cli_check_files(&cli);
     tc_bert_model model;
     if (tc_bert_model_load(&model, o.model)) tc_cli_die(&cli);
     tc_encoder_options eo;

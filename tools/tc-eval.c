@@ -2,11 +2,13 @@
 // and MRR as TELEClass's eval_classifier.py computes them, and for
 // thresholded or set predictions micro/macro F1 overall and per level.
 #include "common/cli/cli.h"
+#include "common/cli/files.h"
 #include "common/error.h"
 #include "common/cli/io.h"
 #include "common/predict/evaluation.h"
 #include "common/taxonomy/taxonomy.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
@@ -123,7 +125,8 @@ static int print_json(FILE *f, const tc_evaluation *e, const tc_metrics *m, cons
         if (o->has_threshold) json_object_set_new(sets, "threshold", json_real(o->threshold));
         json_object_set_new(root, "sets", sets);
     }
-    int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) ? tc_fail("write failed") : 0;
+    errno = 0;
+    int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) ? tc_fail("write failed: %s", strerror(errno ? errno : EIO)) : 0;
     fputc('\n', f);
     json_decref(root);
     return rc;
@@ -159,6 +162,10 @@ int main(int argc, char **argv) {
     eval_options o = {0};
     tc_cli_init(&o.cli, "tc-eval", usage, &argc, &argv, 1);
     parse(&o, argc, argv);
+    tc_files_input("--gold", o.gold_path);
+    tc_files_input("--taxonomy", o.taxonomy_path);
+    tc_files_input(NULL, o.input);
+    tc_cli_check_files(&o.cli);
     tc_taxonomy t;
     if (tc_taxonomy_load(&t, o.taxonomy_path)) tc_cli_die(&o.cli);
     tc_evaluation e;
@@ -179,6 +186,7 @@ int main(int argc, char **argv) {
     else if (o.tsv) print_tsv(out.f, &e, &e.metrics, &r);
     else print_table(out.f, &e, &e.metrics, &r, &o, &e.layout);
     if (rc) {
+        tc_fail_context("%s", tc_output_name(&out));
         tc_output_abort(&out);
         tc_cli_die(&o.cli);
     }

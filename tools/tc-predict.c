@@ -5,6 +5,7 @@
 // window (common/predict/predictor.h) while reading the next, and streams the
 // predictions out (common/predict/predict_output.h) in the input's order.
 #include "common/cli/cli.h"
+#include "common/cli/files.h"
 #include "common/comm/devices.h"
 #include "common/error.h"
 #include "common/cli/io.h"
@@ -265,6 +266,7 @@ static int predict_stream(tc_cli *cli, const predict_options *o, const tc_predic
     rc = tc_prediction_writer_end(&pw) || commit_destination(&dest) ? -1 : 0;
     if (rc == 0) tc_progress_finish(&progress);
 done:
+    if (rc && dest.opened && dest.text && ferror(dest.lines.f)) tc_fail_context("%s", tc_output_name(&dest.lines));
     abort_destination(&dest);
     tc_prediction_writer_free(&pw);
     tc_predictor_free(p);
@@ -278,6 +280,10 @@ int main(int argc, char **argv) {
     tc_cli_init(&cli, "tc-predict", usage, &argc, &argv, 1);
     predict_options o;
     parse_options(&cli, argc, argv, &o);
+    tc_files_input(NULL, o.input);
+    tc_files_input("--taxonomy", o.taxonomy);
+    tc_files_input_model("--model", o.model);
+    tc_cli_check_files(&cli);
     tc_predictor_model pm;
     if (tc_predictor_model_load(&pm, o.model)) tc_cli_die(&cli);
     tc_taxonomy tx;

@@ -2,6 +2,7 @@
 // classes by rule or by an LLM) and core class refinement (class embeddings,
 // confidence, percentile cut). See tc-refine(1).
 #include "common/cli/cli.h"
+#include "common/cli/files.h"
 #include "common/error.h"
 #include "common/refine/refine_run.h"
 
@@ -169,6 +170,22 @@ static void check_refine(tc_cli *cli, settings *s) {
         tc_cli_usage_error(cli, "refine reads the embeddings twice: name a file, not stdin");
 }
 
+// Every file read or written, checked before any work: no output may
+// replace an input (--candidates over -o, -o over the embeddings).
+static void check_files(tc_cli *cli, const settings *s) {
+    tc_files_input("--taxonomy", s->a.taxonomy);
+    tc_files_input("--corpus", s->a.corpus);
+    if (s->annotate) {
+        tc_files_input("--terms", s->a.terms);
+        tc_files_input(NULL, s->a.embeddings ? s->a.embeddings : "-");
+        tc_files_output("--candidates", s->a.candidates);
+    } else {
+        tc_files_input("--annotation", s->r.annotation);
+        tc_files_input(NULL, s->r.embeddings);
+    }
+    tc_cli_check_files(cli);
+}
+
 int main(int argc, char **argv) {
     tc_cli cli;
     tc_cli_init(&cli, "tc-refine", usage, &argc, &argv, 2);
@@ -189,6 +206,7 @@ int main(int argc, char **argv) {
         tc_cli_usage_error(&cli, "%s belongs to tc-refine %s", s.wrong_option, s.annotate ? "refine" : "annotate");
     if (s.annotate) check_annotate(&cli, &s);
     else check_refine(&cli, &s);
+    check_files(&cli, &s);
     int rc = s.annotate ? tc_annotate_run(&cli, &s.a) : tc_refine_run(&cli, &s.r);
     tc_llm_settings_free(&s.a.llm);
     if (rc) tc_cli_die(&cli);

@@ -3,6 +3,7 @@
 // their embeddings, build training targets, and enrich classes with key
 // terms from the corpus.
 #include "common/cli/cli.h"
+#include "common/cli/files.h"
 #include "common/taxonomy/enrich.h"
 #include "common/error.h"
 #include "common/cli/io.h"
@@ -12,6 +13,7 @@
 #include "common/taxonomy/taxonomy.h"
 #include "common/taxonomy/taxonomy_read.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +76,13 @@ static void text_commit(command *cmd, tc_output *out) {
     if (tc_output_commit(out)) tc_cli_die(&cmd->cli);
 }
 
+// After a failure: a failed write names the output; no partial file stays.
+static _Noreturn void text_abort(command *cmd, tc_output *out) {
+    if (ferror(out->f)) tc_fail_context("%s", tc_output_name(out));
+    tc_output_abort(out);
+    tc_cli_die(&cmd->cli);
+}
+
 static void merge_terms(command *cmd, tc_taxonomy *t, const char *const *files, int n, int replace) {
     tc_keyterms k;
     if (tc_keyterms_begin(&k, t, replace)) tc_cli_die(&cmd->cli);
@@ -129,6 +138,11 @@ static int cmd_build(command *cmd, int argc, char **argv) {
     }
     if (yaml && (labels || hierarchy)) tc_cli_usage_error(&cmd->cli, "--yaml reads the whole taxonomy; drop --labels/--hierarchy");
     if (!yaml && !labels) tc_cli_usage_error(&cmd->cli, "no taxonomy: give DIR, --labels [--hierarchy] or --yaml");
+    tc_files_input("--labels", labels);
+    tc_files_input("--hierarchy", hierarchy);
+    tc_files_input("--yaml", yaml);
+    for (int i = 0; i < n_terms; i++) tc_files_input("--terms", terms[i]);
+    tc_cli_check_files(&cmd->cli);
     tc_taxonomy t;
     int rc = yaml ? tc_taxonomy_read_yaml(&t, yaml) : tc_taxonomy_read_teleclass(&t, labels, hierarchy, allow_isolated);
     if (rc) tc_cli_die(&cmd->cli);
@@ -204,6 +218,9 @@ static int cmd_show(command *cmd, int argc, char **argv) {
         default: tc_cli_option(&cmd->cli, c, optarg);
         }
     one_input(cmd, argc, argv);
+    tc_files_input(NULL, input_name(cmd->input));
+    tc_files_input("--counts", counts);
+    tc_cli_check_files(&cmd->cli);
     tc_taxonomy t;
     load_taxonomy(cmd, &t, cmd->input);
     tc_output out;
@@ -272,14 +289,16 @@ static int cmd_paths(command *cmd, int argc, char **argv) {
         default: tc_cli_option(&cmd->cli, c, optarg);
         }
     one_input(cmd, argc, argv);
+    tc_files_input(NULL, input_name(cmd->input));
+    tc_cli_check_files(&cmd->cli);
     tc_taxonomy t;
     load_taxonomy(cmd, &t, cmd->input);
     tc_output out;
     p.t = &t;
     p.f = text_open(cmd, &out);
     if (tc_taxonomy_paths(&t, print_path, &p) < 0) {
-        tc_output_abort(&out);
-        tc_cli_fail(&cmd->cli, "%s: write failed", out.path);
+        if (ferror(p.f)) tc_fail("write failed: %s", strerror(errno ? errno : EIO));
+        text_abort(cmd, &out);
     }
     text_commit(cmd, &out);
     tc_taxonomy_free(&t);
@@ -309,6 +328,9 @@ static int cmd_terms(command *cmd, int argc, char **argv) {
         default: tc_cli_option(&cmd->cli, c, optarg);
         }
     if (optind >= argc && !replace) tc_cli_usage_error(&cmd->cli, "no key-term file");
+    tc_files_input("--taxonomy", input_name(taxonomy));
+    for (int i = optind; i < argc; i++) tc_files_input(NULL, argv[i]);
+    tc_cli_check_files(&cmd->cli);
     tc_taxonomy t;
     load_taxonomy(cmd, &t, taxonomy);
     int before = t.n_terms;
@@ -342,14 +364,13 @@ static int cmd_text_out(command *cmd, int argc, char **argv, int texts) {
         else tc_cli_option(&cmd->cli, c, optarg);
     }
     one_input(cmd, argc, argv);
+    tc_files_input(NULL, input_name(cmd->input));
+    tc_cli_check_files(&cmd->cli);
     tc_taxonomy t;
     load_taxonomy(cmd, &t, cmd->input);
     tc_output out;
     FILE *f = text_open(cmd, &out);
-    if (texts ? tc_keyterms_write_texts(&t, f, names_only) : tc_keyterms_write_text(&t, f)) {
-        tc_output_abort(&out);
-        tc_cli_die(&cmd->cli);
-    }
+    if (texts ? tc_keyterms_write_texts(&t, f, names_only) : tc_keyterms_write_text(&t, f)) text_abort(cmd, &out);
     text_commit(cmd, &out);
     tc_taxonomy_free(&t);
     return 0;
@@ -374,6 +395,9 @@ static int cmd_gather(command *cmd, int argc, char **argv) {
         }
     one_input(cmd, argc, argv);
     if (!taxonomy) tc_cli_usage_error(&cmd->cli, "--taxonomy is required");
+    tc_files_input("--taxonomy", taxonomy);
+    tc_files_input(NULL, input_name(cmd->input));
+    tc_cli_check_files(&cmd->cli);
     tc_taxonomy t;
     load_taxonomy(cmd, &t, taxonomy);
     tc_tensor_output out;
@@ -427,6 +451,10 @@ static int cmd_targets(command *cmd, int argc, char **argv) {
     one_input(cmd, argc, argv);
     if (!taxonomy) tc_cli_usage_error(&cmd->cli, "--taxonomy is required");
     if (augmented_weight >= 0 && !augmented) tc_cli_usage_error(&cmd->cli, "--augmented-weight needs --augmented");
+    tc_files_input("--taxonomy", taxonomy);
+    tc_files_input(NULL, input_name(cmd->input));
+    tc_files_input("--augmented", augmented);
+    tc_cli_check_files(&cmd->cli);
     tc_taxonomy t;
     load_taxonomy(cmd, &t, taxonomy);
     tc_labels core, aug, targets;
@@ -516,6 +544,13 @@ static int cmd_enrich(command *cmd, int argc, char **argv, int score) {
     if (!taxonomy) tc_cli_usage_error(&cmd->cli, "--taxonomy is required");
     if (!core) tc_cli_usage_error(&cmd->cli, "--core is required (the documents' core classes)");
     if (score && !o.embeddings) tc_cli_usage_error(&cmd->cli, "--embeddings is required (see 'tc-taxo candidates')");
+    tc_files_input("--taxonomy", taxonomy);
+    tc_files_input("--core", core);
+    tc_files_input("--phrases", o.phrases);
+    tc_files_input("--stopwords", o.stopwords);
+    tc_files_input("--embeddings", o.embeddings);
+    tc_files_input(NULL, input_name(cmd->input));
+    tc_cli_check_files(&cmd->cli);
     tc_taxonomy t;
     load_taxonomy(cmd, &t, taxonomy);
     tc_labels labels;
@@ -524,10 +559,7 @@ static int cmd_enrich(command *cmd, int argc, char **argv, int score) {
     tc_output out;
     FILE *f = text_open(cmd, &out);
     int rc = tc_enrich_run(&t, &labels, &o, &cmd->cli, score ? TC_ENRICH_SCORE : TC_ENRICH_CANDIDATES, f);
-    if (rc) {
-        tc_output_abort(&out);
-        tc_cli_die(&cmd->cli);
-    }
+    if (rc) text_abort(cmd, &out);
     text_commit(cmd, &out);
     tc_labels_free(&labels);
     tc_taxonomy_free(&t);

@@ -1,6 +1,7 @@
 // tc-tokenize: text, one document a line, to BERT WordPiece token ids, the
 // same as Hugging Face tokenizers' BertTokenizerFast.
 #include "common/cli/cli.h"
+#include "common/cli/files.h"
 #include "common/cli/io.h"
 #include "common/cli/progress.h"
 #include "common/text/tokenize_stream.h"
@@ -128,6 +129,10 @@ int main(int argc, char **argv) {
     tc_cli_init(&cli, "tc-tokenize", usage, &argc, &argv, 1);
     tokenize_options o;
     parse(&cli, argc, argv, &o);
+    tc_files_input(NULL, o.input);
+    tc_files_input("--vocab", o.settings.vocab_path);
+    tc_files_input_model("--model", o.settings.model_dir);
+    tc_cli_check_files(&cli);
 
     tc_wordpiece *wp;
     if (tc_wordpiece_open(&wp, &o.settings)) tc_cli_die(&cli);

@@ -4,6 +4,7 @@
 #include "common/model/checkpoint.h"
 #include "common/model/classifier.h"
 #include "common/cli/cli.h"
+#include "common/cli/files.h"
 #include "common/comm/comm.h"
 #include "common/comm/comm_threads.h"
 #include "common/comm/devices.h"
@@ -499,6 +500,28 @@ static tc_comm *open_comm(const tc_cli *cli, const tc_devices *dev, int *device)
     return comm;
 }
 
+// Every file read or written, checked before any work: no output may
+// replace an input (--log over the tokens), and -o must be a directory that
+// can be made or written.
+static void check_files(const tc_cli *cli, const options *o) {
+    static char default_log[4096];
+    if (o->plot) {
+        tc_files_input("--plot", o->plot);
+        tc_cli_check_files(cli);
+        return;
+    }
+    const char *named[][2] = {{"TOKENS", o->tokens}, {"TARGETS", o->targets}, {"--class-vectors", o->class_vectors},
+                               {"--class-tokens", o->class_tokens}, {"--taxonomy", o->taxonomy}, {"--val", o->val},
+                               {"--val-targets", o->val_targets}};
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++) tc_files_input(named[i][0], named[i][1]);
+    tc_files_input_model("--model", o->model);
+    tc_files_input_model("--resume", o->resume);
+    tc_files_output_dir("-o", cli->output);
+    snprintf(default_log, sizeof default_log, "%s/log.jsonl", cli->output);
+    tc_files_output("--log", o->log ? o->log : default_log);
+    tc_cli_check_files(cli);
+}
+
 static tct_dtype precision_of(const tc_cli *cli, const char *name, const tc_devices *dev) {
     tct_dtype t = !strcmp(name, "bf16") ? TCT_BF16 : !strcmp(name, "fp16") ? TCT_F16 : TCT_F32;
     if (dev->n_gpus == 0 && t != TCT_F32) tc_cli_usage_error(cli, "--precision %s needs a GPU (the CPU computes in fp32)", name);
@@ -511,6 +534,7 @@ int main(int argc, char **argv) {
     options o;
     defaults(&o);
     parse(&cli, argc, argv, &o);
+    check_files(&cli, &o);
     if (o.plot) {
         if (tc_train_log_plot(o.plot, cli.output)) tc_cli_die(&cli);
         return 0;
@@ -523,6 +547,10 @@ int main(int argc, char **argv) {
     int ranks = comm ? comm->size : dev.n_gpus, rank = comm ? comm->rank : 0;
     inputs in;
     load_inputs(&cli, &o, &in);
+    // one run at a time in a directory: a second would interleave the log
+    // and race for the checkpoints' names. Taken once the inputs are read,
+    // so that a wrong input leaves no directory behind.
+    if (rank == 0 && tc_lock_dir(cli.output)) tc_cli_die(&cli);
     p.in = &in;
     p.pooling = in.model.default_pooling;
     if (o.pooling && tc_pooling_parse(o.pooling, &p.pooling)) tc_cli_usage_error(&cli, "--pooling: %s", tc_error());

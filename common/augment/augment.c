@@ -4,6 +4,7 @@
 #include "common/taxonomy/label_stream.h"
 #include "common/refine/refine_io.h"
 
+#include <errno.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,7 +169,7 @@ int tc_aug_write(const tc_cli *cli, const char *docs_out, const tc_aug_set *set,
         if (fprintf(text.f, "%s\t%s\n", set->docs[i].id, set->docs[i].text) < 0) break;
     if (ferror(text.f)) {
         tc_output_abort(&text);
-        return tc_fail("%s: write failed", docs_out);
+        return tc_fail("%s: write failed: %s", docs_out, strerror(errno ? errno : EIO));
     }
     tc_tensor_output out;
     if (tc_tensor_output_open(&out, cli)) {

@@ -20,6 +20,7 @@
 #include "common/refine/refine_io.h"
 #include "common/strindex.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,7 +163,7 @@ int tc_aug_from_corpus(const tc_taxonomy *t, const tc_paths *paths, const tc_aug
     }
     if (read_texts(o, &l, wanted, texts)) goto done;
     if (o->report && !(report = fopen(o->report, "w"))) {
-        tc_fail("%s: cannot create", o->report);
+        tc_fail("%s: cannot create: %s", o->report, strerror(errno));
         goto done;
     }
     if (report) fprintf(report, "path\tclasses\tavailable\tselected\tcomposed\tsources\n");
@@ -202,9 +203,9 @@ int tc_aug_from_corpus(const tc_taxonomy *t, const tc_paths *paths, const tc_aug
             free(path);
         }
     }
-    if (report && fclose(report)) {
+    if (report && (ferror(report) | fclose(report))) {
         report = NULL;
-        tc_fail("%s: write failed", o->report);
+        tc_fail("%s: write failed: %s", o->report, strerror(errno ? errno : EIO));
         goto done;
     }
     report = NULL;

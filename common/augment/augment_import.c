@@ -70,10 +70,14 @@ static int labels_of(const tc_taxonomy *t, json_t *entry, const char *where, con
     return 0;
 }
 
+void tc_aug_import_paths(const char *dir, char *docs_path, char *labels_path, size_t size) {
+    snprintf(docs_path, size, "%s/generated_docs.txt", dir);
+    snprintf(labels_path, size, "%s/generated_doc2label.json", dir);
+}
+
 int tc_aug_import(const tc_taxonomy *t, const char *dir, const char *prefix, tc_aug_set *out) {
     char docs_path[4096], labels_path[4096];
-    snprintf(docs_path, sizeof docs_path, "%s/generated_docs.txt", dir);
-    snprintf(labels_path, sizeof labels_path, "%s/generated_doc2label.json", dir);
+    tc_aug_import_paths(dir, docs_path, labels_path, sizeof docs_path);
     json_error_t jerr;
     json_t *labels = json_load_file(labels_path, 0, &jerr);
     if (!labels) return tc_fail("%s: line %d: %s", labels_path, jerr.line, jerr.text);

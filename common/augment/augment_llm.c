@@ -6,6 +6,7 @@
 #include "common/cli/progress.h"
 #include "common/refine/refine.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include "common/strindex.h"
 
@@ -144,7 +145,7 @@ done:
 
 static int write_report(const job *j, const char *where) {
     FILE *f = fopen(where, "w");
-    if (!f) return tc_fail("%s: cannot create", where);
+    if (!f) return tc_fail("%s: cannot create: %s", where, strerror(errno));
     fprintf(f, "path\tclasses\tdocuments\treplies\tunreadable\ttoo_short\tname_mentioned\tduplicates\tstatus\n");
     for (int p = 0; p < j->paths->n; p++) {
         const path_result *r = &j->results[p];
@@ -154,7 +155,7 @@ static int write_report(const job *j, const char *where) {
                 r->failed ? "failed: " : r->kept < j->o->docs_per_path ? "short" : "ok", r->failed ? r->error : "");
         free(path);
     }
-    return fclose(f) ? tc_fail("%s: write failed", where) : 0;
+    return ferror(f) | fclose(f) ? tc_fail("%s: write failed: %s", where, strerror(errno ? errno : EIO)) : 0;
 }
 
 // In path order, so that which of two equal documents survives does not

@@ -43,6 +43,8 @@ int tc_aug_from_llm(const tc_cli *cli, const tc_taxonomy *taxonomy, const tc_pat
                     tc_aug_set *out);
 
 int tc_aug_import(const tc_taxonomy *taxonomy, const char *dir, const char *id_prefix, tc_aug_set *out);
+// The two files tc_aug_import reads from DIR (each buffer `size` bytes).
+void tc_aug_import_paths(const char *dir, char *docs_path, char *labels_path, size_t size);
 
 typedef struct {
     const char *corpus;          // id<TAB>text

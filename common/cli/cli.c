@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -66,6 +67,16 @@ void tc_warn(const char *fmt, ...) {
     print_line("warning: ", line);
 }
 
+// A reader downstream that closed the pipe (`| head`) is a normal end for a
+// filter: when a write to stdout failed because of it, the program ends
+// quietly with 0, as if it had been told it was done. A named -o file never
+// gets here (its FILE is not stdout).
+static void end_if_stdout_closed(void) {
+    if (!ferror(stdout)) return;
+    struct pollfd p = {.fd = STDOUT_FILENO};
+    if (poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP))) exit(TC_EXIT_OK);
+}
+
 _Noreturn void tc_cli_usage_error(const tc_cli *cli, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -77,6 +88,7 @@ _Noreturn void tc_cli_usage_error(const tc_cli *cli, const char *fmt, ...) {
 
 _Noreturn void tc_cli_fail(const tc_cli *cli, const char *fmt, ...) {
     (void)cli;
+    end_if_stdout_closed();
     va_list ap;
     va_start(ap, fmt);
     vlog(fmt, ap);
@@ -86,6 +98,7 @@ _Noreturn void tc_cli_fail(const tc_cli *cli, const char *fmt, ...) {
 
 _Noreturn void tc_cli_die(const tc_cli *cli) {
     (void)cli;
+    end_if_stdout_closed();
     tc_print_error();
     exit(TC_EXIT_FAILURE);
 }
@@ -112,7 +125,7 @@ void tc_cli_init(tc_cli *cli, const char *program, const char *usage, int *argc,
     cli->argc = *argc;
     cli->argv = *argv;
     program_name = program;
-    signal(SIGPIPE, SIG_IGN);  // a closed pipe becomes a write error we report
+    signal(SIGPIPE, SIG_IGN);  // a closed pipe becomes a write error (EPIPE), then a quiet end
     opterr = 0;                // tc_cli_option words usage errors itself
 
     const char *config = find_config(*argc, *argv);

@@ -98,6 +98,8 @@ int tc_cli_getopt(tc_cli *cli, int argc, char **argv, const char *short_options,
 void tc_cli_option(tc_cli *cli, int opt, const char *arg);
 
 // Prints "program: message" and exits 2 (usage error) or 1 (runtime error).
+// tc_cli_fail and tc_cli_die end quietly with 0 instead when a write to
+// stdout failed because the reader downstream closed the pipe (`| head`).
 _Noreturn void tc_cli_usage_error(const tc_cli *cli, const char *fmt, ...) TC_PRINTF(2, 3);
 _Noreturn void tc_cli_fail(const tc_cli *cli, const char *fmt, ...) TC_PRINTF(2, 3);
 // Prints "program: <tc_error()>", escaped as every message is (tc_escape).

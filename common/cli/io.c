@@ -49,6 +49,19 @@ int tc_output_open(tc_output *out, const char *path, int binary, int force) {
         return 0;
     }
     out->path = path;
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        // a device or a FIFO (/dev/null, a named pipe): nothing to replace
+        // atomically, and no temporary file belongs beside it
+        out->f = fopen(path, "wb");
+        if (!out->f) return tc_fail("%s: cannot open: %s", path, strerror(errno));
+        if (binary && !force && isatty(fileno(out->f))) {
+            fclose(out->f);
+            out->f = NULL;
+            return tc_fail("%s: refusing to write binary tensors to a terminal (use -f)", path);
+        }
+        return 0;
+    }
     const char *slash = strrchr(path, '/');
     size_t dir_len = slash ? (size_t)(slash - path + 1) : 0;
     size_t size = strlen(path) + 32;
@@ -77,16 +90,22 @@ int tc_output_open(tc_output *out, const char *path, int binary, int force) {
     return 0;
 }
 
+// The reason of a failed write: errno when the failing call set it.
+static const char *write_error(void) { return strerror(errno ? errno : EIO); }
+
 int tc_output_commit(tc_output *out) {
     if (!out->temp_path) {
-        if (fflush(out->f) != 0 || ferror(out->f))
-            return tc_fail("%s: write failed: %s", out->path, strerror(errno));
-        return 0;
+        errno = 0;
+        int failed = fflush(out->f) != 0 || ferror(out->f);
+        if (out->f != stdout && fclose(out->f) != 0) failed = 1;
+        if (out->f != stdout) out->f = NULL;
+        return failed ? tc_fail("%s: write failed: %s", tc_output_name(out), write_error()) : 0;
     }
     int rc = 0;
+    errno = 0;
     if (fflush(out->f) != 0 || ferror(out->f) || fsync(fileno(out->f)) != 0)
-        rc = tc_fail("%s: write failed: %s", out->path, strerror(errno));
-    if (fclose(out->f) != 0 && rc == 0) rc = tc_fail("%s: write failed: %s", out->path, strerror(errno));
+        rc = tc_fail("%s: write failed: %s", out->path, write_error());
+    if (fclose(out->f) != 0 && rc == 0) rc = tc_fail("%s: write failed: %s", out->path, write_error());
     out->f = NULL;
     if (rc == 0 && rename(out->temp_path, out->path) != 0)
         rc = tc_fail("%s: cannot rename into place: %s", out->path, strerror(errno));
@@ -97,7 +116,13 @@ int tc_output_commit(tc_output *out) {
     return rc;
 }
 
+const char *tc_output_name(const tc_output *out) { return out->f == stdout || !out->path ? "(stdout)" : out->path; }
+
 void tc_output_abort(tc_output *out) {
+    if (!out->temp_path && out->f && out->f != stdout) {
+        fclose(out->f);
+        out->f = NULL;
+    }
     if (out->temp_path) {
         if (out->f) fclose(out->f);
         unlink(out->temp_path);
@@ -125,7 +150,7 @@ int tc_tensor_output_open(tc_tensor_output *o, const tc_cli *cli) {
     tct_attr provenance[8];
     size_t n = tc_cli_provenance(cli, provenance);
     tct_writer_options options = {.level = cli->level};
-    if (tct_writer_open(&o->writer, o->out.f, o->out.path, provenance, n, &options)) {
+    if (tct_writer_open(&o->writer, o->out.f, tc_output_name(&o->out), provenance, n, &options)) {
         tc_output_abort(&o->out);
         return -1;
     }

@@ -17,11 +17,14 @@ typedef struct {
 } tc_output;
 
 // Opens `path` (NULL or "-" for stdout). binary: refuse a terminal unless force.
+// A device or a FIFO that exists (/dev/null) is written in place.
 int tc_output_open(tc_output *out, const char *path, int binary, int force);
 // Flushes, syncs and renames into place; on failure removes the temporary file.
 int tc_output_commit(tc_output *out);
 // Removes the temporary file (after an error).
 void tc_output_abort(tc_output *out);
+// The output's name for messages: its path, or "(stdout)".
+const char *tc_output_name(const tc_output *out);
 
 // Opens an input ("-" or NULL: stdin); the error names the path.
 FILE *tc_input_open(const char *path);

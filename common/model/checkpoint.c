@@ -62,8 +62,12 @@ static int make_dir(const char *dir) {
 static int write_json(const char *path, json_t *obj) {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (json_dump_file(obj, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
-        return tc_fail("%s: cannot write", path);
+    errno = 0;
+    if (json_dump_file(obj, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
+        int rc = tc_fail("%s: write failed: %s", tmp, strerror(errno ? errno : EIO));
+        unlink(tmp);
+        return rc;
+    }
     if (rename(tmp, path) != 0) return tc_fail("%s: cannot rename: %s", path, strerror(errno));
     return 0;
 }

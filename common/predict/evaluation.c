@@ -36,12 +36,17 @@ static FILE *seekable_input(const char *path) {
     while ((n = fread(buf, 1, sizeof buf, f)) > 0)
         if (fwrite(buf, 1, n, tmp) != n) {
             fclose(tmp);
-            tc_fail("cannot spool the input: %s", strerror(errno));
+            tc_fail("(stdin): copying to a temporary file: write failed: %s", strerror(errno ? errno : EIO));
             return NULL;
         }
-    if (ferror(f) || fflush(tmp) || fseek(tmp, 0, SEEK_SET)) {
+    if (ferror(f)) {
         fclose(tmp);
-        tc_fail("cannot spool the input: %s", strerror(errno));
+        tc_fail("(stdin): read failed: %s", strerror(errno ? errno : EIO));
+        return NULL;
+    }
+    if (fflush(tmp) || fseek(tmp, 0, SEEK_SET)) {
+        fclose(tmp);
+        tc_fail("(stdin): copying to a temporary file: write failed: %s", strerror(errno ? errno : EIO));
         return NULL;
     }
     return tmp;

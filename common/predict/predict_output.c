@@ -1,6 +1,7 @@
 #include "common/predict/predict_output.h"
 #include "common/error.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,7 +127,7 @@ static int write_text(tc_prediction_writer *pw, size_t n, const char *const *ids
         }
         fputc('\n', pw->text);
     }
-    return ferror(pw->text) ? tc_fail("cannot write the text output") : 0;
+    return ferror(pw->text) ? tc_fail("write failed: %s", strerror(errno ? errno : EIO)) : 0;
 }
 
 int tc_prediction_writer_append(tc_prediction_writer *pw, size_t n, const char *const *ids, const float *logits) {
@@ -153,7 +154,7 @@ int tc_prediction_writer_append(tc_prediction_writer *pw, size_t n, const char *
 }
 
 int tc_prediction_writer_end(tc_prediction_writer *pw) {
-    if (pw->text) return fflush(pw->text) ? tc_fail("cannot write the text output") : 0;
+    if (pw->text) return fflush(pw->text) ? tc_fail("write failed: %s", strerror(errno ? errno : EIO)) : 0;
     int ids[8] = {pw->t_ids, pw->t_scores, pw->t_topk_classes, pw->t_topk_scores, pw->t_offsets, pw->t_classes,
                   pw->t_label_scores, pw->t_path_scores};
     for (int i = 0; i < 8; i++)

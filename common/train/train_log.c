@@ -31,7 +31,7 @@ static int truncate_after(const char *path, long step) {
     fclose(in);
     if (n == -2) {
         tc_output_abort(&out);
-        return tc_fail("%s: read error", path);
+        return tc_fail_context("%s", path);
     }
     return tc_output_commit(&out);
 }
@@ -98,6 +98,7 @@ static int extract(const char *log_path, FILE *train, FILE *val, long *n_train, 
     }
     free(line);
     fclose(in);
+    if (rc == 0 && n == -2) rc = tc_fail_context("%s", log_path);
     if (rc == 0 && *n_train == 0) rc = tc_fail("%s: no training steps in the log", log_path);
     return rc;
 }
@@ -165,11 +166,12 @@ int tc_train_log_plot(const char *log_path, const char *png_path) {
     snprintf(png_tmp, sizeof png_tmp, "%s/plot.png", dir);
     FILE *train = fopen(train_path, "w"), *val = fopen(val_path, "w"), *script = fopen(script_path, "w");
     long n_train = 0, n_val = 0;
-    int rc = !train || !val || !script ? tc_fail("cannot write in %s", dir) : 0;
+    int rc = !train || !val || !script ? tc_fail("%s: cannot create: %s", dir, strerror(errno)) : 0;
     if (rc == 0) rc = extract(log_path, train, val, &n_train, &n_val);
     if (train) fclose(train);
     if (val) fclose(val);
-    if (rc == 0 && write_script(script, train_path, val_path, n_val, png_tmp)) rc = tc_fail("cannot write in %s", dir);
+    if (rc == 0 && write_script(script, train_path, val_path, n_val, png_tmp))
+        rc = tc_fail("%s: write failed: %s", script_path, strerror(errno ? errno : EIO));
     if (script) fclose(script);
     if (rc == 0) rc = run_gnuplot(script_path, png_path);
     // the PNG goes into place with the atomic output of every program
@@ -181,7 +183,12 @@ int tc_train_log_plot(const char *log_path, const char *png_path) {
             char buf[65536];
             size_t n;
             while ((n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, out.f);
-            rc = tc_output_commit(&out);
+            if (ferror(in)) {
+                tc_output_abort(&out);
+                rc = tc_fail("%s: read failed: %s", png_tmp, strerror(errno ? errno : EIO));
+            } else {
+                rc = tc_output_commit(&out);
+            }
         }
         if (in) fclose(in);
     }

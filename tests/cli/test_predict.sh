@@ -297,3 +297,17 @@ while IFS= read -r line; do
     expect "man_example_$n" 0 sh -c "cd examples && $line > /dev/null"
 done < examples.sh
 check man_examples_found test "$n" -ge 8
+
+# ---------------------------------------------------------------- a reader that goes away
+
+# `| head` is the normal end of a filter: exit 0, not a word on stderr
+awk 'BEGIN { for (i = 0; i < 20000; i++) printf "d%d\thockey tennis physics\n", i }' > many.txt
+tc-tokenize -q --vocab fx/model/vocab.txt --lowercase --max-len 8 many.txt -o many.tct
+{ tc-predict $cpu -m $ck --text many.tct 2> pipe.err; echo $? > pipe.status; } | head -n 1 > /dev/null
+check pipe_text_status test "$(cat pipe.status)" = 0
+check pipe_text_quiet test ! -s pipe.err
+{ tc-predict $cpu -m $ck many.tct 2> pipe2.err; echo $? > pipe2.status; } | head -c 100 > /dev/null
+check pipe_tensors_status test "$(cat pipe2.status)" = 0
+check pipe_tensors_quiet test ! -s pipe2.err
+expect_error full_text 1 '^tc-predict: /dev/full: write failed: No space left on device$' tc-predict $cpu -m $ck --text $val -o /dev/full
+expect_error full_stdout 1 '^tc-predict: \(stdout\): write failed: No space left on device$' sh -c "tc-predict $cpu -m $ck $val > /dev/full"

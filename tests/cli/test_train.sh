@@ -101,13 +101,34 @@ if [ $killed = 1 ] && [ ! -e "$T/cut/final" ]; then
     strip "$T/whole/log.jsonl" > "$T/whole.log"
     strip "$T/cut/log.jsonl" > "$T/cut.log"
     check train_resume_same_log cmp "$T/whole.log" "$T/cut.log"
-    check train_resume_no_temporaries test -z "$(ls -A "$T/cut" | grep '^\.')"
+    check train_resume_no_temporaries test -z "$(ls -A "$T/cut" | grep '^\.' | grep -vx '\.lock')"
 else
     fail train_killed_midway "the run ended before it could be killed (killed=$killed)"
 fi
 expect_error train_resume_other_batch 1 'trained with batch 2, this run has 4' \
     tc-train $kill_args --batch 4 --resume "$T/whole" -o "$T/whole2" $kin
 expect_error train_resume_not_checkpoint 1 'not a resumable checkpoint' tc-train $kill_args --resume "$T" -o "$T/r" $kin
+
+# ---------------------------------------------------------------- one run a directory
+
+# a second run on a directory in use fails at once, naming the holder; the
+# lock goes with its process, so after a kill -9 a resumed run goes on
+lock_args="$base --batch 8 --save-every 5"
+tc-train $lock_args --max-steps 1000000 -o "$T/lk" $in > /dev/null 2>&1 &
+pid=$!
+for i in $(seq 1 1000); do
+    grep -q "^pid $pid on " "$T/lk/.lock" 2> /dev/null && [ -L "$T/lk/latest" ] && break
+    kill -0 $pid 2> /dev/null || break
+    sleep 0.02
+done
+expect_error train_locked 1 "^tc-train: $T/lk: in use by another run \\(pid $pid on [^)]+\\)$" \
+    tc-train $lock_args --max-steps 10 -o "$T/lk" $in
+check train_locked_first_goes_on kill -0 $pid
+kill -9 $pid 2> /dev/null
+wait $pid 2> /dev/null
+step=$(readlink "$T/lk/latest" | sed 's/checkpoint-0*//')
+expect train_lock_released 0 tc-train $lock_args --max-steps $((step + 5)) --resume "$T/lk" -o "$T/lk" $in
+check train_lock_released_final test "$(readlink "$T/lk/final" | sed 's/checkpoint-0*//')" = $((step + 5))
 
 # ---------------------------------------------------------------- equivalence
 
