@@ -175,7 +175,7 @@ static void print_class(tree_printer *p, int c, int indent) {
         print_class(p, p->t->children[k], indent + 1);
 }
 
-static void print_summary(FILE *f, const tc_taxonomy *t) {
+static int print_summary(FILE *f, const tc_taxonomy *t) {
     int leaves = 0, multi = 0;
     for (int c = 0; c < t->n_classes; c++) {
         leaves += tc_taxonomy_is_leaf(t, c);
@@ -188,7 +188,11 @@ static void print_summary(FILE *f, const tc_taxonomy *t) {
         for (int c = 0; c < t->n_classes; c++) n += t->depth[c] == d;
         fprintf(f, "depth_%d\t%d\n", d, n);
     }
-    fprintf(f, "paths\t%" PRId64 "\nterms\t%d\n", tc_taxonomy_path_count(t), t->n_terms);
+    tc_path_totals totals;
+    char paths[32];
+    if (tc_taxonomy_path_totals(t, &totals)) return -1;
+    fprintf(f, "paths\t%s\nterms\t%d\n", tc_path_count_text(totals.paths, paths), t->n_terms);
+    return 0;
 }
 
 static int cmd_show(command *cmd, int argc, char **argv) {
@@ -209,7 +213,10 @@ static int cmd_show(command *cmd, int argc, char **argv) {
     tc_output out;
     FILE *f = text_open(cmd, &out);
     if (summary) {
-        print_summary(f, &t);
+        if (print_summary(f, &t)) {
+            tc_output_abort(&out);
+            tc_cli_die(&cmd->cli);
+        }
     } else {
         tree_printer p = {.t = &t, .f = f};
         p.terms = calloc((size_t)t.n_classes, sizeof *p.terms);
@@ -274,6 +281,8 @@ static int cmd_paths(command *cmd, int argc, char **argv) {
     one_input(cmd, argc, argv);
     tc_taxonomy t;
     load_taxonomy(cmd, &t, cmd->input);
+    if (tc_taxonomy_check_paths(&t, "tc-taxo paths", TC_PATHS_MAX, TC_PATH_CLASSES_MAX))
+        tc_cli_fail(&cmd->cli, "%s: %s", input_name(cmd->input), tc_error());
     tc_output out;
     p.t = &t;
     p.f = text_open(cmd, &out);

@@ -279,6 +279,17 @@ expect_error terminal_refused 1 "refusing to write binary tensors to a terminal"
 mkdir -p broken && cp run/final/* broken/ && printf 'garbage' > broken/head.safetensors
 expect_error broken_head 1 "broken/head.safetensors" tc-predict $cpu -m broken $val
 
+# ---------------------------------------------------------------- paths that multiply
+# 2^66 root-to-leaf paths from 132 classes (tests/cli/dag_taxonomy.sh): refused
+# before anything is allocated for them, naming the file, the count and the cap
+sh "$TC_ROOT/tests/cli/dag_taxonomy.sh" 66 2 dag66
+tc-taxo build -q dag66 -o dag66.tct || fail setup "tc-taxo build dag66 failed"
+sum=$(cksum < dag66.tct)
+expect_error paths_multiplying 1 "^tc-predict: dag66.tct: the taxonomy has >= 9223372036854775807 root-to-leaf paths \(.*\); tc-predict --paths takes at most 16777216 paths and 67108864 classes along them$" \
+    tc-predict $cpu -m $ck --paths -t dag66.tct $val -o pm.tct
+check paths_multiplying_no_output test ! -e pm.tct
+check paths_multiplying_input_unchanged test "$(cksum < dag66.tct)" = "$sum"
+
 # ---------------------------------------------------------------- the manual's examples run
 mkdir -p examples/run && cp -rL run/final examples/run/final && cp $val examples/tokens.tct && cp fx/taxonomy.tct examples/taxonomy.tct
 tc-dump --tsv doc_ids fx/val_targets.tct > ex_ids

@@ -227,3 +227,29 @@ fi
 # settings from --config, one nested section per command
 printf 'tc-taxo:\n  build:\n    no-isolated: true\n' > config.yaml
 expect_error config_section 1 "class 'c' \(2\) is in no edge of the hierarchy" tc-taxo build --config config.yaml bad_isolated -o x.tct
+
+# ---------------------------------------------------------------- paths that multiply
+# every class of a level a parent of every class of the next (tests/cli/dag_taxonomy.sh):
+# 66 levels of two give 2^66 paths from 132 classes, 40 levels 2^40. Counts
+# saturate instead of wrapping; what lists the paths refuses before it starts.
+sh "$TC_ROOT/tests/cli/dag_taxonomy.sh" 66 2 dag66
+sh "$TC_ROOT/tests/cli/dag_taxonomy.sh" 40 2 dag40
+expect build_dag66 0 tc-taxo build dag66 -o dag66.tct
+expect build_dag40 0 tc-taxo build dag40 -o dag40.tct
+expect summary_dag66 0 tc-taxo show --summary dag66.tct
+check summary_dag66_saturated grep -qx "paths	>= 9223372036854775807" out
+expect summary_dag40 0 tc-taxo show --summary dag40.tct
+check summary_dag40_exact grep -qx "paths	1099511627776" out
+expect show_dag66 0 tc-taxo show dag66.tct
+check show_dag66_each_edge_once test "$(wc -l < out)" -eq 262
+sum66=$(cksum < dag66.tct)
+expect_error paths_dag66 1 "^tc-taxo: dag66.tct: the taxonomy has >= 9223372036854775807 root-to-leaf paths \(>= 9223372036854775807 classes along them\); tc-taxo paths takes at most 16777216 paths and 67108864 classes along them$" \
+    tc-taxo paths dag66.tct -o p66.txt
+check paths_dag66_no_output test ! -e p66.txt
+expect_error paths_dag40 1 "dag40.tct: the taxonomy has 1099511627776 root-to-leaf paths \(43980465111040 classes along them\)" \
+    tc-taxo paths --ids dag40.tct
+check paths_dag66_input_unchanged test "$(cksum < dag66.tct)" = "$sum66"
+# targets never list paths: a set along one whole path, on the same DAG
+printf 'd1\t0,2,4,131\nd2\t1\n' > core66.txt
+expect targets_paths_dag66 0 tc-taxo targets --paths -t dag66.tct core66.txt -o t66.tct
+check targets_paths_dag66_rows sh -c 'tc-dump --tsv label_offsets t66.tct | tr "\n" " " | grep -qx "0 131 132 "'

@@ -5,6 +5,9 @@
 #include "common/error.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 // A DAG with two roots and classes with two parents:
 //   a > c > e,  a > d > e,  a > d > f,  b > d (so d has parents a and b)
@@ -126,6 +129,63 @@ static void test_validation_errors(void) {
     CHECK(fails_with(4, ok, 4, e_below2, "class 'a' (0) is unreachable from a root: it is on or below the cycle b > a > b"));
 }
 
+// Each level's classes all parents of every class of the next: width^levels paths.
+static int build_layers(tc_taxonomy *t, int levels, int width) {
+    int n = levels * width, n_edges = (levels - 1) * width * width, e = 0;
+    char **names = calloc((size_t)n, sizeof *names);
+    int32_t *edges = calloc((size_t)n_edges * 2 + 2, sizeof *edges);
+    for (int i = 0; i < n; i++) {
+        names[i] = malloc(16);
+        snprintf(names[i], 16, "l%dc%d", i / width, i % width);
+    }
+    for (int l = 0; l + 1 < levels; l++)
+        for (int i = 0; i < width; i++)
+            for (int j = 0; j < width; j++) edges[e++] = l * width + i, edges[e++] = (l + 1) * width + j;
+    int rc = tc_taxonomy_init(t, n, (const char *const *)names, n_edges, edges);
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+    free(edges);
+    return rc;
+}
+
+static int count_visits(const int32_t *path, int length, void *context) {
+    (void)path, (void)length;
+    ++*(int64_t *)context;
+    return 0;
+}
+
+// Counts saturate instead of wrapping; walks refuse what they cannot hold.
+static void test_path_counts_saturate(void) {
+    tc_taxonomy t;
+    tc_path_totals totals;
+    char text[32];
+    REQUIRE(build_layers(&t, 40, 2) == 0);  // 2^40 paths of 40 classes
+    REQUIRE(tc_taxonomy_path_totals(&t, &totals) == 0);
+    CHECK(totals.paths == (int64_t)1 << 40 && totals.classes == ((int64_t)1 << 40) * 40);
+    CHECK(!strcmp(tc_path_count_text(totals.paths, text), "1099511627776"));
+    tc_taxonomy_free(&t);
+    REQUIRE(build_layers(&t, 66, 2) == 0);  // 132 classes, 2^66 paths
+    CHECK(tc_taxonomy_path_count(&t) == TC_PATHS_SATURATED);
+    REQUIRE(tc_taxonomy_path_totals(&t, &totals) == 0);
+    CHECK(totals.paths == TC_PATHS_SATURATED && totals.classes == TC_PATHS_SATURATED);
+    CHECK(!strcmp(tc_path_count_text(totals.paths, text), ">= 9223372036854775807"));
+    CHECK(tc_taxonomy_check_paths(&t, "the test", TC_PATHS_MAX, TC_PATH_CLASSES_MAX) == -1);
+    CHECKF(strstr(tc_error(), "the taxonomy has >= 9223372036854775807 root-to-leaf paths (>= 9223372036854775807 "
+                              "classes along them); the test takes at most 16777216 paths and 67108864 classes"),
+           "%s", tc_error());
+    int64_t visits = 0;
+    CHECK(tc_taxonomy_paths(&t, count_visits, &visits) == -1 && visits == 0);
+    tc_taxonomy_free(&t);
+    // the caps are inclusive, for paths and classes alike
+    REQUIRE(build_layers(&t, 40, 2) == 0);
+    int64_t p40 = (int64_t)1 << 40;
+    CHECK(tc_taxonomy_check_paths(&t, "the test", p40, 40 * p40) == 0);
+    CHECK(tc_taxonomy_check_paths(&t, "the test", p40 - 1, 40 * p40) == -1);
+    CHECK(tc_taxonomy_check_paths(&t, "the test", p40, 40 * p40 - 1) == -1);
+    CHECK(tc_taxonomy_paths(&t, NULL, NULL) == -1);  // over the walk's own cap
+    tc_taxonomy_free(&t);
+}
+
 static void test_terms(void) {
     tc_taxonomy t;
     REQUIRE(build_dag(&t) == 0);
@@ -202,6 +262,7 @@ int main(void) {
     RUN(test_paths_in_order);
     RUN(test_flat_taxonomy);
     RUN(test_validation_errors);
+    RUN(test_path_counts_saturate);
     RUN(test_terms);
     RUN(test_write_and_load);
     RUN(test_load_missing_file);
