@@ -117,8 +117,7 @@ int tc_keyterms_read(tc_keyterms *k, const tc_taxonomy *t, const char *path, int
     long n, line_no = 0;
     int rc = 0;
     *added = 0;
-    while (rc == 0 && (n = tc_read_line(f, &line, &cap)) >= 0) {
-        line_no++;
+    while (rc == 0 && (n = tc_read_text_line(f, &line, &cap, &line_no)) >= 0) {
         char *s = line;
         while (*s == ' ') s++;
         if (!*s) continue;

@@ -136,8 +136,7 @@ static int read_labels(builder *b, const char *path) {
     long n, line_no = 0, id, *label_lines = NULL;
     int64_t lines_cap = 0;
     int rc = 0;
-    while (rc == 0 && (n = tc_read_line(f, &line, &cap)) >= 0) {
-        line_no++;
+    while (rc == 0 && (n = tc_read_text_line(f, &line, &cap, &line_no)) >= 0) {
         if (n == 0 || !trim(line)[0]) continue;
         if (split_tab(line, &id_text, &name)) rc = tc_fail("%s: line %ld: expected 'id<TAB>name'", path, line_no);
         else if (parse_id(id_text, &id)) rc = tc_fail("%s: line %ld: '%s' is not a class id", path, line_no, id_text);
@@ -179,8 +178,7 @@ static int read_hierarchy(builder *b, const char *path) {
     size_t cap = 0;
     long n, line_no = 0, p, c;
     int rc = 0;
-    while (rc == 0 && (n = tc_read_line(f, &line, &cap)) >= 0) {
-        line_no++;
+    while (rc == 0 && (n = tc_read_text_line(f, &line, &cap, &line_no)) >= 0) {
         if (n == 0 || !trim(line)[0]) continue;
         if (split_tab(line, &pt, &ct)) rc = tc_fail("%s: line %ld: expected 'parent<TAB>child'", path, line_no);
         else if (parse_id(pt, &p) || p >= b->n_names)

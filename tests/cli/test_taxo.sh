@@ -253,3 +253,16 @@ check paths_dag66_input_unchanged test "$(cksum < dag66.tct)" = "$sum66"
 printf 'd1\t0,2,4,131\nd2\t1\n' > core66.txt
 expect targets_paths_dag66 0 tc-taxo targets --paths -t dag66.tct core66.txt -o t66.tct
 check targets_paths_dag66_rows sh -c 'tc-dump --tsv label_offsets t66.tct | tr "\n" " " | grep -qx "0 131 132 "'
+
+# ---------------------------------------------------------------- NUL bytes
+# a NUL byte, which would cut a line short, is refused with its line
+bad nul_name '0\ta\n1\tb\000x\n' '' "labels.txt: line 2: a NUL byte \(byte 4 of the line\); text files hold none"
+bad nul_edge '0\ta\n1\tb\n' '0\t1\000 junk\n' "label_hierarchy.txt: line 1: a NUL byte \(byte 4 of the line\)"
+printf 'a:apple\000,dropped\n' > terms_nul.txt
+expect_error terms_nul 1 "terms_nul.txt: line 1: a NUL byte \(byte 8 of the line\)" tc-taxo terms -t dag.tct terms_nul.txt -o x.tct
+check terms_no_output test ! -e x.tct
+printf 'x\t0\ny\000z\t3\n' > docs_nul.txt
+sum=$(cksum < docs_nul.txt)
+expect_error counts_nul 1 "docs_nul.txt: line 2: a NUL byte \(byte 2 of the line\)" tc-taxo show --counts docs_nul.txt dag.tct
+expect_error targets_nul 1 "docs_nul.txt: line 2: a NUL byte" tc-taxo targets -t dag.tct docs_nul.txt -o x.tct
+check nul_input_unchanged test "$(cksum < docs_nul.txt)" = "$sum"
