@@ -163,7 +163,9 @@ typedef struct {
 } tree_printer;
 
 static void print_class(tree_printer *p, int c, int indent) {
-    fprintf(p->f, "%*s%s [%d]  depth %d  terms %d", 2 * indent, "", p->t->names[c], c, p->t->depth[c], p->terms[c]);
+    fprintf(p->f, "%*s", 2 * indent, "");
+    tc_fputs_escaped(p->t->names[c], p->f);  // names were checked on load: escaping is a second guard
+    fprintf(p->f, " [%d]  depth %d  terms %d", c, p->t->depth[c], p->terms[c]);
     if (p->docs) fprintf(p->f, "  docs %" PRId64, p->docs[c]);
     if (p->shown[c]) {
         fputs("  (shown above)\n", p->f);
@@ -263,7 +265,7 @@ static int print_path(const int32_t *path, int length, void *context) {
     for (int i = 0; i < length; i++) {
         if (i) fputs(" > ", p->f);
         if (p->ids) fprintf(p->f, "%d", path[i]);
-        else fputs(p->t->names[path[i]], p->f);
+        else tc_fputs_escaped(p->t->names[path[i]], p->f);
     }
     fputc('\n', p->f);
     return ferror(p->f) ? 1 : 0;

@@ -35,11 +35,23 @@ static int compare_name_index(const void *a, const void *b) {
     return c ? c : (i > j) - (i < j);
 }
 
+// Names and key terms reach terminals and one-line formats as they are
+// (trees, paths, TSV, prompts), so a control character (C0, DEL, C1: an
+// escape sequence, a tab, a newline) or a byte that is not UTF-8 is
+// refused wherever a taxonomy comes from; the message shows it escaped.
+static int check_printable(const char *text, const char *what, int index) {
+    const char *bad = tc_unprintable(text);
+    if (!bad) return 0;
+    char shown[256], byte[8];
+    return tc_fail("%s %d ('%s') has a control character (%s) in it", what, index, tc_escape(shown, sizeof shown, text),
+                   tc_escape(byte, sizeof byte, (const char[]){*bad, 0}));
+}
+
 static int check_names(int n, const char *const *names) {
     if (n <= 0) return tc_fail("the taxonomy has no classes");
     for (int i = 0; i < n; i++) {
         if (!names[i] || !names[i][0]) return tc_fail("class %d has an empty name", i);
-        if (strpbrk(names[i], "\t\n\r")) return tc_fail("class %d ('%s') has a tab or newline in its name", i, names[i]);
+        if (check_printable(names[i], "the name of class", i)) return -1;
     }
     int *order = tc_malloc_array((size_t)n, sizeof *order);
     if (!order) return -1;
@@ -269,6 +281,7 @@ int tc_taxonomy_set_terms(tc_taxonomy *t, int n_terms, const char *const *terms,
             return tc_fail("key term %d ('%s') belongs to class id %" PRId32 ", outside 0..%d", i, terms[i],
                            term_class[i], t->n_classes - 1);
         if (!terms[i][0]) return tc_fail("key term %d of class '%s' is empty", i, t->names[term_class[i]]);
+        if (check_printable(terms[i], "key term", i)) return -1;
     }
     char **copy = tc_calloc((size_t)(n_terms ? n_terms : 1), sizeof *copy);
     int32_t *classes = tc_malloc_array((size_t)(n_terms ? n_terms : 1), sizeof *classes);

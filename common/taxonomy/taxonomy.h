@@ -36,7 +36,8 @@ typedef struct {
 
 // Builds a taxonomy from class names and (parent, child) edges, copying
 // them, and checks it; each problem has its own message: no classes, an
-// empty name, a name with a tab or newline, a name used twice, an edge
+// empty name, a name with a control character (tc_unprintable: names are
+// printed as they are; the message shows it escaped), a name used twice, an edge
 // naming an unknown id, a self-loop, an edge given twice, a class no
 // top-level class reaches (it is on or below a cycle, which is named), a
 // cycle (named: "a > b > c > a"). Depth, roots and adjacency are computed. No key terms.

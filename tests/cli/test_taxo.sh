@@ -254,10 +254,21 @@ printf 'd1\t0,2,4,131\nd2\t1\n' > core66.txt
 expect targets_paths_dag66 0 tc-taxo targets --paths -t dag66.tct core66.txt -o t66.tct
 check targets_paths_dag66_rows sh -c 'tc-dump --tsv label_offsets t66.tct | tr "\n" " " | grep -qx "0 131 132 "'
 
-# ---------------------------------------------------------------- NUL bytes
-# a NUL byte, which would cut a line short, is refused with its line
+# ---------------------------------------------------------------- control characters and NUL bytes
+# a name or key term with a control character (here an escape sequence that
+# sets the terminal's title, or a tab) is refused with its line, shown
+# escaped; a NUL byte, which would cut a line short, is refused with its line
+esc=$(printf '\033')
+bad esc_name '0\ta\n1\tb\033]0;x\007\n' '' "labels.txt: line 2: the class name 'b\\\\x1b]0;x\\\\x07' has a control character \(\\\\x1b\) in it"
+check esc_name_not_raw sh -c "! grep -q '$esc' err"
+bad tab_name '0\ta\n1\tb\tx\n' '' "labels.txt: line 2: the class name 'b\\\\tx' has a control character \(\\\\t\) in it"
 bad nul_name '0\ta\n1\tb\000x\n' '' "labels.txt: line 2: a NUL byte \(byte 4 of the line\); text files hold none"
 bad nul_edge '0\ta\n1\tb\n' '0\t1\000 junk\n' "label_hierarchy.txt: line 1: a NUL byte \(byte 4 of the line\)"
+badyaml esc 'a:\n  - "b\\e]0;x\\a"\n' "esc.yaml: line 2: the class name 'b\\\\x1b]0;x\\\\x07' has a control character \(\\\\x1b\) in it"
+badyaml tab 'a:\n  - "b\\tx"\n' "tab.yaml: line 2: the class name 'b\\\\tx' has a control character \(\\\\t\) in it"
+printf 'a:apple,bad\033[2J\n' > terms_esc.txt
+expect_error terms_esc 1 "terms_esc.txt: line 1: key term 'bad\\\\x1b\[2J' has a control character in it" \
+    tc-taxo terms -t dag.tct terms_esc.txt -o x.tct
 printf 'a:apple\000,dropped\n' > terms_nul.txt
 expect_error terms_nul 1 "terms_nul.txt: line 1: a NUL byte \(byte 8 of the line\)" tc-taxo terms -t dag.tct terms_nul.txt -o x.tct
 check terms_no_output test ! -e x.tct

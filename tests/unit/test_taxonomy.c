@@ -114,7 +114,7 @@ static void test_validation_errors(void) {
     int32_t e_cycle2[] = {1, 0, 0, 1};
     CHECK(fails_with(0, ok, 0, NULL, "no classes"));
     CHECK(fails_with(3, empty, 0, NULL, "class 1 has an empty name"));
-    CHECK(fails_with(2, tab, 0, NULL, "has a tab or newline"));
+    CHECK(fails_with(2, tab, 0, NULL, "the name of class 1 ('b\\tx') has a control character (\\t) in it"));
     CHECK(fails_with(3, dup, 0, NULL, "duplicate class name 'a' (classes 0 and 2)"));
     CHECK(fails_with(4, ok, 2, e_unknown, "edge 1 (1 > 7) names a class id outside 0..3"));
     CHECK(fails_with(4, ok, 1, e_negative, "outside 0..3"));
@@ -127,6 +127,38 @@ static void test_validation_errors(void) {
     CHECK(fails_with(4, ok, 3, e_below, "class 'a' (0) is unreachable from a root: it is on or below the cycle"));
     int32_t e_below2[] = {3, 2, 0, 1, 1, 0, 0, 2};
     CHECK(fails_with(4, ok, 4, e_below2, "class 'a' (0) is unreachable from a root: it is on or below the cycle b > a > b"));
+}
+
+// Names reach terminals and one-line formats as they are: every control
+// character is refused (shown escaped), printable UTF-8 is kept.
+static void test_control_characters(void) {
+    const char *osc[] = {"a", "b\033]0;x\007"}, *newline[] = {"a\nb"}, *del[] = {"x\177"};
+    const char *c1[] = {"x\xc2\x85y"}, *latin1[] = {"caf\xe9"}, *utf8[] = {"caf\xc3\xa9", "\xe6\x97\xa5"};
+    CHECK(fails_with(2, osc, 0, NULL, "the name of class 1 ('b\\x1b]0;x\\x07') has a control character (\\x1b)"));
+    CHECK(fails_with(1, newline, 0, NULL, "('a\\nb') has a control character (\\n)"));
+    CHECK(fails_with(1, del, 0, NULL, "(\\x7f)"));
+    CHECK(fails_with(1, c1, 0, NULL, "(\\xc2)"));  // U+0085, a C1 control
+    CHECK(fails_with(1, latin1, 0, NULL, "(\\xe9)"));  // not UTF-8
+    CHECK(!strpbrk(tc_error(), "\033\007\n\t"));
+    tc_taxonomy t;
+    REQUIRE(tc_taxonomy_init(&t, 2, utf8, 0, NULL) == 0);
+    const char *terms[] = {"fine", "bad\033[2J"};
+    int32_t cls[] = {0, 1};
+    CHECK(tc_taxonomy_set_terms(&t, 2, terms, cls) == -1);
+    CHECKF(strstr(tc_error(), "key term 1 ('bad\\x1b[2J') has a control character (\\x1b)"), "%s", tc_error());
+    tc_taxonomy_free(&t);
+    // the shared rule and printer
+    CHECK(tc_unprintable("caf\xc3\xa9 > b") == NULL);
+    const char *text = "ok\tx";
+    CHECK(tc_unprintable(text) == text + 2);
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    REQUIRE(f);
+    CHECK(tc_fputs_escaped("a\033]0;x\007\t\xc3\xa9\xc2\x85", f) == 0);
+    fclose(f);
+    CHECKF(!strcmp(buf, "a\\x1b]0;x\\x07\\t\xc3\xa9\\xc2\\x85"), "%s", buf);
+    free(buf);
 }
 
 // Each level's classes all parents of every class of the next: width^levels paths.
@@ -248,6 +280,14 @@ static void test_write_and_load(void) {
     CHECK(tc_taxonomy_from_bundle(&back, &b, "mem") == -1);
     CHECKF(strstr(tc_error(), "mem: tensor 'depth' disagrees with the edges at row 5"), "%s", tc_error());
     tct_bundle_free(&b);
+    // a name with an escape sequence is refused from a tensor file too
+    char *kept = t.names[2];
+    t.names[2] = "c\033]0;x\007";
+    REQUIRE(round_trip(&t, &b, 0) == 0);
+    t.names[2] = kept;
+    CHECK(tc_taxonomy_from_bundle(&back, &b, "mem") == -1);
+    CHECKF(strstr(tc_error(), "mem: the name of class 2 ('c\\x1b]0;x\\x07') has a control character"), "%s", tc_error());
+    tct_bundle_free(&b);
     tc_taxonomy_free(&t);
 }
 
@@ -262,6 +302,7 @@ int main(void) {
     RUN(test_paths_in_order);
     RUN(test_flat_taxonomy);
     RUN(test_validation_errors);
+    RUN(test_control_characters);
     RUN(test_path_counts_saturate);
     RUN(test_terms);
     RUN(test_write_and_load);
