@@ -162,19 +162,48 @@ typedef struct {
     FILE *f;
 } tree_printer;
 
-static void print_class(tree_printer *p, int c, int indent) {
+// One class's line; 1 if its children come next (the first time it is shown).
+static int print_class(tree_printer *p, int c, int indent) {
     fprintf(p->f, "%*s", 2 * indent, "");
     tc_fputs_escaped(p->t->names[c], p->f);  // names were checked on load: escaping is a second guard
     fprintf(p->f, " [%d]  depth %d  terms %d", c, p->t->depth[c], p->terms[c]);
     if (p->docs) fprintf(p->f, "  docs %" PRId64, p->docs[c]);
     if (p->shown[c]) {
         fputs("  (shown above)\n", p->f);
-        return;
+        return 0;
     }
     fputc('\n', p->f);
     p->shown[c] = 1;
-    for (int32_t k = p->t->child_offsets[c]; k < p->t->child_offsets[c + 1]; k++)
-        print_class(p, p->t->children[k], indent + 1);
+    return 1;
+}
+
+// Depth first with a stack of its own: a chain of classes is as deep as the
+// taxonomy is large, too deep for recursion.
+static int print_tree(tree_printer *p, int root) {
+    const tc_taxonomy *t = p->t;
+    int32_t *stack = tc_malloc_array((size_t)t->n_classes + 1, sizeof *stack);  // the classes above, root first
+    int32_t *next = tc_malloc_array((size_t)t->n_classes + 1, sizeof *next);    // each one's next child
+    if (!stack || !next) {
+        free(stack);
+        free(next);
+        return -1;
+    }
+    int top = 0;
+    stack[0] = root;
+    next[0] = print_class(p, root, 0) ? t->child_offsets[root] : t->child_offsets[root + 1];
+    while (top >= 0) {
+        int v = stack[top];
+        if (next[top] == t->child_offsets[v + 1]) {
+            top--;
+            continue;
+        }
+        int w = t->children[next[top]++];
+        stack[++top] = w;  // on the path from a root at most once: the taxonomy is acyclic
+        next[top] = print_class(p, w, top) ? t->child_offsets[w] : t->child_offsets[w + 1];
+    }
+    free(stack);
+    free(next);
+    return 0;
 }
 
 static int print_summary(FILE *f, const tc_taxonomy *t) {
@@ -235,7 +264,11 @@ static int cmd_show(command *cmd, int argc, char **argv) {
             tc_labels_free(&l);
         }
         p.docs = docs;
-        for (int r = 0; r < t.n_roots; r++) print_class(&p, t.roots[r], 0);
+        for (int r = 0; r < t.n_roots; r++)
+            if (print_tree(&p, t.roots[r])) {
+                tc_output_abort(&out);
+                tc_cli_die(&cmd->cli);
+            }
         free(p.terms);
         free(p.shown);
         free(docs);

@@ -254,6 +254,14 @@ printf 'd1\t0,2,4,131\nd2\t1\n' > core66.txt
 expect targets_paths_dag66 0 tc-taxo targets --paths -t dag66.tct core66.txt -o t66.tct
 check targets_paths_dag66_rows sh -c 'tc-dump --tsv label_offsets t66.tct | tr "\n" " " | grep -qx "0 131 132 "'
 
+# a chain of 50000 classes is as deep as it is long: show walks it without
+# recursion (on a 1 MiB stack here)
+mkdir -p chain
+awk 'BEGIN { for (i = 0; i < 50000; i++) { print i "\tc" i > "chain/labels.txt"; if (i) print i - 1 "\t" i > "chain/label_hierarchy.txt" } }'
+expect build_chain 0 tc-taxo build chain -o chain.tct
+expect show_chain 0 sh -c 'ulimit -s 1024 && tc-taxo show chain.tct'
+check show_chain_deepest grep -q "^ *c49999 \[49999\]  depth 50000  terms 0$" out
+
 # ---------------------------------------------------------------- control characters and NUL bytes
 # a name or key term with a control character (here an escape sequence that
 # sets the terminal's title, or a tab) is refused with its line, shown
