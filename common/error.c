@@ -102,3 +102,36 @@ char *tc_escape(char *out, size_t out_size, const char *text) {
     out[used < out_size ? used : out_size - 1] = '\0';
     return out;
 }
+
+// Length of the printable piece at s that stays as it is (0: it is escaped).
+static size_t printable_length(const unsigned char *s) {
+    if (*s >= 0x20 && *s < 0x7f) return 1;
+    return *s >= 0x80 ? printable_utf8_length(s) : 0;
+}
+
+const char *tc_unprintable(const char *text) {
+    const unsigned char *s = (const unsigned char *)text;
+    for (size_t n; *s; s += n)
+        if (!(n = printable_length(s))) return (const char *)s;
+    return NULL;
+}
+
+int tc_fputs_escaped(const char *text, FILE *f) {
+    const unsigned char *s = (const unsigned char *)text;
+    while (*s) {
+        size_t n = 0;
+        while (s[n]) {
+            size_t k = printable_length(s + n);
+            if (!k) break;
+            n += k;
+        }
+        fwrite(s, 1, n, f);
+        s += n;
+        if (!*s) break;
+        char piece[8];
+        tc_escape(piece, sizeof piece, (const char[]){(char)*s, 0});
+        fputs(piece, f);
+        s++;
+    }
+    return ferror(f) ? -1 : 0;
+}

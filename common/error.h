@@ -9,6 +9,7 @@
 #define TC_ERROR_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #if defined(__GNUC__)
 #define TC_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -37,6 +38,12 @@ void tc_error_set(const char *message);
 // Every message the programs print passes through it, so names and server
 // replies inside a message cannot move the cursor or split the line.
 char *tc_escape(char *out, size_t out_size, const char *text);
+// The first byte of text that tc_escape would change, or NULL when text
+// prints as it is: what a name that reaches outputs must not hold.
+const char *tc_unprintable(const char *text);
+// Writes text to f escaped as tc_escape does, at any length (outputs meant
+// to be read: tables, trees). Returns 0, or -1 if f has an error.
+int tc_fputs_escaped(const char *text, FILE *f);
 
 // Allocation that records "out of memory" on failure.
 void *tc_malloc(size_t size);

@@ -179,7 +179,7 @@ int main(int argc, char **argv) {
     tc_taxonomy t;
     tc_paths paths = {0};
     tc_aug_set set = {0};
-    int rc = tc_taxonomy_load(&t, s.taxonomy) || tc_paths_collect(&paths, &t);
+    int rc = tc_taxonomy_load(&t, s.taxonomy) || (tc_paths_collect(&paths, &t) && tc_fail_context("%s", s.taxonomy));
     const char *corpus = s.corpus ? s.corpus : s.from_corpus;
     if (!rc && corpus) rc = tc_aug_check_prefix(corpus, s.llm.id_prefix);
     const char *source = s.import_dir ? "import" : s.from_corpus ? "corpus" : "llm";

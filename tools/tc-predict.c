@@ -126,6 +126,8 @@ static int load_taxonomy(tc_cli *cli, const predict_options *o, const tc_predict
         return 0;
     }
     if (tc_taxonomy_load(tx, path)) tc_cli_die(cli);
+    if (o->f.paths && tc_taxonomy_check_paths(tx, "tc-predict --paths", TC_PATHS_MAX, TC_PATH_CLASSES_MAX))
+        tc_cli_fail(cli, "%s: %s", path, tc_error());
     if (tx->n_classes != pm->K)
         tc_cli_fail(cli, "%s: %d classes, but the checkpoint %s has %d", path, tx->n_classes, pm->dir, pm->K);
     // the checkpoint's names are the taxonomy's, or bare ids (trained without one)

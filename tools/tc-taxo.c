@@ -176,20 +176,51 @@ typedef struct {
     FILE *f;
 } tree_printer;
 
-static void print_class(tree_printer *p, int c, int indent) {
-    fprintf(p->f, "%*s%s [%d]  depth %d  terms %d", 2 * indent, "", p->t->names[c], c, p->t->depth[c], p->terms[c]);
+// One class's line; 1 if its children come next (the first time it is shown).
+static int print_class(tree_printer *p, int c, int indent) {
+    fprintf(p->f, "%*s", 2 * indent, "");
+    tc_fputs_escaped(p->t->names[c], p->f);  // names were checked on load: escaping is a second guard
+    fprintf(p->f, " [%d]  depth %d  terms %d", c, p->t->depth[c], p->terms[c]);
     if (p->docs) fprintf(p->f, "  docs %" PRId64, p->docs[c]);
     if (p->shown[c]) {
         fputs("  (shown above)\n", p->f);
-        return;
+        return 0;
     }
     fputc('\n', p->f);
     p->shown[c] = 1;
-    for (int32_t k = p->t->child_offsets[c]; k < p->t->child_offsets[c + 1]; k++)
-        print_class(p, p->t->children[k], indent + 1);
+    return 1;
 }
 
-static void print_summary(FILE *f, const tc_taxonomy *t) {
+// Depth first with a stack of its own: a chain of classes is as deep as the
+// taxonomy is large, too deep for recursion.
+static int print_tree(tree_printer *p, int root) {
+    const tc_taxonomy *t = p->t;
+    int32_t *stack = tc_malloc_array((size_t)t->n_classes + 1, sizeof *stack);  // the classes above, root first
+    int32_t *next = tc_malloc_array((size_t)t->n_classes + 1, sizeof *next);    // each one's next child
+    if (!stack || !next) {
+        free(stack);
+        free(next);
+        return -1;
+    }
+    int top = 0;
+    stack[0] = root;
+    next[0] = print_class(p, root, 0) ? t->child_offsets[root] : t->child_offsets[root + 1];
+    while (top >= 0) {
+        int v = stack[top];
+        if (next[top] == t->child_offsets[v + 1]) {
+            top--;
+            continue;
+        }
+        int w = t->children[next[top]++];
+        stack[++top] = w;  // on the path from a root at most once: the taxonomy is acyclic
+        next[top] = print_class(p, w, top) ? t->child_offsets[w] : t->child_offsets[w + 1];
+    }
+    free(stack);
+    free(next);
+    return 0;
+}
+
+static int print_summary(FILE *f, const tc_taxonomy *t) {
     int leaves = 0, multi = 0;
     for (int c = 0; c < t->n_classes; c++) {
         leaves += tc_taxonomy_is_leaf(t, c);
@@ -202,7 +233,11 @@ static void print_summary(FILE *f, const tc_taxonomy *t) {
         for (int c = 0; c < t->n_classes; c++) n += t->depth[c] == d;
         fprintf(f, "depth_%d\t%d\n", d, n);
     }
-    fprintf(f, "paths\t%" PRId64 "\nterms\t%d\n", tc_taxonomy_path_count(t), t->n_terms);
+    tc_path_totals totals;
+    char paths[32];
+    if (tc_taxonomy_path_totals(t, &totals)) return -1;
+    fprintf(f, "paths\t%s\nterms\t%d\n", tc_path_count_text(totals.paths, paths), t->n_terms);
+    return 0;
 }
 
 static int cmd_show(command *cmd, int argc, char **argv) {
@@ -226,7 +261,10 @@ static int cmd_show(command *cmd, int argc, char **argv) {
     tc_output out;
     FILE *f = text_open(cmd, &out);
     if (summary) {
-        print_summary(f, &t);
+        if (print_summary(f, &t)) {
+            tc_output_abort(&out);
+            tc_cli_die(&cmd->cli);
+        }
     } else {
         tree_printer p = {.t = &t, .f = f};
         p.terms = calloc((size_t)t.n_classes, sizeof *p.terms);
@@ -243,7 +281,11 @@ static int cmd_show(command *cmd, int argc, char **argv) {
             tc_labels_free(&l);
         }
         p.docs = docs;
-        for (int r = 0; r < t.n_roots; r++) print_class(&p, t.roots[r], 0);
+        for (int r = 0; r < t.n_roots; r++)
+            if (print_tree(&p, t.roots[r])) {
+                tc_output_abort(&out);
+                tc_cli_die(&cmd->cli);
+            }
         free(p.terms);
         free(p.shown);
         free(docs);
@@ -273,7 +315,7 @@ static int print_path(const int32_t *path, int length, void *context) {
     for (int i = 0; i < length; i++) {
         if (i) fputs(" > ", p->f);
         if (p->ids) fprintf(p->f, "%d", path[i]);
-        else fputs(p->t->names[path[i]], p->f);
+        else tc_fputs_escaped(p->t->names[path[i]], p->f);
     }
     fputc('\n', p->f);
     return ferror(p->f) ? 1 : 0;
@@ -293,6 +335,8 @@ static int cmd_paths(command *cmd, int argc, char **argv) {
     tc_cli_check_files(&cmd->cli);
     tc_taxonomy t;
     load_taxonomy(cmd, &t, cmd->input);
+    if (tc_taxonomy_check_paths(&t, "tc-taxo paths", TC_PATHS_MAX, TC_PATH_CLASSES_MAX))
+        tc_cli_fail(&cmd->cli, "%s: %s", input_name(cmd->input), tc_error());
     tc_output out;
     p.t = &t;
     p.f = text_open(cmd, &out);

@@ -12,28 +12,15 @@
 
 typedef struct {
     tc_paths *paths;
-    int cap_paths;
-    int64_t cap_classes;
+    tc_path_totals room;  // counted before the walk
 } path_builder;
 
 static int add_path(const int32_t *path, int length, void *context) {
     path_builder *b = context;
     tc_paths *p = b->paths;
-    if (p->n + 2 > b->cap_paths) {
-        int cap = b->cap_paths ? 2 * b->cap_paths : 64;
-        int32_t *o = tc_realloc(p->offsets, (size_t)cap * sizeof *o);
-        if (!o) return -1;
-        p->offsets = o, b->cap_paths = cap;
-    }
-    int64_t used = p->n ? p->offsets[p->n] : 0;
-    if (used + length > b->cap_classes) {
-        int64_t cap = b->cap_classes ? 2 * b->cap_classes : 256;
-        while (cap < used + length) cap *= 2;
-        int32_t *c = tc_realloc(p->classes, (size_t)cap * sizeof *c);
-        if (!c) return -1;
-        p->classes = c, b->cap_classes = cap;
-    }
-    if (p->n == 0) p->offsets[0] = 0;
+    int64_t used = p->offsets[p->n];
+    if (p->n >= b->room.paths || used + length > b->room.classes)  // a guard: the walk agrees with the count
+        return tc_fail("the taxonomy has more root-to-leaf paths than counted");
     memcpy(p->classes + used, path, (size_t)length * sizeof *path);
     p->offsets[++p->n] = (int32_t)(used + length);
     return 0;
@@ -42,9 +29,15 @@ static int add_path(const int32_t *path, int length, void *context) {
 int tc_paths_collect(tc_paths *p, const tc_taxonomy *t) {
     memset(p, 0, sizeof *p);
     path_builder b = {.paths = p};
-    if (tc_taxonomy_paths(t, add_path, &b) < 0) {
+    // the counts size the arrays, so they are checked before anything is allocated
+    if (tc_taxonomy_check_paths(t, "path-based augmentation", TC_PATHS_MAX, TC_PATH_CLASSES_MAX) ||
+        tc_taxonomy_path_totals(t, &b.room))
+        return -1;
+    p->offsets = tc_calloc((size_t)b.room.paths + 1, sizeof *p->offsets);
+    p->classes = tc_malloc_array((size_t)b.room.classes, sizeof *p->classes);
+    if (!p->offsets || !p->classes || tc_taxonomy_paths(t, add_path, &b) < 0) {
         tc_paths_free(p);
-        return tc_error()[0] ? -1 : tc_fail("out of memory");
+        return -1;
     }
     return 0;
 }

@@ -20,6 +20,8 @@ typedef struct {
     int32_t *classes;   // each path's classes, top-level class first
 } tc_paths;
 
+// Refuses, before allocating, more than TC_PATHS_MAX paths or
+// TC_PATH_CLASSES_MAX classes along them (tc_taxonomy_check_paths).
 int tc_paths_collect(tc_paths *paths, const tc_taxonomy *taxonomy);
 void tc_paths_free(tc_paths *paths);
 // "sports > hockey": names with underscores as spaces, joined by " > " (malloc'd).

@@ -187,3 +187,13 @@ long tc_read_line(FILE *f, char **line, size_t *cap) {
     if (n > 0 && (*line)[n - 1] == '\r') (*line)[--n] = 0;
     return (long)n;
 }
+
+long tc_read_text_line(FILE *f, char **line, size_t *cap, long *line_no) {
+    long n = tc_read_line(f, line, cap);
+    if (n < 0) return n;
+    ++*line_no;
+    const char *nul = memchr(*line, 0, (size_t)n);
+    if (!nul) return n;
+    tc_fail("line %ld: a NUL byte (byte %ld of the line); text files hold none", *line_no, (long)(nul - *line) + 1);
+    return -2;
+}

@@ -44,5 +44,10 @@ void tc_tensor_output_abort(tc_tensor_output *o);
 // Reads one line of any length into *line (NUL-terminated, newline and a
 // trailing CR removed). Returns its length, -1 at end of input, -2 on error.
 long tc_read_line(FILE *f, char **line, size_t *cap);
+// tc_read_line for the text files people write (labels, doc2labels, key
+// terms, taxonomies, corpora): counts the line in *line_no and refuses a
+// NUL byte, which would silently cut the line's C string short: -2 with
+// "line N: a NUL byte ..." (the caller names the file, as for read errors).
+long tc_read_text_line(FILE *f, char **line, size_t *cap, long *line_no);
 
 #endif

@@ -72,7 +72,7 @@ int tc_path_rule_parse(const char *name, tc_path_rule *rule) {
 
 typedef struct {
     tc_path_decoder *d;
-    int64_t cap_paths, cap_nodes, max_nodes;
+    tc_path_totals room;  // counted before the walk
     int failed;
 } path_walk;
 
@@ -80,18 +80,9 @@ static int keep_path(const int32_t *path, int length, void *ctx) {
     path_walk *w = ctx;
     tc_path_decoder *d = w->d;
     int64_t at = d->offsets[d->n_paths], need = at + length;
-    if (need > w->max_nodes) {
-        tc_fail("the taxonomy's %lld root-to-leaf paths hold more than %lld classes together; too many to decode",
-                (long long)w->cap_paths, (long long)w->max_nodes);
+    if (d->n_paths >= w->room.paths || need > w->room.classes) {  // a guard: the walk agrees with the count
+        tc_fail("the taxonomy has more root-to-leaf paths than counted");
         return w->failed = 1;
-    }
-    if (need > w->cap_nodes) {
-        int64_t c = w->cap_nodes ? w->cap_nodes : 1024;
-        while (c < need) c *= 2;
-        int32_t *p = tc_realloc(d->nodes, (size_t)c * sizeof *p);
-        if (!p) return w->failed = 1;
-        d->nodes = p;
-        w->cap_nodes = c;
     }
     memcpy(d->nodes + at, path, (size_t)length * sizeof *path);
     d->offsets[++d->n_paths] = need;
@@ -102,23 +93,25 @@ int tc_path_decoder_init(tc_path_decoder *d, const tc_taxonomy *taxonomy, tc_pat
                          int64_t max_nodes) {
     memset(d, 0, sizeof *d);
     if (n_best < 1) return tc_fail("the number of paths must be positive, not %d", n_best);
-    if (max_nodes <= 0) max_nodes = (int64_t)1 << 26;
-    int64_t count = tc_taxonomy_path_count(taxonomy);
-    if (count < 0 || count > max_nodes)
-        return tc_fail("the taxonomy has %lld root-to-leaf paths; too many to decode", (long long)count);
+    if (max_nodes <= 0 || max_nodes > TC_PATH_CLASSES_MAX) max_nodes = TC_PATH_CLASSES_MAX;
+    // the counts size the arrays: checked (saturated, never wrapped) before anything is allocated
+    path_walk w = {.d = d};
+    if (tc_taxonomy_check_paths(taxonomy, "decoding paths", TC_PATHS_MAX, max_nodes) ||
+        tc_taxonomy_path_totals(taxonomy, &w.room))
+        return -1;
     d->n_classes = taxonomy->n_classes;
     d->rule = rule;
     d->n_best = n_best;
-    d->offsets = tc_calloc((size_t)count + 1, sizeof *d->offsets);
+    d->offsets = tc_calloc((size_t)w.room.paths + 1, sizeof *d->offsets);
+    d->nodes = tc_malloc_array((size_t)w.room.classes, sizeof *d->nodes);
     d->log_p = tc_malloc_array((size_t)d->n_classes, sizeof *d->log_p);
     d->best = tc_malloc_array((size_t)n_best, sizeof *d->best);
     d->best_score = tc_malloc_array((size_t)n_best, sizeof *d->best_score);
     d->in_set = tc_calloc((size_t)d->n_classes, 1);
-    if (!d->offsets || !d->log_p || !d->best || !d->best_score || !d->in_set) {
+    if (!d->offsets || !d->nodes || !d->log_p || !d->best || !d->best_score || !d->in_set) {
         tc_path_decoder_free(d);
         return -1;
     }
-    path_walk w = {d, count, 0, max_nodes, 0};
     if (tc_taxonomy_paths(taxonomy, keep_path, &w) < 0 || w.failed) {
         tc_path_decoder_free(d);
         return -1;

@@ -58,8 +58,10 @@ typedef struct {
     uint8_t *in_set;       // (n_classes)
 } tc_path_decoder;
 
-// Refuses a taxonomy with more than max_nodes classes along all its paths
-// together (a DAG's paths can multiply), naming the count; 0: 1 << 26.
+// Refuses, before allocating, a taxonomy with more than TC_PATHS_MAX paths
+// or more than max_nodes classes along them together (a DAG's paths
+// multiply), naming the counts (tc_taxonomy_check_paths); max_nodes 0:
+// TC_PATH_CLASSES_MAX, never more.
 int tc_path_decoder_init(tc_path_decoder *d, const tc_taxonomy *taxonomy, tc_path_rule rule, int n_best,
                          int64_t max_nodes);
 void tc_path_decoder_free(tc_path_decoder *d);

@@ -104,9 +104,9 @@ static int64_t decode(tc_prediction_writer *pw, size_t n, const float *logits) {
 }
 
 // A class name on a text line: tabs and line breaks become spaces.
-static void put_name(FILE *f, const char *s) {
-    for (; *s; s++) fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, f);
-}
+// Ids come from the input and names from classifier.json: escaped, a tab,
+// a newline or an escape sequence can neither split a row nor reach a terminal.
+static void put_name(FILE *f, const char *s) { tc_fputs_escaped(s, f); }
 
 static int write_text(tc_prediction_writer *pw, size_t n, const char *const *ids) {
     const int32_t *set = pw->set_classes;

@@ -49,7 +49,11 @@ static int read_settings(tc_predictor_model *pm, const char *path) {
         rc = pm->class_names ? 0 : -1;
         for (int k = 0; rc == 0 && k < n_classes; k++) {
             const char *s = json_string_value(json_array_get(names, (size_t)k));
+            char shown[256];
             if (!s) rc = tc_fail("%s: class name %d is not a string", path, k);
+            else if (tc_unprintable(s))  // the rule of taxonomy names: they reach outputs as they are
+                rc = tc_fail("%s: class name %d ('%s') has a control character in it", path, k,
+                             tc_escape(shown, sizeof shown, s));
             else if (!(pm->class_names[k] = strdup(s))) rc = tc_fail("out of memory");
         }
     }

@@ -103,8 +103,7 @@ static int read_word_file(tc_strindex *set, const char *path, int phrases, doubl
     long n, line_no = 0;
     int rc = 0;
     word_list words = {0};
-    while (rc == 0 && (n = tc_read_line(f, &line, &cap)) >= 0) {
-        line_no++;
+    while (rc == 0 && (n = tc_read_text_line(f, &line, &cap, &line_no)) >= 0) {
         char *text = line;
         if (phrases) {
             char *tab = strchr(line, '\t'), *end;
@@ -237,8 +236,7 @@ static int read_corpus(pass *p, const tc_cli *cli) {
     int rc = 0;
     tc_progress progress;
     tc_progress_start(&progress, cli, "docs", p->core->n_docs);
-    while (rc == 0 && (n = tc_read_line(f, &line, &cap)) >= 0) {
-        line_no++;
+    while (rc == 0 && (n = tc_read_text_line(f, &line, &cap, &line_no)) >= 0) {
         if (!n) continue;
         char *tab = strchr(line, '\t');
         if (!tab) {

@@ -56,6 +56,12 @@ int tc_keyterms_add(tc_keyterms *k, int c, const char *term) {
         free(canon);
         return 0;
     }
+    if (tc_unprintable(canon)) {  // the one rule of names (tc_taxonomy_set_terms), here with the line
+        char shown[256];
+        tc_fail("key term '%s' has a control character in it", tc_escape(shown, sizeof shown, canon));
+        free(canon);
+        return -1;
+    }
     size_t len = strlen(canon);
     char *key = tc_malloc(len + 16);
     if (!key) {
@@ -117,8 +123,7 @@ int tc_keyterms_read(tc_keyterms *k, const tc_taxonomy *t, const char *path, int
     long n, line_no = 0;
     int rc = 0;
     *added = 0;
-    while (rc == 0 && (n = tc_read_line(f, &line, &cap)) >= 0) {
-        line_no++;
+    while (rc == 0 && (n = tc_read_text_line(f, &line, &cap, &line_no)) >= 0) {
         char *s = line;
         while (*s == ' ') s++;
         if (!*s) continue;
@@ -140,7 +145,7 @@ int tc_keyterms_read(tc_keyterms *k, const tc_taxonomy *t, const char *path, int
         char *save = NULL;
         for (char *term = strtok_r(colon + 1, ",", &save); rc == 0 && term; term = strtok_r(NULL, ",", &save)) {
             int r = tc_keyterms_add(k, c, term);
-            if (r < 0) rc = -1;
+            if (r < 0) rc = tc_fail_context("%s: line %ld", path, line_no);
             else *added += r;
         }
     }

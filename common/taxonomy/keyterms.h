@@ -23,8 +23,9 @@ typedef struct {
 
 // Starts a merge from the terms the taxonomy has (none if replace).
 int tc_keyterms_begin(tc_keyterms *k, const tc_taxonomy *taxonomy, int replace);
-// Adds one term of class c (canonical form; repeats and empty terms are dropped).
-// Returns 1 if added, 0 if dropped, -1 on failure.
+// Adds one term of class c (canonical form; repeats and empty terms are dropped;
+// a control character is an error, as in class names). Returns 1 if added,
+// 0 if dropped, -1 on failure.
 int tc_keyterms_add(tc_keyterms *k, int c, const char *term);
 // Reads a key-term file: one class a line, `name:term,term,...`; blank lines
 // skipped; a class name matches exactly or, failing that, ignoring case and

@@ -183,8 +183,7 @@ static int read_text_stream(tc_labels *l, FILE *f, const char *path, int n_class
     size_t cap = 0;
     long n, line_no = 0;
     int rc = l->offsets ? 0 : -1;
-    while (rc == 0 && (n = tc_read_line(f, &line, &cap)) >= 0) {
-        line_no++;
+    while (rc == 0 && (n = tc_read_text_line(f, &line, &cap, &line_no)) >= 0) {
         if (n == 0) continue;
         char *tab = strchr(line, '\t');
         if (!tab) {

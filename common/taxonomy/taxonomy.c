@@ -4,6 +4,7 @@
 #include "common/error.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,11 +35,23 @@ static int compare_name_index(const void *a, const void *b) {
     return c ? c : (i > j) - (i < j);
 }
 
+// Names and key terms reach terminals and one-line formats as they are
+// (trees, paths, TSV, prompts), so a control character (C0, DEL, C1: an
+// escape sequence, a tab, a newline) or a byte that is not UTF-8 is
+// refused wherever a taxonomy comes from; the message shows it escaped.
+static int check_printable(const char *text, const char *what, int index) {
+    const char *bad = tc_unprintable(text);
+    if (!bad) return 0;
+    char shown[256], byte[8];
+    return tc_fail("%s %d ('%s') has a control character (%s) in it", what, index, tc_escape(shown, sizeof shown, text),
+                   tc_escape(byte, sizeof byte, (const char[]){*bad, 0}));
+}
+
 static int check_names(int n, const char *const *names) {
     if (n <= 0) return tc_fail("the taxonomy has no classes");
     for (int i = 0; i < n; i++) {
         if (!names[i] || !names[i][0]) return tc_fail("class %d has an empty name", i);
-        if (strpbrk(names[i], "\t\n\r")) return tc_fail("class %d ('%s') has a tab or newline in its name", i, names[i]);
+        if (check_printable(names[i], "the name of class", i)) return -1;
     }
     int *order = tc_malloc_array((size_t)n, sizeof *order);
     if (!order) return -1;
@@ -268,6 +281,7 @@ int tc_taxonomy_set_terms(tc_taxonomy *t, int n_terms, const char *const *terms,
             return tc_fail("key term %d ('%s') belongs to class id %" PRId32 ", outside 0..%d", i, terms[i],
                            term_class[i], t->n_classes - 1);
         if (!terms[i][0]) return tc_fail("key term %d of class '%s' is empty", i, t->names[term_class[i]]);
+        if (check_printable(terms[i], "key term", i)) return -1;
     }
     char **copy = tc_calloc((size_t)(n_terms ? n_terms : 1), sizeof *copy);
     int32_t *classes = tc_malloc_array((size_t)(n_terms ? n_terms : 1), sizeof *classes);
@@ -426,6 +440,7 @@ void tc_taxonomy_mark_descendants(const tc_taxonomy *t, int c, uint8_t *mark) {
 
 int64_t tc_taxonomy_paths(const tc_taxonomy *t, int (*visit)(const int32_t *path, int length, void *context),
                           void *context) {
+    if (tc_taxonomy_check_paths(t, "a walk over the paths", TC_PATHS_MAX, TC_PATH_CLASSES_MAX)) return -1;
     int n = t->n_classes;
     int32_t *path = malloc((size_t)(n ? n : 1) * sizeof *path);   // a path has at most n classes
     int32_t *next = malloc((size_t)(n ? n : 1) * sizeof *next);
@@ -483,48 +498,54 @@ int tc_taxonomy_bottom_up(const tc_taxonomy *t, int32_t *order) {
     return placed == n ? 0 : tc_fail("the taxonomy has a cycle");
 }
 
-int64_t tc_taxonomy_path_count(const tc_taxonomy *t) {
-    // paths(c) = 1 for a leaf, else the sum over children; classes by
-    // decreasing depth is not a topological order in a DAG, so memoise.
+static int64_t add_saturated(int64_t a, int64_t b) { return a > TC_PATHS_SATURATED - b ? TC_PATHS_SATURATED : a + b; }
+
+// paths(c) = 1 for a leaf, else the sum over its children; classes(c) =
+// paths(c) (c is on each) + the sum over its children. Bottom-up order
+// has every child before its parents.
+int tc_taxonomy_path_totals(const tc_taxonomy *t, tc_path_totals *totals) {
     int n = t->n_classes;
-    int64_t *memo = calloc((size_t)n, sizeof *memo);
-    int32_t *stack = malloc((size_t)n * sizeof *stack);
-    int32_t *next = malloc((size_t)n * sizeof *next);
-    if (!memo || !stack || !next) {
-        free(memo);
-        free(stack);
-        free(next);
-        tc_fail("out of memory");
-        return -1;
-    }
-    int64_t total = 0;
-    for (int r = 0; r < t->n_roots; r++) {
-        int top = 0;
-        stack[0] = t->roots[r];
-        next[0] = t->child_offsets[stack[0]];
-        while (top >= 0) {
-            int v = stack[top];
-            if (memo[v]) {
-                top--;
-                continue;
-            }
-            if (next[top] < t->child_offsets[v + 1]) {
-                int w = t->children[next[top]++];
-                if (!memo[w]) {
-                    stack[++top] = w;
-                    next[top] = t->child_offsets[w];
-                }
-                continue;
-            }
-            int64_t sum = 0;
-            for (int32_t k = t->child_offsets[v]; k < t->child_offsets[v + 1]; k++) sum += memo[t->children[k]];
-            memo[v] = sum ? sum : 1;
-            top--;
+    int32_t *order = tc_malloc_array((size_t)(n ? n : 1), sizeof *order);
+    tc_path_totals *below = tc_malloc_array((size_t)(n ? n : 1), sizeof *below);
+    int rc = order && below ? tc_taxonomy_bottom_up(t, order) : -1;
+    for (int i = 0; i < n && rc == 0; i++) {
+        int c = order[i];
+        tc_path_totals sum = {0, 0};
+        for (int32_t k = t->child_offsets[c]; k < t->child_offsets[c + 1]; k++) {
+            sum.paths = add_saturated(sum.paths, below[t->children[k]].paths);
+            sum.classes = add_saturated(sum.classes, below[t->children[k]].classes);
         }
-        total += memo[t->roots[r]];
+        if (!sum.paths) sum.paths = 1;
+        sum.classes = add_saturated(sum.classes, sum.paths);
+        below[c] = sum;
     }
-    free(memo);
-    free(stack);
-    free(next);
-    return total;
+    *totals = (tc_path_totals){0, 0};
+    for (int r = 0; r < t->n_roots && rc == 0; r++) {
+        totals->paths = add_saturated(totals->paths, below[t->roots[r]].paths);
+        totals->classes = add_saturated(totals->classes, below[t->roots[r]].classes);
+    }
+    free(order);
+    free(below);
+    return rc;
+}
+
+int64_t tc_taxonomy_path_count(const tc_taxonomy *t) {
+    tc_path_totals totals;
+    return tc_taxonomy_path_totals(t, &totals) ? -1 : totals.paths;
+}
+
+const char *tc_path_count_text(int64_t count, char *text) {
+    snprintf(text, 32, "%s%" PRId64, count >= TC_PATHS_SATURATED ? ">= " : "", count);
+    return text;
+}
+
+int tc_taxonomy_check_paths(const tc_taxonomy *t, const char *who, int64_t max_paths, int64_t max_classes) {
+    tc_path_totals totals;
+    if (tc_taxonomy_path_totals(t, &totals)) return -1;
+    if (totals.paths <= max_paths && totals.classes <= max_classes) return 0;
+    char paths[32], classes[32];
+    return tc_fail("the taxonomy has %s root-to-leaf paths (%s classes along them); %s takes at most %" PRId64
+                   " paths and %" PRId64 " classes along them",
+                   tc_path_count_text(totals.paths, paths), tc_path_count_text(totals.classes, classes), who, max_paths,
+                   max_classes);
 }

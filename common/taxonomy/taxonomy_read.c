@@ -97,6 +97,16 @@ static char *trim(char *s) {
     return s;
 }
 
+// The rule of tc_taxonomy_init (no control character in a name), checked
+// where the line is known.
+static int check_name(const char *path, long line, const char *name) {
+    const char *bad = tc_unprintable(name);
+    if (!bad) return 0;
+    char shown[256], byte[8];
+    return tc_fail("%s: line %ld: the class name '%s' has a control character (%s) in it", path, line,
+                   tc_escape(shown, sizeof shown, name), tc_escape(byte, sizeof byte, (const char[]){*bad, 0}));
+}
+
 static int parse_id(const char *s, long *id) {
     char *end;
     errno = 0;
@@ -136,13 +146,13 @@ static int read_labels(builder *b, const char *path) {
     long n, line_no = 0, id, *label_lines = NULL;
     int64_t lines_cap = 0;
     int rc = 0;
-    while (rc == 0 && (n = tc_read_line(f, &line, &cap)) >= 0) {
-        line_no++;
+    while (rc == 0 && (n = tc_read_text_line(f, &line, &cap, &line_no)) >= 0) {
         if (n == 0 || !trim(line)[0]) continue;
         if (split_tab(line, &id_text, &name)) rc = tc_fail("%s: line %ld: expected 'id<TAB>name'", path, line_no);
         else if (parse_id(id_text, &id)) rc = tc_fail("%s: line %ld: '%s' is not a class id", path, line_no, id_text);
         else if (!name[0]) rc = tc_fail("%s: line %ld: class %ld has an empty name", path, line_no, id);
         else if (!tct_utf8_valid(name, strlen(name))) rc = tc_fail("%s: line %ld: the name is not UTF-8", path, line_no);
+        else if (check_name(path, line_no, name)) rc = -1;
         else if (id < b->n_names && b->names[id])
             rc = tc_fail("%s: line %ld: duplicate class id %ld (first on line %ld)", path, line_no, id, b->name_lines[id]);
         else {
@@ -179,8 +189,7 @@ static int read_hierarchy(builder *b, const char *path) {
     size_t cap = 0;
     long n, line_no = 0, p, c;
     int rc = 0;
-    while (rc == 0 && (n = tc_read_line(f, &line, &cap)) >= 0) {
-        line_no++;
+    while (rc == 0 && (n = tc_read_text_line(f, &line, &cap, &line_no)) >= 0) {
         if (n == 0 || !trim(line)[0]) continue;
         if (split_tab(line, &pt, &ct)) rc = tc_fail("%s: line %ld: expected 'parent<TAB>child'", path, line_no);
         else if (parse_id(pt, &p) || p >= b->n_names)
@@ -257,6 +266,7 @@ static int class_of(yaml_walk *w, yaml_node_t *n, int32_t *id) {
     char *s = trim(name);
     int rc = 0;
     if (!s[0]) rc = tc_fail("%s: line %ld: empty class name", w->path, node_line(n));
+    else rc = check_name(w->path, node_line(n), s);
     if (rc == 0) {
         int added;
         int64_t k = tc_strindex_add(&w->b->by_name, s, strlen(s), &added);

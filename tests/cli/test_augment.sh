@@ -76,6 +76,15 @@ check corpus_source_two_per_path sh -c "cut -f1 own3.txt | tr '\n' ' ' | grep -q
 
 # ---------------------------------------------------------------- errors
 expect help 0 tc-augment --help
+# 2^40 root-to-leaf paths from 80 classes (tests/cli/dag_taxonomy.sh): refused
+# before anything is allocated or asked for them, naming the file, the count and the cap
+sh "$TC_ROOT/tests/cli/dag_taxonomy.sh" 40 2 dag40
+tc-taxo build -q dag40 -o dag40.tct || fail setup "tc-taxo build dag40 failed"
+sum=$(cksum < dag40.tct)
+expect_error paths_multiplying 1 "^tc-augment: dag40.tct: the taxonomy has 1099511627776 root-to-leaf paths \(43980465111040 classes along them\); path-based augmentation takes at most 16777216 paths and 67108864 classes along them$" \
+    tc-augment -t dag40.tct --docs-out dag40.txt --llm http://127.0.0.1:9/v1 -o dag40_aug.tct
+check paths_multiplying_no_output test ! -e dag40.txt -a ! -e dag40_aug.tct
+check paths_multiplying_input_unchanged test "$(cksum < dag40.tct)" = "$sum"
 expect_error no_source 2 "name one source" tc-augment -t taxo.tct --docs-out x.txt
 expect_error two_sources 2 "name one source" tc-augment -t taxo.tct --docs-out x.txt --import . --from-corpus "$H/refine_corpus.txt"
 expect_error needs_docs_out 2 "--docs-out FILE is required" tc-augment -t taxo.tct --import .

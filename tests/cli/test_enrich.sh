@@ -44,6 +44,13 @@ expect_error candidates_top_k 2 "--top-k belongs to 'tc-taxo enrich'" tc-taxo ca
 printf 'no tab here\n' > bad_corpus.txt
 expect_error enrich_bad_corpus 1 "bad_corpus.txt: line 1: expected 'id<TAB>text'" \
     tc-taxo candidates -t small.tct --core "$e/doc2labels.txt" bad_corpus.txt
+# a NUL byte would cut a document short: refused with its line (phrase lists alike)
+{ head -2 "$e/corpus.txt"; printf 'dx\tcut here\000 and the rest\n'; } > nul_corpus.txt
+expect_error enrich_nul_corpus 1 "nul_corpus.txt: line 3: a NUL byte \(byte 12 of the line\)" \
+    tc-taxo candidates -t small.tct --core "$e/doc2labels.txt" nul_corpus.txt
+printf '0.9\tpuppy\000 food\n' > nul_phrases.txt
+expect_error enrich_nul_phrases 1 "nul_phrases.txt: line 1: a NUL byte" \
+    tc-taxo candidates -t small.tct --core "$e/doc2labels.txt" --phrases nul_phrases.txt "$e/corpus.txt"
 printf 'zz\tcat cat\n' > other_corpus.txt
 expect_error enrich_no_docs 1 "other_corpus.txt: no document of the corpus has core classes" \
     tc-taxo candidates -t small.tct --core "$e/doc2labels.txt" other_corpus.txt

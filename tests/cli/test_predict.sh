@@ -279,6 +279,28 @@ expect_error terminal_refused 1 "refusing to write binary tensors to a terminal"
 mkdir -p broken && cp run/final/* broken/ && printf 'garbage' > broken/head.safetensors
 expect_error broken_head 1 "broken/head.safetensors" tc-predict $cpu -m broken $val
 
+# ---------------------------------------------------------------- paths that multiply, names that reach a terminal
+# 2^66 root-to-leaf paths from 132 classes (tests/cli/dag_taxonomy.sh): refused
+# before anything is allocated for them, naming the file, the count and the cap
+sh "$TC_ROOT/tests/cli/dag_taxonomy.sh" 66 2 dag66
+tc-taxo build -q dag66 -o dag66.tct || fail setup "tc-taxo build dag66 failed"
+sum=$(cksum < dag66.tct)
+expect_error paths_multiplying 1 "^tc-predict: dag66.tct: the taxonomy has >= 9223372036854775807 root-to-leaf paths \(.*\); tc-predict --paths takes at most 16777216 paths and 67108864 classes along them$" \
+    tc-predict $cpu -m $ck --paths -t dag66.tct $val -o pm.tct
+check paths_multiplying_no_output test ! -e pm.tct
+check paths_multiplying_input_unchanged test "$(cksum < dag66.tct)" = "$sum"
+# a document id with an escape sequence (it sets a terminal's title) is printed escaped
+printf 'd\033]0;x\007\tsome words here\n' | tc-tokenize --model fx/model -o esc_tokens.tct
+expect text_escaped 0 tc-predict $cpu -m $ck --text esc_tokens.tct
+check text_escaped_id sh -c 'cut -f1 out | grep -qx "d\\\\x1b]0;x\\\\x07" && ! grep -q "$(printf "\033")" out'
+# class names in classifier.json follow the taxonomy's rule
+mkdir -p esc_ck && cp -rL $ck/. esc_ck/
+sed 's/"sports"/"spo\\u001b]0;x\\u0007rts"/' $ck/classifier.json > esc_ck/classifier.json
+expect_error checkpoint_name_escape 1 "esc_ck/classifier.json: class name 1 \('spo\\\\x1b]0;x\\\\x07rts'\) has a control character in it" \
+    tc-predict $cpu -m esc_ck --text $val
+sed 's/"sports"/"spo\\u0000rts"/' $ck/classifier.json > esc_ck/classifier.json
+expect_error checkpoint_name_nul 1 "esc_ck/classifier.json: .*u0000 is not allowed" tc-predict $cpu -m esc_ck --text $val
+
 # ---------------------------------------------------------------- the manual's examples run
 mkdir -p examples/run && cp -rL run/final examples/run/final && cp $val examples/tokens.tct && cp fx/taxonomy.tct examples/taxonomy.tct
 tc-dump --tsv doc_ids fx/val_targets.tct > ex_ids

@@ -227,3 +227,61 @@ fi
 # settings from --config, one nested section per command
 printf 'tc-taxo:\n  build:\n    no-isolated: true\n' > config.yaml
 expect_error config_section 1 "class 'c' \(2\) is in no edge of the hierarchy" tc-taxo build --config config.yaml bad_isolated -o x.tct
+
+# ---------------------------------------------------------------- paths that multiply
+# every class of a level a parent of every class of the next (tests/cli/dag_taxonomy.sh):
+# 66 levels of two give 2^66 paths from 132 classes, 40 levels 2^40. Counts
+# saturate instead of wrapping; what lists the paths refuses before it starts.
+sh "$TC_ROOT/tests/cli/dag_taxonomy.sh" 66 2 dag66
+sh "$TC_ROOT/tests/cli/dag_taxonomy.sh" 40 2 dag40
+expect build_dag66 0 tc-taxo build dag66 -o dag66.tct
+expect build_dag40 0 tc-taxo build dag40 -o dag40.tct
+expect summary_dag66 0 tc-taxo show --summary dag66.tct
+check summary_dag66_saturated grep -qx "paths	>= 9223372036854775807" out
+expect summary_dag40 0 tc-taxo show --summary dag40.tct
+check summary_dag40_exact grep -qx "paths	1099511627776" out
+expect show_dag66 0 tc-taxo show dag66.tct
+check show_dag66_each_edge_once test "$(wc -l < out)" -eq 262
+sum66=$(cksum < dag66.tct)
+expect_error paths_dag66 1 "^tc-taxo: dag66.tct: the taxonomy has >= 9223372036854775807 root-to-leaf paths \(>= 9223372036854775807 classes along them\); tc-taxo paths takes at most 16777216 paths and 67108864 classes along them$" \
+    tc-taxo paths dag66.tct -o p66.txt
+check paths_dag66_no_output test ! -e p66.txt
+expect_error paths_dag40 1 "dag40.tct: the taxonomy has 1099511627776 root-to-leaf paths \(43980465111040 classes along them\)" \
+    tc-taxo paths --ids dag40.tct
+check paths_dag66_input_unchanged test "$(cksum < dag66.tct)" = "$sum66"
+# targets never list paths: a set along one whole path, on the same DAG
+printf 'd1\t0,2,4,131\nd2\t1\n' > core66.txt
+expect targets_paths_dag66 0 tc-taxo targets --paths -t dag66.tct core66.txt -o t66.tct
+check targets_paths_dag66_rows sh -c 'tc-dump --tsv label_offsets t66.tct | tr "\n" " " | grep -qx "0 131 132 "'
+
+# a chain of 50000 classes is as deep as it is long: show walks it without
+# recursion (on a 1 MiB stack here)
+mkdir -p chain
+awk 'BEGIN { for (i = 0; i < 50000; i++) { print i "\tc" i > "chain/labels.txt"; if (i) print i - 1 "\t" i > "chain/label_hierarchy.txt" } }'
+expect build_chain 0 tc-taxo build chain -o chain.tct
+expect show_chain 0 sh -c 'ulimit -s 1024 && tc-taxo show chain.tct'
+check show_chain_deepest grep -q "^ *c49999 \[49999\]  depth 50000  terms 0$" out
+
+# ---------------------------------------------------------------- control characters and NUL bytes
+# a name or key term with a control character (here an escape sequence that
+# sets the terminal's title, or a tab) is refused with its line, shown
+# escaped; a NUL byte, which would cut a line short, is refused with its line
+esc=$(printf '\033')
+bad esc_name '0\ta\n1\tb\033]0;x\007\n' '' "labels.txt: line 2: the class name 'b\\\\x1b]0;x\\\\x07' has a control character \(\\\\x1b\) in it"
+check esc_name_not_raw sh -c "! grep -q '$esc' err"
+bad tab_name '0\ta\n1\tb\tx\n' '' "labels.txt: line 2: the class name 'b\\\\tx' has a control character \(\\\\t\) in it"
+bad nul_name '0\ta\n1\tb\000x\n' '' "labels.txt: line 2: a NUL byte \(byte 4 of the line\); text files hold none"
+bad nul_edge '0\ta\n1\tb\n' '0\t1\000 junk\n' "label_hierarchy.txt: line 1: a NUL byte \(byte 4 of the line\)"
+badyaml esc 'a:\n  - "b\\e]0;x\\a"\n' "esc.yaml: line 2: the class name 'b\\\\x1b]0;x\\\\x07' has a control character \(\\\\x1b\) in it"
+badyaml tab 'a:\n  - "b\\tx"\n' "tab.yaml: line 2: the class name 'b\\\\tx' has a control character \(\\\\t\) in it"
+printf 'a:apple,bad\033[2J\n' > terms_esc.txt
+expect_error terms_esc 1 "terms_esc.txt: line 1: key term 'bad\\\\x1b\[2J' has a control character in it" \
+    tc-taxo terms -t dag.tct terms_esc.txt -o x.tct
+printf 'a:apple\000,dropped\n' > terms_nul.txt
+expect_error terms_nul 1 "terms_nul.txt: line 1: a NUL byte \(byte 8 of the line\)" tc-taxo terms -t dag.tct terms_nul.txt -o x.tct
+check terms_no_output test ! -e x.tct
+printf 'x\t0\ny\000z\t3\n' > docs_nul.txt
+sum=$(cksum < docs_nul.txt)
+expect_error counts_nul 1 "docs_nul.txt: line 2: a NUL byte \(byte 2 of the line\)" tc-taxo show --counts docs_nul.txt dag.tct
+expect_error targets_nul 1 "docs_nul.txt: line 2: a NUL byte" tc-taxo targets -t dag.tct docs_nul.txt -o x.tct
+check nul_input_unchanged test "$(cksum < docs_nul.txt)" = "$sum"

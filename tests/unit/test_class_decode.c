@@ -8,6 +8,8 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 // A DAG with two roots; D has parents A and B, E has parents C and D:
 //
@@ -163,6 +165,28 @@ static void test_ties_nan_and_more_paths_than_exist(void) {
     tc_taxonomy_free(&t);
 }
 
+// 26 levels of two classes, each a parent of both classes below: 2^26 paths
+// from 52 classes. The decoder counts them (never wrapping) and refuses
+// them before it allocates room for them.
+static void test_multiplying_paths_refused(void) {
+    char names26[52][8];
+    const char *name_of[52];
+    int32_t layered[25 * 4 * 2];
+    int e = 0;
+    for (int i = 0; i < 52; i++) snprintf(names26[i], sizeof names26[i], "c%d", i), name_of[i] = names26[i];
+    for (int l = 0; l < 25; l++)
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++) layered[e++] = 2 * l + i, layered[e++] = 2 * (l + 1) + j;
+    tc_taxonomy t;
+    REQUIRE(tc_taxonomy_init(&t, 52, name_of, 100, layered) == 0);
+    tc_path_decoder d;
+    CHECK(tc_path_decoder_init(&d, &t, TC_PATH_MEAN, 1, 0) == -1);
+    CHECKF(strstr(tc_error(), "67108864 root-to-leaf paths") && strstr(tc_error(), "at most 16777216 paths"), "%s",
+           tc_error());
+    CHECK(d.offsets == NULL && d.nodes == NULL);
+    tc_taxonomy_free(&t);
+}
+
 static double uniform(uint64_t *st) {
     *st ^= *st << 13, *st ^= *st >> 7, *st ^= *st << 17;
     return (double)(*st >> 11) / (double)(1ull << 53);
@@ -247,6 +271,7 @@ int main(void) {
     RUN(test_sum_rule_prefers_the_short_path);
     RUN(test_class_with_several_parents_takes_its_best_chain);
     RUN(test_ties_nan_and_more_paths_than_exist);
+    RUN(test_multiplying_paths_refused);
     RUN(test_sets_are_closed_under_parents);
     RUN(test_topk);
     RUN(test_threshold_set);

@@ -5,6 +5,9 @@
 #include "common/error.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 // A DAG with two roots and classes with two parents:
 //   a > c > e,  a > d > e,  a > d > f,  b > d (so d has parents a and b)
@@ -111,7 +114,7 @@ static void test_validation_errors(void) {
     int32_t e_cycle2[] = {1, 0, 0, 1};
     CHECK(fails_with(0, ok, 0, NULL, "no classes"));
     CHECK(fails_with(3, empty, 0, NULL, "class 1 has an empty name"));
-    CHECK(fails_with(2, tab, 0, NULL, "has a tab or newline"));
+    CHECK(fails_with(2, tab, 0, NULL, "the name of class 1 ('b\\tx') has a control character (\\t) in it"));
     CHECK(fails_with(3, dup, 0, NULL, "duplicate class name 'a' (classes 0 and 2)"));
     CHECK(fails_with(4, ok, 2, e_unknown, "edge 1 (1 > 7) names a class id outside 0..3"));
     CHECK(fails_with(4, ok, 1, e_negative, "outside 0..3"));
@@ -124,6 +127,95 @@ static void test_validation_errors(void) {
     CHECK(fails_with(4, ok, 3, e_below, "class 'a' (0) is unreachable from a root: it is on or below the cycle"));
     int32_t e_below2[] = {3, 2, 0, 1, 1, 0, 0, 2};
     CHECK(fails_with(4, ok, 4, e_below2, "class 'a' (0) is unreachable from a root: it is on or below the cycle b > a > b"));
+}
+
+// Names reach terminals and one-line formats as they are: every control
+// character is refused (shown escaped), printable UTF-8 is kept.
+static void test_control_characters(void) {
+    const char *osc[] = {"a", "b\033]0;x\007"}, *newline[] = {"a\nb"}, *del[] = {"x\177"};
+    const char *c1[] = {"x\xc2\x85y"}, *latin1[] = {"caf\xe9"}, *utf8[] = {"caf\xc3\xa9", "\xe6\x97\xa5"};
+    CHECK(fails_with(2, osc, 0, NULL, "the name of class 1 ('b\\x1b]0;x\\x07') has a control character (\\x1b)"));
+    CHECK(fails_with(1, newline, 0, NULL, "('a\\nb') has a control character (\\n)"));
+    CHECK(fails_with(1, del, 0, NULL, "(\\x7f)"));
+    CHECK(fails_with(1, c1, 0, NULL, "(\\xc2)"));  // U+0085, a C1 control
+    CHECK(fails_with(1, latin1, 0, NULL, "(\\xe9)"));  // not UTF-8
+    CHECK(!strpbrk(tc_error(), "\033\007\n\t"));
+    tc_taxonomy t;
+    REQUIRE(tc_taxonomy_init(&t, 2, utf8, 0, NULL) == 0);
+    const char *terms[] = {"fine", "bad\033[2J"};
+    int32_t cls[] = {0, 1};
+    CHECK(tc_taxonomy_set_terms(&t, 2, terms, cls) == -1);
+    CHECKF(strstr(tc_error(), "key term 1 ('bad\\x1b[2J') has a control character (\\x1b)"), "%s", tc_error());
+    tc_taxonomy_free(&t);
+    // the shared rule and printer
+    CHECK(tc_unprintable("caf\xc3\xa9 > b") == NULL);
+    const char *text = "ok\tx";
+    CHECK(tc_unprintable(text) == text + 2);
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    REQUIRE(f);
+    CHECK(tc_fputs_escaped("a\033]0;x\007\t\xc3\xa9\xc2\x85", f) == 0);
+    fclose(f);
+    CHECKF(!strcmp(buf, "a\\x1b]0;x\\x07\\t\xc3\xa9\\xc2\\x85"), "%s", buf);
+    free(buf);
+}
+
+// Each level's classes all parents of every class of the next: width^levels paths.
+static int build_layers(tc_taxonomy *t, int levels, int width) {
+    int n = levels * width, n_edges = (levels - 1) * width * width, e = 0;
+    char **names = calloc((size_t)n, sizeof *names);
+    int32_t *edges = calloc((size_t)n_edges * 2 + 2, sizeof *edges);
+    for (int i = 0; i < n; i++) {
+        names[i] = malloc(16);
+        snprintf(names[i], 16, "l%dc%d", i / width, i % width);
+    }
+    for (int l = 0; l + 1 < levels; l++)
+        for (int i = 0; i < width; i++)
+            for (int j = 0; j < width; j++) edges[e++] = l * width + i, edges[e++] = (l + 1) * width + j;
+    int rc = tc_taxonomy_init(t, n, (const char *const *)names, n_edges, edges);
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+    free(edges);
+    return rc;
+}
+
+static int count_visits(const int32_t *path, int length, void *context) {
+    (void)path, (void)length;
+    ++*(int64_t *)context;
+    return 0;
+}
+
+// Counts saturate instead of wrapping; walks refuse what they cannot hold.
+static void test_path_counts_saturate(void) {
+    tc_taxonomy t;
+    tc_path_totals totals;
+    char text[32];
+    REQUIRE(build_layers(&t, 40, 2) == 0);  // 2^40 paths of 40 classes
+    REQUIRE(tc_taxonomy_path_totals(&t, &totals) == 0);
+    CHECK(totals.paths == (int64_t)1 << 40 && totals.classes == ((int64_t)1 << 40) * 40);
+    CHECK(!strcmp(tc_path_count_text(totals.paths, text), "1099511627776"));
+    tc_taxonomy_free(&t);
+    REQUIRE(build_layers(&t, 66, 2) == 0);  // 132 classes, 2^66 paths
+    CHECK(tc_taxonomy_path_count(&t) == TC_PATHS_SATURATED);
+    REQUIRE(tc_taxonomy_path_totals(&t, &totals) == 0);
+    CHECK(totals.paths == TC_PATHS_SATURATED && totals.classes == TC_PATHS_SATURATED);
+    CHECK(!strcmp(tc_path_count_text(totals.paths, text), ">= 9223372036854775807"));
+    CHECK(tc_taxonomy_check_paths(&t, "the test", TC_PATHS_MAX, TC_PATH_CLASSES_MAX) == -1);
+    CHECKF(strstr(tc_error(), "the taxonomy has >= 9223372036854775807 root-to-leaf paths (>= 9223372036854775807 "
+                              "classes along them); the test takes at most 16777216 paths and 67108864 classes"),
+           "%s", tc_error());
+    int64_t visits = 0;
+    CHECK(tc_taxonomy_paths(&t, count_visits, &visits) == -1 && visits == 0);
+    tc_taxonomy_free(&t);
+    // the caps are inclusive, for paths and classes alike
+    REQUIRE(build_layers(&t, 40, 2) == 0);
+    int64_t p40 = (int64_t)1 << 40;
+    CHECK(tc_taxonomy_check_paths(&t, "the test", p40, 40 * p40) == 0);
+    CHECK(tc_taxonomy_check_paths(&t, "the test", p40 - 1, 40 * p40) == -1);
+    CHECK(tc_taxonomy_check_paths(&t, "the test", p40, 40 * p40 - 1) == -1);
+    CHECK(tc_taxonomy_paths(&t, NULL, NULL) == -1);  // over the walk's own cap
+    tc_taxonomy_free(&t);
 }
 
 static void test_terms(void) {
@@ -188,6 +280,14 @@ static void test_write_and_load(void) {
     CHECK(tc_taxonomy_from_bundle(&back, &b, "mem") == -1);
     CHECKF(strstr(tc_error(), "mem: tensor 'depth' disagrees with the edges at row 5"), "%s", tc_error());
     tct_bundle_free(&b);
+    // a name with an escape sequence is refused from a tensor file too
+    char *kept = t.names[2];
+    t.names[2] = "c\033]0;x\007";
+    REQUIRE(round_trip(&t, &b, 0) == 0);
+    t.names[2] = kept;
+    CHECK(tc_taxonomy_from_bundle(&back, &b, "mem") == -1);
+    CHECKF(strstr(tc_error(), "mem: the name of class 2 ('c\\x1b]0;x\\x07') has a control character"), "%s", tc_error());
+    tct_bundle_free(&b);
     tc_taxonomy_free(&t);
 }
 
@@ -202,6 +302,8 @@ int main(void) {
     RUN(test_paths_in_order);
     RUN(test_flat_taxonomy);
     RUN(test_validation_errors);
+    RUN(test_control_characters);
+    RUN(test_path_counts_saturate);
     RUN(test_terms);
     RUN(test_write_and_load);
     RUN(test_load_missing_file);
