@@ -183,6 +183,60 @@ static void test_table_missing_tensor(void) {
     free(data);
 }
 
+// Reads tensor "i8" of data[0..size) through a table to its end; returns
+// the status of the last tct_table_next (0 at a clean end, -1 on error).
+static int64_t table_read(const char *data, size_t size) {
+    FILE *f = fmemopen((void *)data, size, "rb");
+    tct_reader *r;
+    if (tct_reader_open(&r, f, "mem")) {
+        fclose(f);
+        return -1;
+    }
+    tct_table *table;
+    const char *names[1] = {"i8"};
+    int64_t n = tct_table_open(&table, r, names, 1);
+    tct_column col;
+    while (n == 0 && (n = tct_table_next(table, 2, &col)) > 0) n = 0;
+    tct_table_close(table);
+    tct_reader_close(r);
+    fclose(f);
+    return n;
+}
+
+// A table whose tensors end early still reads to the end record: a stream
+// cut after them, bytes after the end, or a second stream are errors, each
+// naming the stream once, with the byte offset.
+static void test_table_reads_to_the_end(void) {
+    size_t size;
+    char *data = sample_stream(&size, 3);
+    REQUIRE(data);
+    char *twice = malloc(2 * size + 8);
+    REQUIRE(twice);
+    memcpy(twice, data, size);
+    memcpy(twice + size, data, size);
+    CHECK(table_read(data, size) == 0);
+    CHECK(table_read(data, size - 5) == -1);
+    CHECKF(strstr(tc_error(), "mem: byte ") == tc_error() && strstr(tc_error(), "truncated"), "%s", tc_error());
+    CHECK(table_read(twice, 2 * size) == -1);
+    CHECKF(strstr(tc_error(), "another stream") != NULL, "%s", tc_error());
+    char offset[64];
+    snprintf(offset, sizeof offset, "mem: byte %zu: trailing data", size);
+    CHECKF(strstr(tc_error(), offset) == tc_error(), "%s", tc_error());
+    memcpy(twice + size, "junk", 4);
+    CHECK(table_read(twice, size + 4) == -1);
+    CHECKF(strstr(tc_error(), offset) == tc_error() && !strstr(tc_error(), "another"), "%s", tc_error());
+    // a caller adding the file again does not repeat it
+    char before[1024];
+    snprintf(before, sizeof before, "%s", tc_error());
+    tc_fail_context("%s", "mem");
+    CHECKF(!strcmp(tc_error(), before), "%s", tc_error());
+    tc_fail("out of memory");
+    tc_fail_context("%s", "mem");
+    CHECKF(!strcmp(tc_error(), "mem: out of memory"), "%s", tc_error());
+    free(twice);
+    free(data);
+}
+
 // Every prefix of a stream is refused (the end record is what makes it whole).
 static void test_truncation_at_every_offset(void) {
     size_t size;
@@ -372,6 +426,7 @@ int main(void) {
     RUN(test_half_conversions);
     RUN(test_interleaved_table);
     RUN(test_table_missing_tensor);
+    RUN(test_table_reads_to_the_end);
     RUN(test_truncation_at_every_offset);
     RUN(test_bit_flips);
     RUN(test_random_damage);
