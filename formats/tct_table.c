@@ -51,8 +51,10 @@ int tct_table_open(tct_table **table, tct_reader *reader, const char *const *nam
     return 0;
 }
 
+// Allocates even for need 0: a column of zero-width rows ([N,0]) then has a
+// valid (empty) buffer to hand out, never NULL.
 static int grow(void *pp, size_t *cap, size_t need, size_t item) {
-    if (need <= *cap) return 0;
+    if (need <= *cap && *(void **)pp) return 0;
     size_t c = *cap ? *cap : 1024;
     while (c < need) c *= 2;
     void *q = tc_realloc(*(void **)pp, c * item);
