@@ -11,7 +11,10 @@
 #define ZSTD_STATIC_LINKING_ONLY  // ZSTD_d_stableOutBuffer: decode straight into the record
 #include <zstd.h>
 
-enum { INPUT_BUFFER = 1 << 17, FRAME_HEADER_MAX = 18 };  // zstd frame headers are at most 18 bytes
+// zstd frame headers are at most 18 bytes. The input buffer holds a frame's
+// first block whole (peek_fixed_header). Records up to PEEK_ABOVE bytes get
+// their memory without a peek: it costs no more than the frame could.
+enum { INPUT_BUFFER = 1 << 18, FRAME_HEADER_MAX = 18, PEEK_ABOVE = 1 << 20 };
 static const unsigned char zstd_magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
 
 struct tct_reader {
@@ -19,6 +22,8 @@ struct tct_reader {
     char *where;
     int compressed;
     ZSTD_DCtx *dctx;
+    ZSTD_DCtx *peek;                // decodes a large frame's first block before memory is reserved
+    unsigned char *scratch;         // that block (ZSTD_BLOCKSIZE_MAX + 64 bytes)
     unsigned char *in;              // input bytes [in_pos, in_len) not yet consumed
     size_t in_pos, in_len;
     int eof;
@@ -135,6 +140,30 @@ static int check_fixed_header(tct_reader *r, const unsigned char *h, uint64_t si
     return 0;
 }
 
+// Decompresses the first 64 bytes of the frame at the front of the input
+// into h, consuming nothing, with a second decoder and a one-block scratch
+// buffer: a record larger than any so far is checked before memory is
+// reserved for it. 0: h holds them; 1: no peek (the frame's first blocks are
+// too short or too large for it); -1: an error.
+static int peek_fixed_header(tct_reader *r, uint64_t start, unsigned char *h) {
+    enum { SCRATCH = ZSTD_BLOCKSIZE_MAX + TCT_FIXED_HEADER };
+    if (!r->peek) r->peek = ZSTD_createDCtx();
+    if (!r->scratch) r->scratch = malloc(SCRATCH);
+    if (!r->peek || !r->scratch) return tc_fail("%s: out of memory", r->where);
+    size_t rc = ZSTD_decompressBegin(r->peek), pos = 0, produced = 0;
+    while (!ZSTD_isError(rc) && produced < TCT_FIXED_HEADER) {
+        size_t need = ZSTD_nextSrcSizeToDecompress(r->peek);
+        if (need == 0 || pos + need > INPUT_BUFFER) return 1;
+        if (fill(r, pos + need)) return -1;
+        if (available(r) < pos + need) return read_fail(r, start, "%s", "truncated inside a record");
+        rc = ZSTD_decompressContinue(r->peek, r->scratch + produced, SCRATCH - produced, r->in + r->in_pos + pos, need);
+        if (!ZSTD_isError(rc)) pos += need, produced += rc;
+    }
+    if (ZSTD_isError(rc)) return read_fail(r, start, "corrupted record (zstd: %s)", ZSTD_getErrorName(rc));
+    memcpy(h, r->scratch, TCT_FIXED_HEADER);
+    return 0;
+}
+
 // Reads one zstd frame, which must decompress to exactly its declared size.
 // Until the record's fixed header is out and checked, zstd gets only the
 // input it asks for next (its hint: up to one block), so no more than a block
@@ -150,6 +179,11 @@ static int read_frame(tct_reader *r) {
         return read_fail(r, start, "%s", available(r) < FRAME_HEADER_MAX ? "truncated inside a record" : "corrupted frame header");
     if (size == ZSTD_CONTENTSIZE_UNKNOWN) return read_fail(r, start, "%s", "frame without a content size (not written by tct)");
     if (size > r->max_record) return read_fail(r, start, "%s", "record larger than the reader's limit (corrupted?)");
+    if (size > r->record_cap && size > PEEK_ABOVE) {
+        unsigned char h[TCT_FIXED_HEADER];
+        int peeked = peek_fixed_header(r, start, h);
+        if (peeked < 0 || (peeked == 0 && check_fixed_header(r, h, size))) return -1;
+    }
     if (reserve_record(r, size)) return -1;
     ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
     ZSTD_outBuffer out = {r->record, (size_t)size, 0};
@@ -482,6 +516,8 @@ void tct_reader_close(tct_reader *r) {
     free(r->tensors);
     free_attrs(r->provenance, r->n_provenance);
     ZSTD_freeDCtx(r->dctx);
+    ZSTD_freeDCtx(r->peek);
+    free(r->scratch);
     free(r->in);
     free(r->record);
     free(r->where);

@@ -237,6 +237,38 @@ static void test_table_reads_to_the_end(void) {
     free(data);
 }
 
+// A record larger than any before (here 2.4 MB of incompressible floats) is
+// peeked at before its memory is reserved: it still reads back exactly, and
+// cut anywhere, in its first block included, it is reported as truncated.
+static void test_large_record(void) {
+    enum { N = 600000 };
+    float *x = malloc(N * sizeof *x);
+    REQUIRE(x);
+    uint64_t state = 0x2545f4914f6cdd1dull;
+    for (int i = 0; i < N; i++) x[i] = (float)(next_random(&state) % 1000003) / 7.0f;
+    char *buf = NULL;
+    size_t size;
+    FILE *f = open_memstream(&buf, &size);
+    tct_writer *w;
+    tct_writer_options opt = {.chunk_bytes = 8u << 20};
+    REQUIRE(tct_writer_open(&w, f, "mem", NULL, 0, &opt) == 0);
+    uint64_t dims[1] = {N};
+    CHECK(tct_writer_tensor(w, "x", TCT_F32, 1, dims, x, NULL, 0) == 0);
+    CHECK(tct_writer_close(w) == 0);
+    fclose(f);
+    tct_bundle b;
+    CHECK(read_all(buf, size, &b) == 0);
+    if (b.n_tensors == 1) CHECK(b.tensors[0].count == N && !memcmp(b.tensors[0].data, x, N * sizeof *x));
+    tct_bundle_free(&b);
+    size_t cuts[] = {200, 300, 5000, 70000, 131000, 140000, 1000000, size - 100};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        CHECK(read_all(buf, cuts[i], &b) == -1);
+        CHECKF(strstr(tc_error(), "truncated") != NULL, "cut at %zu: %s", cuts[i], tc_error());
+    }
+    free(buf);
+    free(x);
+}
+
 // Every prefix of a stream is refused (the end record is what makes it whole).
 static void test_truncation_at_every_offset(void) {
     size_t size;
@@ -427,6 +459,7 @@ int main(void) {
     RUN(test_interleaved_table);
     RUN(test_table_missing_tensor);
     RUN(test_table_reads_to_the_end);
+    RUN(test_large_record);
     RUN(test_truncation_at_every_offset);
     RUN(test_bit_flips);
     RUN(test_random_damage);
