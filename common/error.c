@@ -22,6 +22,10 @@ int tc_fail_context(const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(context, sizeof context, fmt, ap);
     va_end(ap);
+    // The readers name their file already ("F: byte 12: ..."): adding the
+    // same context again would print "F: F: byte 12: ...".
+    size_t n = strlen(context);
+    if (n && !strncmp(error_message, context, n) && error_message[n] == ':') return -1;
     memcpy(old, error_message, sizeof old);
     snprintf(error_message, sizeof error_message, "%s: %s", context, old);
     return -1;

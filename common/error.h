@@ -21,7 +21,9 @@
 // `return tc_fail("bad dtype %d", d);` is the usual way out.
 int tc_fail(const char *fmt, ...) TC_PRINTF(1, 2);
 
-// Prefixes the current message with more context: "CONTEXT: old message".
+// Prefixes the current message with more context: "CONTEXT: old message",
+// unless the message begins with "CONTEXT:" already (a reader's message
+// names its file), so that a file is named once however many layers add it.
 int tc_fail_context(const char *fmt, ...) TC_PRINTF(1, 2);
 
 // The last message recorded on this thread ("" if none).

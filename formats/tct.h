@@ -143,16 +143,22 @@ typedef struct {
 
 // Reads and checks the stream header. f is not closed by the reader.
 // Compressed (.tct) and decompressed (zstdcat of a .tct) streams are both read.
+// Every message names `where` once, with the byte offset of the record where
+// the problem was found; an empty input is "WHERE: empty file, not a tensor
+// stream".
 int tct_reader_open(tct_reader **reader, FILE *f, const char *where);
 
 // Next event: returns 1 with *event filled, 0 once FINISH has been returned
-// before, -1 on error. Event data stays valid until the next call.
+// before, -1 on error. Event data stays valid until the next call. FINISH
+// comes only when the end record is there and nothing follows it: a stream
+// cut short, trailing bytes or a second stream concatenated are errors.
 int tct_reader_next(tct_reader *reader, tct_event *event);
 
 const tct_attr *tct_reader_provenance(const tct_reader *reader, size_t *n);
 int tct_reader_version_minor(const tct_reader *reader);
 int tct_reader_compressed(const tct_reader *reader);  // 1 for zstd frames, 0 for a raw stream
 uint64_t tct_reader_offset(const tct_reader *reader);  // bytes consumed so far
+const char *tct_reader_where(const tct_reader *reader);  // the name messages give the stream
 size_t tct_reader_tensor_count(const tct_reader *reader);
 tct_tensor_info *tct_reader_tensor(tct_reader *reader, size_t id);
 void tct_reader_close(tct_reader *reader);
@@ -180,7 +186,11 @@ int tct_table_open(tct_table **table, tct_reader *reader, const char *const *nam
 
 // Up to max_rows aligned rows into columns[n_names]; returns the row count,
 // 0 at the end of all columns, -1 on error (also when the columns' row
-// counts differ). Pointers stay valid until the next call.
+// counts differ). Pointers stay valid until the next call. Before it
+// returns 0 it reads the rest of the stream to its end record, so that a
+// stream cut short, damaged or followed by anything (another stream) after
+// the wanted tensors is an error, never a silent end. Messages name the
+// stream (tct_reader_open's `where`): callers need not add it.
 int64_t tct_table_next(tct_table *table, uint64_t max_rows, tct_column *columns);
 
 const tct_tensor_info *tct_table_column(const tct_table *table, size_t index);

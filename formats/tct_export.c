@@ -235,6 +235,14 @@ int tct_export_npy(tct_reader *r, const char *name, FILE *out, const char *where
     return rc < 0 ? -1 : tc_fail("%s: no tensor '%s'", where, name);
 }
 
+// 1 when no column has a value in its rows: every line would be empty, and
+// there may be 2^40 of them in a stream of a few hundred bytes.
+static int no_values(const tct_column *columns, size_t n) {
+    for (size_t c = 0; c < n; c++)
+        if (columns[c].tensor->row_elements) return 0;
+    return 1;
+}
+
 int tct_export_tsv(tct_reader *r, const char *names, FILE *out, const char *where, const char *out_name) {
     char *copy = strdup(names);
     const char *list[64];
@@ -250,6 +258,10 @@ int tct_export_tsv(tct_reader *r, const char *names, FILE *out, const char *wher
     tct_column columns[64];
     int64_t rows;
     while ((rows = tct_table_next(table, 4096, columns)) > 0) {
+        if (no_values(columns, n)) {
+            rows = tc_fail("%s: the rows of '%s' hold no values: no text to export", where, columns[0].tensor->name);
+            break;
+        }
         for (int64_t row = 0; row < rows; row++) {
             for (size_t c = 0; c < n; c++) {
                 const tct_tensor_info *t = columns[c].tensor;
@@ -272,7 +284,7 @@ int tct_export_tsv(tct_reader *r, const char *names, FILE *out, const char *wher
             break;
         }
     }
-    if (rows < 0 && !strchr(tc_error(), ':')) tc_fail_context("%s", where);
+    if (rows < 0) tc_fail_context("%s", where);
     tct_table_close(table);
     free(copy);
     return rows < 0 ? -1 : drain(r);

@@ -11,7 +11,10 @@
 #define ZSTD_STATIC_LINKING_ONLY  // ZSTD_d_stableOutBuffer: decode straight into the record
 #include <zstd.h>
 
-enum { INPUT_BUFFER = 1 << 17, FRAME_HEADER_MAX = 18 };  // zstd frame headers are at most 18 bytes
+// zstd frame headers are at most 18 bytes. The input buffer holds a frame's
+// first block whole (peek_fixed_header). Records up to PEEK_ABOVE bytes get
+// their memory without a peek: it costs no more than the frame could.
+enum { INPUT_BUFFER = 1 << 18, FRAME_HEADER_MAX = 18, PEEK_ABOVE = 1 << 20 };
 static const unsigned char zstd_magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
 
 struct tct_reader {
@@ -19,6 +22,8 @@ struct tct_reader {
     char *where;
     int compressed;
     ZSTD_DCtx *dctx;
+    ZSTD_DCtx *peek;                // decodes a large frame's first block before memory is reserved
+    unsigned char *scratch;         // that block (ZSTD_BLOCKSIZE_MAX + 64 bytes)
     unsigned char *in;              // input bytes [in_pos, in_len) not yet consumed
     size_t in_pos, in_len;
     int eof;
@@ -33,6 +38,7 @@ struct tct_reader {
     tct_attr *provenance;
     size_t n_provenance;
     int version_minor;
+    int opened;                     // 1 once the FILE record was read
     int finished;                   // 1 after FINISH was returned
 };
 
@@ -71,18 +77,100 @@ static int reserve_record(tct_reader *r, uint64_t size) {
     if (size > r->max_record)
         return read_fail(r, r->offset, "%s", "record larger than the reader's limit (corrupted?)");
     if (size > r->record_cap) {
-        unsigned char *p = realloc(r->record, (size_t)size);
-        if (!p) return tc_fail("%s: out of memory for a record of %llu bytes", r->where, (unsigned long long)size);
-        r->record = p;
+        free(r->record);  // nothing in it is needed any more: no copy
+        r->record_cap = 0;
+        r->record = malloc((size_t)size);
+        if (!r->record) return tc_fail("%s: out of memory for a record of %llu bytes", r->where, (unsigned long long)size);
         r->record_cap = (size_t)size;
     }
     r->record_len = (size_t)size;
     return 0;
 }
 
+static tct_tensor_info *open_tensor_of(tct_reader *r, uint32_t id) {
+    if (id >= r->n_tensors) {
+        read_fail(r, r->record_offset, "%s", "record for a tensor that has not begun (corrupted?)");
+        return NULL;
+    }
+    tct_tensor_info *t = r->tensors[id];
+    if (t->ended) {
+        read_fail(r, r->record_offset, "record for tensor '%s' after its end (corrupted?)", t->name);
+        return NULL;
+    }
+    return t;
+}
+
+// A chunk's rows and data size, from its fixed header: the rows must fit the
+// tensor and the data must be what they take (numeric), or at least their
+// string lengths (strings).
+static int check_chunk_header(tct_reader *r, const unsigned char *h) {
+    tct_tensor_info *t = open_tensor_of(r, tct_get_u32(h + 16));
+    if (!t) return -1;
+    uint64_t rows = tct_get_u64(h + 24), data_size = tct_get_u64(h + TCT_OFF_DATA_SIZE);
+    uint64_t limit = t->rank == 0 ? 1 : t->dims[0];
+    if (rows == 0 || (limit != TCT_ROWS_UNKNOWN && rows > limit - t->rows_seen))
+        return read_fail(r, r->record_offset, "chunk of tensor '%s' has a wrong row count", t->name);
+    uint64_t element = t->dtype == TCT_STR ? 4 : tct_dtype_size(t->dtype);
+    if (t->row_elements && rows > UINT64_MAX / element / t->row_elements)
+        return read_fail(r, r->record_offset, "chunk of tensor '%s' is corrupted", t->name);
+    uint64_t need = rows * t->row_elements * element;
+    if (t->dtype == TCT_STR ? data_size < need : data_size != need)
+        return read_fail(r, r->record_offset, "chunk of tensor '%s' has the wrong size", t->name);
+    return 0;
+}
+
+// Checks a record's fixed header (its first 64 bytes) against the record's
+// size in the stream and what the stream allows there, before the rest is
+// read or decompressed: a small frame declaring a huge record costs no more
+// than its first block.
+static int check_fixed_header(tct_reader *r, const unsigned char *h, uint64_t size) {
+    if (!r->opened && memcmp(h, TCT_TAG_FILE, 4) != 0)
+        return read_fail(r, 0, "%s", "not a tensor stream (zstd data, but no TCTF header record)");
+    uint64_t header_size = tct_get_u32(h + TCT_OFF_HEADER_SIZE), data_size = tct_get_u64(h + TCT_OFF_DATA_SIZE);
+    if (header_size < TCT_FIXED_HEADER || header_size % TCT_RECORD_ALIGN || header_size > size ||
+        data_size > size || header_size + tct_pad64(data_size) != size)
+        return read_fail(r, r->record_offset, "%s", "record sizes do not add up (corrupted?)");
+    if (!memcmp(h, TCT_TAG_CHUNK, 4)) return check_chunk_header(r, h);
+    if (!memcmp(h, TCT_TAG_FILE, 4) && r->opened)
+        return read_fail(r, r->record_offset, "%s", "a second stream header inside the stream (corrupted?)");
+    if (memcmp(h, TCT_TAG_FILE, 4) && memcmp(h, TCT_TAG_BEGIN, 4) && memcmp(h, TCT_TAG_END, 4) &&
+        memcmp(h, TCT_TAG_FINISH, 4))
+        return read_fail(r, r->record_offset, "%s", "unknown record type (corrupted?)");
+    if (data_size != 0) return read_fail(r, r->record_offset, "%s", "data in a record that has none (corrupted?)");
+    return 0;
+}
+
+// Decompresses the first 64 bytes of the frame at the front of the input
+// into h, consuming nothing, with a second decoder and a one-block scratch
+// buffer: a record larger than any so far is checked before memory is
+// reserved for it. 0: h holds them; 1: no peek (the frame's first blocks are
+// too short or too large for it); -1: an error.
+static int peek_fixed_header(tct_reader *r, uint64_t start, unsigned char *h) {
+    enum { SCRATCH = ZSTD_BLOCKSIZE_MAX + TCT_FIXED_HEADER };
+    if (!r->peek) r->peek = ZSTD_createDCtx();
+    if (!r->scratch) r->scratch = malloc(SCRATCH);
+    if (!r->peek || !r->scratch) return tc_fail("%s: out of memory", r->where);
+    size_t rc = ZSTD_decompressBegin(r->peek), pos = 0, produced = 0;
+    while (!ZSTD_isError(rc) && produced < TCT_FIXED_HEADER) {
+        size_t need = ZSTD_nextSrcSizeToDecompress(r->peek);
+        if (need == 0 || pos + need > INPUT_BUFFER) return 1;
+        if (fill(r, pos + need)) return -1;
+        if (available(r) < pos + need) return read_fail(r, start, "%s", "truncated inside a record");
+        rc = ZSTD_decompressContinue(r->peek, r->scratch + produced, SCRATCH - produced, r->in + r->in_pos + pos, need);
+        if (!ZSTD_isError(rc)) pos += need, produced += rc;
+    }
+    if (ZSTD_isError(rc)) return read_fail(r, start, "corrupted record (zstd: %s)", ZSTD_getErrorName(rc));
+    memcpy(h, r->scratch, TCT_FIXED_HEADER);
+    return 0;
+}
+
 // Reads one zstd frame, which must decompress to exactly its declared size.
+// Until the record's fixed header is out and checked, zstd gets only the
+// input it asks for next (its hint: up to one block), so no more than a block
+// or two is decompressed before the sizes are known to agree.
 static int read_frame(tct_reader *r) {
     uint64_t start = r->offset;
+    r->record_offset = start;
     if (fill(r, FRAME_HEADER_MAX)) return -1;
     if (available(r) < 4 || memcmp(r->in + r->in_pos, zstd_magic, 4) != 0)
         return read_fail(r, start, "%s", available(r) < 4 ? "truncated inside a record" : "not a zstd frame (corrupted?)");
@@ -91,24 +179,38 @@ static int read_frame(tct_reader *r) {
         return read_fail(r, start, "%s", available(r) < FRAME_HEADER_MAX ? "truncated inside a record" : "corrupted frame header");
     if (size == ZSTD_CONTENTSIZE_UNKNOWN) return read_fail(r, start, "%s", "frame without a content size (not written by tct)");
     if (size > r->max_record) return read_fail(r, start, "%s", "record larger than the reader's limit (corrupted?)");
+    if (size > r->record_cap && size > PEEK_ABOVE) {
+        unsigned char h[TCT_FIXED_HEADER];
+        int peeked = peek_fixed_header(r, start, h);
+        if (peeked < 0 || (peeked == 0 && check_fixed_header(r, h, size))) return -1;
+    }
     if (reserve_record(r, size)) return -1;
     ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
     ZSTD_outBuffer out = {r->record, (size_t)size, 0};
+    size_t wanted = FRAME_HEADER_MAX;
+    int checked = 0;
     for (;;) {
         if (fill(r, 1)) return -1;
         if (available(r) == 0) return read_fail(r, start, "%s", "truncated inside a record");
-        ZSTD_inBuffer in = {r->in + r->in_pos, available(r), 0};
+        ZSTD_inBuffer in = {r->in + r->in_pos, !checked && available(r) > wanted ? wanted : available(r), 0};
         size_t produced = out.pos;
         size_t left = ZSTD_decompressStream(r->dctx, &out, &in);
         consume(r, in.pos);
         if (ZSTD_isError(left)) return read_fail(r, start, "corrupted record (zstd: %s)", ZSTD_getErrorName(left));
+        if (!checked && out.pos >= TCT_FIXED_HEADER) {
+            if (check_fixed_header(r, r->record, size)) return -1;
+            checked = 1;
+        }
         if (left == 0) break;
+        wanted = left;
         // No progress with a full output: the frame holds more than it declared.
         if (in.pos == 0 && out.pos == produced)
             return read_fail(r, start, "%s", "record longer than its frame header says (corrupted?)");
     }
     if (out.pos != size) return read_fail(r, start, "%s", "record shorter than its frame header says");
-    r->record_offset = start;
+    if (!checked)
+        return r->opened ? read_fail(r, start, "%s", "record too short")
+                         : read_fail(r, 0, "%s", "not a tensor stream (zstd data, but no TCTF header record)");
     r->record_stream_bytes = r->offset - start;
     return 0;
 }
@@ -116,6 +218,7 @@ static int read_frame(tct_reader *r) {
 // Reads one record of a decompressed stream.
 static int read_raw(tct_reader *r) {
     uint64_t start = r->offset;
+    r->record_offset = start;
     if (fill(r, TCT_FIXED_HEADER)) return -1;
     if (available(r) < TCT_FIXED_HEADER) return read_fail(r, start, "%s", "truncated inside a record");
     const unsigned char *h = r->in + r->in_pos;
@@ -123,7 +226,7 @@ static int read_raw(tct_reader *r) {
     if (header_size < TCT_FIXED_HEADER || header_size % TCT_RECORD_ALIGN || data_size > r->max_record)
         return read_fail(r, start, "%s", "corrupted record header");
     uint64_t size = header_size + tct_pad64(data_size);
-    if (reserve_record(r, size)) return -1;
+    if (check_fixed_header(r, h, size) || reserve_record(r, size)) return -1;
     size_t done = 0;
     while (done < size) {
         if (fill(r, 1)) return -1;
@@ -133,7 +236,6 @@ static int read_raw(tct_reader *r) {
         consume(r, n);
         done += n;
     }
-    r->record_offset = start;
     r->record_stream_bytes = size;
     return 0;
 }
@@ -184,24 +286,9 @@ static void free_attrs(tct_attr *attrs, size_t n) {
     free(attrs);
 }
 
-// Checks the common header fields against the record's actual size.
-static int check_record(tct_reader *r, const char *tag) {
-    const unsigned char *h = r->record;
-    if (r->record_len < TCT_FIXED_HEADER) return read_fail(r, r->record_offset, "%s", "record too short");
-    uint64_t header_size = tct_get_u32(h + TCT_OFF_HEADER_SIZE), data_size = tct_get_u64(h + TCT_OFF_DATA_SIZE);
-    if (header_size < TCT_FIXED_HEADER || header_size % TCT_RECORD_ALIGN ||
-        header_size > r->record_len || data_size > r->record_len ||
-        header_size + tct_pad64(data_size) != r->record_len)
-        return read_fail(r, r->record_offset, "%s", "record sizes do not add up (corrupted?)");
-    if (tag && memcmp(h, tag, 4) != 0) return read_fail(r, r->record_offset, "%s", "unexpected record");
-    return 0;
-}
-
+// The FILE record (its fixed header was checked as it was read).
 static int parse_file_header(tct_reader *r) {
     const unsigned char *h = r->record;
-    if (r->record_len < 4 || memcmp(h, TCT_TAG_FILE, 4) != 0)
-        return read_fail(r, 0, "%s", "not a tensor stream (zstd data, but no TCTF header record)");
-    if (check_record(r, TCT_TAG_FILE)) return -1;
     uint32_t major = tct_get_u32(h + 16), minor = tct_get_u32(h + 20);
     if (major != TCT_VERSION_MAJOR) {
         char v[64];
@@ -233,7 +320,7 @@ int tct_reader_open(tct_reader **reader, FILE *f, const char *where) {
         return tc_fail("out of memory opening a tensor stream");
     }
     int rc = fill(r, 4);
-    if (rc == 0 && available(r) == 0) rc = tc_fail("%s: empty input (not a tensor stream)", r->where);
+    if (rc == 0 && available(r) == 0) rc = tc_fail("%s: empty file, not a tensor stream", r->where);
     if (rc == 0) {
         const unsigned char *p = r->in + r->in_pos;
         size_t n = available(r) < 4 ? available(r) : 4;
@@ -250,6 +337,7 @@ int tct_reader_open(tct_reader **reader, FILE *f, const char *where) {
         if (rc == 1) rc = read_fail(r, 0, "%s", "truncated inside a record");
     }
     if (rc == 0) rc = parse_file_header(r);
+    r->opened = 1;
     if (rc != 0) {
         tct_reader_close(r);
         return -1;
@@ -266,7 +354,6 @@ static int parse_begin(tct_reader *r, tct_event *ev) {
     if (id != r->n_tensors) return read_fail(r, r->record_offset, "%s", "tensor ids out of order (corrupted?)");
     if (tct_dtype_name((tct_dtype)dtype)[0] == '?') return read_fail(r, r->record_offset, "%s", "unknown dtype");
     if (rank > TCT_MAX_RANK) return read_fail(r, r->record_offset, "%s", "rank too large");
-    if (tct_get_u64(h + TCT_OFF_DATA_SIZE) != 0) return read_fail(r, r->record_offset, "%s", "begin record with data");
     const unsigned char *p = h + TCT_FIXED_HEADER;
     if ((size_t)(end - p) < 8u * (size_t)rank + name_len || name_len == 0)
         return read_fail(r, r->record_offset, "%s", "corrupted tensor header");
@@ -320,34 +407,15 @@ static int parse_begin(tct_reader *r, tct_event *ev) {
     return 0;
 }
 
-static tct_tensor_info *open_tensor_of(tct_reader *r, uint32_t id) {
-    if (id >= r->n_tensors) {
-        read_fail(r, r->record_offset, "%s", "record for a tensor that has not begun (corrupted?)");
-        return NULL;
-    }
-    tct_tensor_info *t = r->tensors[id];
-    if (t->ended) {
-        read_fail(r, r->record_offset, "record for tensor '%s' after its end (corrupted?)", t->name);
-        return NULL;
-    }
-    return t;
-}
-
 static int parse_chunk(tct_reader *r, tct_event *ev) {
     const unsigned char *h = r->record;
-    tct_tensor_info *t = open_tensor_of(r, tct_get_u32(h + 16));
-    if (!t) return -1;
+    // Tensor, rows and sizes were checked with the fixed header (check_chunk_header).
+    tct_tensor_info *t = r->tensors[tct_get_u32(h + 16)];
     uint64_t rows = tct_get_u64(h + 24), data_size = tct_get_u64(h + TCT_OFF_DATA_SIZE);
-    uint64_t limit = t->rank == 0 ? 1 : t->dims[0];
-    if (rows == 0 || (limit != TCT_ROWS_UNKNOWN && rows > limit - t->rows_seen))
-        return read_fail(r, r->record_offset, "chunk of tensor '%s' has a wrong row count", t->name);
     const unsigned char *data = h + tct_get_u32(h + TCT_OFF_HEADER_SIZE);
     memset(ev, 0, sizeof *ev);
     if (t->dtype == TCT_STR) {
         uint64_t count = rows * t->row_elements;
-        if (t->row_elements && rows > UINT64_MAX / 4 / t->row_elements)
-            return read_fail(r, r->record_offset, "chunk of tensor '%s' is corrupted", t->name);
-        if (count > data_size / 4) return read_fail(r, r->record_offset, "chunk of tensor '%s' is corrupted", t->name);
         const unsigned char *bytes = data + 4 * count;
         uint64_t total = 0, room = data_size - 4 * count;
         for (uint64_t i = 0; i < count; i++) {
@@ -361,11 +429,6 @@ static int parse_chunk(tct_reader *r, tct_event *ev) {
         ev->string_lengths = (const uint32_t *)data;  // 64-byte aligned: the header is
         ev->string_bytes = (const char *)bytes;
     } else {
-        uint64_t size = tct_dtype_size(t->dtype);
-        if (t->row_elements && rows > UINT64_MAX / size / t->row_elements)
-            return read_fail(r, r->record_offset, "chunk of tensor '%s' is corrupted", t->name);
-        if (rows * t->row_elements * size != data_size)
-            return read_fail(r, r->record_offset, "chunk of tensor '%s' has the wrong size", t->name);
         ev->data = data;
         ev->data_bytes = (size_t)data_size;
     }
@@ -400,7 +463,13 @@ static int parse_finish(tct_reader *r, tct_event *ev) {
     for (size_t i = 0; i < r->n_tensors; i++)
         if (!r->tensors[i]->ended)
             return read_fail(r, r->record_offset, "stream ends but tensor '%s' never ended", r->tensors[i]->name);
-    if (fill(r, 1)) return -1;
+    // Nothing may follow, not even a second stream: `cat a.tct b.tct` is not
+    // one stream, and reading only the first would drop the second unseen.
+    if (fill(r, 4)) return -1;
+    const unsigned char *p = r->in + r->in_pos;
+    if (available(r) >= 4 && (!memcmp(p, zstd_magic, 4) || !memcmp(p, TCT_TAG_FILE, 4)))
+        return read_fail(r, r->offset, "%s",
+                         "trailing data after the end of the stream: another stream (concatenated streams are not read)");
     if (available(r) != 0) return read_fail(r, r->offset, "%s", "trailing data after the end of the stream");
     ev->kind = TCT_EVENT_FINISH;
     r->finished = 1;
@@ -414,7 +483,6 @@ int tct_reader_next(tct_reader *r, tct_event *ev) {
     if (rc < 0) return -1;
     if (rc == 1)
         return read_fail(r, r->offset, "%s", "truncated: the stream ends without its end record");
-    if (check_record(r, NULL)) return -1;
     ev->offset = r->record_offset;
     const char *tag = (const char *)r->record;
     if (!memcmp(tag, TCT_TAG_BEGIN, 4)) rc = parse_begin(r, ev);
@@ -433,6 +501,7 @@ const tct_attr *tct_reader_provenance(const tct_reader *r, size_t *n) {
 int tct_reader_version_minor(const tct_reader *r) { return r->version_minor; }
 int tct_reader_compressed(const tct_reader *r) { return r->compressed; }
 uint64_t tct_reader_offset(const tct_reader *r) { return r->offset; }
+const char *tct_reader_where(const tct_reader *r) { return r->where; }
 size_t tct_reader_tensor_count(const tct_reader *r) { return r->n_tensors; }
 tct_tensor_info *tct_reader_tensor(tct_reader *r, size_t id) { return id < r->n_tensors ? r->tensors[id] : NULL; }
 void tct_reader_set_max_record(tct_reader *r, uint64_t bytes) { r->max_record = bytes; }
@@ -447,6 +516,8 @@ void tct_reader_close(tct_reader *r) {
     free(r->tensors);
     free_attrs(r->provenance, r->n_provenance);
     ZSTD_freeDCtx(r->dctx);
+    ZSTD_freeDCtx(r->peek);
+    free(r->scratch);
     free(r->in);
     free(r->record);
     free(r->where);

@@ -51,8 +51,10 @@ int tct_table_open(tct_table **table, tct_reader *reader, const char *const *nam
     return 0;
 }
 
+// Allocates even for need 0: a column of zero-width rows ([N,0]) then has a
+// valid (empty) buffer to hand out, never NULL.
 static int grow(void *pp, size_t *cap, size_t need, size_t item) {
-    if (need <= *cap) return 0;
+    if (need <= *cap && *(void **)pp) return 0;
     size_t c = *cap ? *cap : 1024;
     while (c < need) c *= 2;
     void *q = tc_realloc(*(void **)pp, c * item);
@@ -127,8 +129,8 @@ static int fill_batch_strings(column_queue *c, uint64_t rows) {
 static int pump(tct_table *t) {
     tct_event ev;
     int rc = tct_reader_next(t->reader, &ev);
-    if (rc <= 0) return rc;
-    if (ev.kind == TCT_EVENT_FINISH) {
+    if (rc < 0) return -1;
+    if (rc == 0 || ev.kind == TCT_EVENT_FINISH) {
         t->finished = 1;
         return 0;
     }
@@ -140,7 +142,17 @@ static int pump(tct_table *t) {
     return 1;
 }
 
+// Reads the rest of the stream once the wanted tensors have ended: the
+// reader checks its end record and that nothing follows, so a stream cut
+// short or two streams concatenated do not pass as a complete one.
+static int read_to_end(tct_table *t) {
+    while (!t->finished)
+        if (pump(t) < 0) return -1;
+    return 0;
+}
+
 int64_t tct_table_next(tct_table *t, uint64_t max_rows, tct_column *out) {
+    const char *where = tct_reader_where(t->reader);
     if (max_rows == 0) return tc_fail("tct_table_next: max_rows is 0");
     for (size_t i = 0; i < t->n; i++)
         if (t->columns[i].tensor) drop_rows(&t->columns[i], t->last_rows);
@@ -163,16 +175,16 @@ int64_t tct_table_next(tct_table *t, uint64_t max_rows, tct_column *out) {
         if (all_ended) {
             for (size_t i = 0; i < t->n; i++)
                 if (t->columns[i].rows_queued)
-                    return tc_fail("tensors '%s' and '%s' have different row counts", t->columns[0].name,
+                    return tc_fail("%s: tensors '%s' and '%s' have different row counts", where, t->columns[0].name,
                                    t->columns[i].name);
-            return 0;
+            return read_to_end(t);
         }
         int rc = t->finished ? 0 : pump(t);
         if (rc < 0) return -1;
         if (rc == 0) {
             for (size_t i = 0; i < t->n; i++)
-                if (!t->columns[i].tensor) return tc_fail("the stream has no tensor '%s'", t->columns[i].name);
-            return tc_fail("the stream ended inside tensor '%s'", t->columns[0].name);
+                if (!t->columns[i].tensor) return tc_fail("%s: no tensor '%s'", where, t->columns[i].name);
+            return tc_fail("%s: the stream ended inside tensor '%s'", where, t->columns[0].name);
         }
     }
     uint64_t rows = UINT64_MAX;

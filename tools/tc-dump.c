@@ -98,6 +98,9 @@ static void format_row(FILE *f, const tct_tensor_info *t, const tct_event *ev, u
 }
 
 static void keep_rows(tensor_report *rep, const tct_event *ev, const dump_options *o) {
+    // Rows of no values ([N,0]) are not listed: the shape says it all, and
+    // N may be 2^40 in a stream of a few hundred bytes.
+    if (ev->tensor->row_elements == 0) return;
     const char *string_at = ev->string_bytes;
     for (uint64_t r = 0; r < ev->rows; r++) {
         if (o->head >= 0 && rep->rows_kept >= (uint64_t)o->head) return;

@@ -43,7 +43,7 @@ int64_t tc_embeddings_to_f32(tct_dtype dtype, const void *data, size_t count, fl
 int64_t tc_embedding_stream_next(tc_embedding_stream *s, uint64_t max_rows, char *const **ids, const float **x) {
     tct_column cols[2];
     int64_t n = tct_table_next(s->table, max_rows, cols);
-    if (n < 0) return strstr(tc_error(), s->path) ? -1 : tc_fail_context("%s", s->path);
+    if (n < 0) return tc_fail_context("%s", s->path);
     if (n == 0) return 0;
     if (s->d == 0 && check_columns(s, cols)) return -1;
     size_t count = (size_t)n * (size_t)s->d;

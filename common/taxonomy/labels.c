@@ -246,6 +246,12 @@ int tc_labels_read_any(tc_labels *l, const char *path, int n_classes) {
     unsigned char head[4];
     size_t got = fread(head, 1, sizeof head, f);
     int rc;
+    // An empty file is neither form: taken as labels it would be "no
+    // documents", and a run on nothing exits 0.
+    if (got == 0 && !ferror(f)) {
+        tc_input_close(f);
+        return tc_fail("%s: empty file, not a tensor stream or a label file", where);
+    }
     if (fseek(f, 0, SEEK_SET) == 0) {
         if (is_tensor_stream(head, got)) {
             tct_bundle b;

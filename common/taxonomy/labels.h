@@ -37,7 +37,8 @@ int tc_labels_from_bundle(tc_labels *labels, tct_bundle *bundle, const char *whe
 // Reads TELEClass's doc2labels.txt: `id<TAB>c1,c2,...` with class ids
 // (an empty list is a document without labels; repeats are dropped).
 int tc_labels_read_text(tc_labels *labels, const char *path, int n_classes);
-// Either of the two, told apart by the first bytes ("-" is stdin).
+// Either of the two, told apart by the first bytes ("-" is stdin). An empty
+// file is an error ("FILE: empty file, ..."), not a file of no documents.
 int tc_labels_read_any(tc_labels *labels, const char *path, int n_classes);
 // Writes the tensors above that are present.
 int tc_labels_write(const tc_labels *labels, tct_writer *writer);

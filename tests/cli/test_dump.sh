@@ -49,7 +49,7 @@ expect_error bad_magic 1 "text.tct: not a tensor stream \(bad magic 6e 6f 74 20\
 expect_error bad_version 1 "v7.tct: byte 0: format version 7.0 is not supported" tc-dump v7.tct
 expect_error missing_file 1 "nope.tct: cannot open: No such file" tc-dump nope.tct
 : > empty.tct
-expect_error empty_file 1 "empty.tct: empty input" tc-dump empty.tct
+expect_error empty_file 1 "empty.tct: empty file, not a tensor stream" tc-dump empty.tct
 
 expect tsv_one 0 tc-dump --tsv str d.tct
 check tsv_one_rows sh -c 'test "$(sed -n 3p out)" = "naïve café" && test "$(sed -n 4p out)" = "tab\\there\\nnewline"'

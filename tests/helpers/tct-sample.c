@@ -8,6 +8,13 @@
 //   tct-sample raw-embeddings N D   N unit-length gaussian f32 rows, raw bytes (no stream)
 //   tct-sample from-raw D        raw f32 rows of width D on stdin -> tensor "embeddings"
 //   tct-sample drain             reads a stream from stdin to its end, prints the row count
+//   tct-sample hostile KIND      a stream built by hand to attack a reader:
+//                                  zero-width  a tensor [2^40, 0] in one chunk of 2^40 rows
+//                                  bomb-chunk  a ~40 KB frame declaring a 1 GiB chunk of one f32 row
+//                                  bomb-sizes  a 1 GiB frame whose record header says 128 bytes
+//                                  bomb-end    an end record declaring 1 GiB of data
+//   tct-sample peak              reads stdin to its end like drain; prints "peak_rss_kib K"
+//                                on stdout whether or not the stream was good
 #include "formats/tct.h"
 #include "formats/tct_record.h"
 #include "common/error.h"
@@ -178,6 +185,106 @@ static int drain(void) {
     return rc;
 }
 
+// ---------------------------------------------------------------- hostile streams
+
+// Writes one record as one zstd frame of `header` (header_len bytes) then
+// `zeros` zero bytes; the frame declares their total as its content size.
+static int put_frame(const unsigned char *header, size_t header_len, uint64_t zeros) {
+    enum { PIECE = 1 << 20 };
+    static unsigned char zero[PIECE], out[1 << 16];
+    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+    if (!cctx) return tc_fail("zstd");
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1);
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+    ZSTD_CCtx_setPledgedSrcSize(cctx, header_len + zeros);
+    int rc = 0;
+    for (uint64_t done = 0, part = 0; rc == 0; part++) {
+        const void *src = part == 0 ? (const void *)header : zero;
+        size_t n = part == 0 ? header_len : (size_t)(zeros - done < PIECE ? zeros - done : PIECE);
+        int last = part == 0 ? zeros == 0 : done + n == zeros;
+        ZSTD_inBuffer in = {src, n, 0};
+        size_t left;
+        do {
+            ZSTD_outBuffer o = {out, sizeof out, 0};
+            left = ZSTD_compressStream2(cctx, &o, &in, last ? ZSTD_e_end : ZSTD_e_continue);
+            if (ZSTD_isError(left)) rc = tc_fail("zstd: %s", ZSTD_getErrorName(left));
+            else fwrite(out, 1, o.pos, stdout);
+        } while (rc == 0 && (last ? left != 0 : in.pos < in.size));
+        if (part > 0) done += n;
+        if (last) break;
+    }
+    ZSTD_freeCCtx(cctx);
+    return rc;
+}
+
+// A record's fixed header: tag, header_size, data_size; fields from byte 16.
+static void fixed_header(unsigned char *h, const char *tag, uint32_t header_size, uint64_t data_size) {
+    memset(h, 0, header_size);
+    memcpy(h, tag, 4);
+    tct_put_u32(h + TCT_OFF_HEADER_SIZE, header_size);
+    tct_put_u64(h + TCT_OFF_DATA_SIZE, data_size);
+}
+
+// The file header and the begin record of tensor 0, "x": f32 of rank 2
+// (dims[0] x width) or of rank 1 when width is 0 and rank2 is 0.
+static int put_start(int rank, uint64_t rows, uint64_t width) {
+    unsigned char h[128];
+    fixed_header(h, TCT_TAG_FILE, 64, 0);
+    tct_put_u32(h + 16, 1);
+    if (put_frame(h, 64, 0)) return -1;
+    fixed_header(h, TCT_TAG_BEGIN, 128, 0);
+    h[20] = TCT_F32;
+    h[21] = (unsigned char)rank;
+    tct_put_u32(h + 24, 1);
+    tct_put_u64(h + 64, rows);
+    if (rank == 2) tct_put_u64(h + 72, width);
+    h[64 + 8 * rank] = 'x';
+    return put_frame(h, 128, 0);
+}
+
+static int put_chunk(uint64_t rows, uint32_t header_size, uint64_t data_size, uint64_t frame_zeros) {
+    unsigned char h[64];
+    fixed_header(h, TCT_TAG_CHUNK, header_size, data_size);
+    tct_put_u64(h + 24, rows);
+    return put_frame(h, 64, frame_zeros);
+}
+
+static int put_end(uint64_t rows, uint64_t bytes, uint64_t data_size, uint64_t frame_zeros) {
+    unsigned char h[64];
+    fixed_header(h, TCT_TAG_END, 64, data_size);
+    tct_put_u64(h + 24, rows);
+    tct_put_u64(h + 32, bytes);
+    tct_put_u64(h + 40, 1);
+    return put_frame(h, 64, frame_zeros);
+}
+
+static int put_finish(void) {
+    unsigned char h[64];
+    fixed_header(h, TCT_TAG_FINISH, 64, 0);
+    tct_put_u64(h + 16, 1);
+    return put_frame(h, 64, 0);
+}
+
+static int write_hostile(const char *kind) {
+    const uint64_t gib = (uint64_t)1 << 30, huge_rows = (uint64_t)1 << 40;
+    if (!strcmp(kind, "zero-width"))
+        return put_start(2, huge_rows, 0) || put_chunk(huge_rows, 64, 0, 0) || put_end(huge_rows, 0, 0, 0) ||
+               put_finish();
+    if (put_start(1, TCT_ROWS_UNKNOWN, 0)) return -1;
+    if (!strcmp(kind, "bomb-chunk")) return put_chunk(1, 64, gib - 64, gib - 64);
+    if (!strcmp(kind, "bomb-sizes")) return put_chunk(1, 64, 4, gib - 64);
+    if (!strcmp(kind, "bomb-end")) return put_end(0, 0, gib - 64, gib - 64);
+    return tc_fail("unknown hostile stream '%s'", kind);
+}
+
+static int peak(void) {
+    int rc = drain();
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("peak_rss_kib %ld\n", ru.ru_maxrss);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: tct-sample dtypes|rows N D [CHUNK]|check-rows|version V|table N\n");
@@ -186,6 +293,8 @@ int main(int argc, char **argv) {
     const char *what = argv[1];
     if (!strcmp(what, "check-rows")) return check_rows() ? die() : 0;
     if (!strcmp(what, "drain")) return drain() ? die() : 0;
+    if (!strcmp(what, "peak")) return peak() ? die() : 0;
+    if (!strcmp(what, "hostile") && argc > 2) return write_hostile(argv[2]) ? die() : 0;
     if (!strcmp(what, "raw-embeddings") && argc > 3)
         return raw_embeddings(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10)) ? die() : 0;
     if (!strcmp(what, "version")) return write_version(argc > 2 ? (unsigned)atoi(argv[2]) : 2) ? die() : 0;

@@ -183,6 +183,92 @@ static void test_table_missing_tensor(void) {
     free(data);
 }
 
+// Reads tensor "i8" of data[0..size) through a table to its end; returns
+// the status of the last tct_table_next (0 at a clean end, -1 on error).
+static int64_t table_read(const char *data, size_t size) {
+    FILE *f = fmemopen((void *)data, size, "rb");
+    tct_reader *r;
+    if (tct_reader_open(&r, f, "mem")) {
+        fclose(f);
+        return -1;
+    }
+    tct_table *table;
+    const char *names[1] = {"i8"};
+    int64_t n = tct_table_open(&table, r, names, 1);
+    tct_column col;
+    while (n == 0 && (n = tct_table_next(table, 2, &col)) > 0) n = 0;
+    tct_table_close(table);
+    tct_reader_close(r);
+    fclose(f);
+    return n;
+}
+
+// A table whose tensors end early still reads to the end record: a stream
+// cut after them, bytes after the end, or a second stream are errors, each
+// naming the stream once, with the byte offset.
+static void test_table_reads_to_the_end(void) {
+    size_t size;
+    char *data = sample_stream(&size, 3);
+    REQUIRE(data);
+    char *twice = malloc(2 * size + 8);
+    REQUIRE(twice);
+    memcpy(twice, data, size);
+    memcpy(twice + size, data, size);
+    CHECK(table_read(data, size) == 0);
+    CHECK(table_read(data, size - 5) == -1);
+    CHECKF(strstr(tc_error(), "mem: byte ") == tc_error() && strstr(tc_error(), "truncated"), "%s", tc_error());
+    CHECK(table_read(twice, 2 * size) == -1);
+    CHECKF(strstr(tc_error(), "another stream") != NULL, "%s", tc_error());
+    char offset[64];
+    snprintf(offset, sizeof offset, "mem: byte %zu: trailing data", size);
+    CHECKF(strstr(tc_error(), offset) == tc_error(), "%s", tc_error());
+    memcpy(twice + size, "junk", 4);
+    CHECK(table_read(twice, size + 4) == -1);
+    CHECKF(strstr(tc_error(), offset) == tc_error() && !strstr(tc_error(), "another"), "%s", tc_error());
+    // a caller adding the file again does not repeat it
+    char before[1024];
+    snprintf(before, sizeof before, "%s", tc_error());
+    tc_fail_context("%s", "mem");
+    CHECKF(!strcmp(tc_error(), before), "%s", tc_error());
+    tc_fail("out of memory");
+    tc_fail_context("%s", "mem");
+    CHECKF(!strcmp(tc_error(), "mem: out of memory"), "%s", tc_error());
+    free(twice);
+    free(data);
+}
+
+// A record larger than any before (here 2.4 MB of incompressible floats) is
+// peeked at before its memory is reserved: it still reads back exactly, and
+// cut anywhere, in its first block included, it is reported as truncated.
+static void test_large_record(void) {
+    enum { N = 600000 };
+    float *x = malloc(N * sizeof *x);
+    REQUIRE(x);
+    uint64_t state = 0x2545f4914f6cdd1dull;
+    for (int i = 0; i < N; i++) x[i] = (float)(next_random(&state) % 1000003) / 7.0f;
+    char *buf = NULL;
+    size_t size;
+    FILE *f = open_memstream(&buf, &size);
+    tct_writer *w;
+    tct_writer_options opt = {.chunk_bytes = 8u << 20};
+    REQUIRE(tct_writer_open(&w, f, "mem", NULL, 0, &opt) == 0);
+    uint64_t dims[1] = {N};
+    CHECK(tct_writer_tensor(w, "x", TCT_F32, 1, dims, x, NULL, 0) == 0);
+    CHECK(tct_writer_close(w) == 0);
+    fclose(f);
+    tct_bundle b;
+    CHECK(read_all(buf, size, &b) == 0);
+    if (b.n_tensors == 1) CHECK(b.tensors[0].count == N && !memcmp(b.tensors[0].data, x, N * sizeof *x));
+    tct_bundle_free(&b);
+    size_t cuts[] = {200, 300, 5000, 70000, 131000, 140000, 1000000, size - 100};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        CHECK(read_all(buf, cuts[i], &b) == -1);
+        CHECKF(strstr(tc_error(), "truncated") != NULL, "cut at %zu: %s", cuts[i], tc_error());
+    }
+    free(buf);
+    free(x);
+}
+
 // Every prefix of a stream is refused (the end record is what makes it whole).
 static void test_truncation_at_every_offset(void) {
     size_t size;
@@ -281,7 +367,7 @@ static void test_wrong_magic_and_version(void) {
     CHECK(read_all(text, sizeof text - 1, &b) == -1);
     CHECKF(strstr(tc_error(), "bad magic") != NULL, "%s", tc_error());
     CHECK(read_all("", 0, &b) == -1);
-    CHECKF(strstr(tc_error(), "empty input") != NULL, "%s", tc_error());
+    CHECKF(strstr(tc_error(), "mem: empty file, not a tensor stream") != NULL, "%s", tc_error());
     // a valid zstd frame that is not a tensor stream
     const unsigned char zstd_hello[] = {0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x05, 0x29, 0x00, 0x00,
                                         'h',  'e',  'l',  'l',  'o'};
@@ -372,6 +458,8 @@ int main(void) {
     RUN(test_half_conversions);
     RUN(test_interleaved_table);
     RUN(test_table_missing_tensor);
+    RUN(test_table_reads_to_the_end);
+    RUN(test_large_record);
     RUN(test_truncation_at_every_offset);
     RUN(test_bit_flips);
     RUN(test_random_damage);
