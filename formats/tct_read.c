@@ -423,6 +423,9 @@ static int parse_chunk(tct_reader *r, tct_event *ev) {
             if (len > room - total) return read_fail(r, r->record_offset, "string lengths of tensor '%s' are corrupted", t->name);
             if (!tct_utf8_valid((const char *)bytes + total, len))
                 return read_fail(r, r->record_offset, "a string of tensor '%s' is not valid UTF-8", t->name);
+            // readers hand strings out NUL-terminated: a NUL inside would cut one short unseen
+            if (memchr(bytes + total, 0, len))
+                return read_fail(r, r->record_offset, "a string of tensor '%s' holds a NUL byte", t->name);
             total += len;
         }
         if (total != room) return read_fail(r, r->record_offset, "string lengths of tensor '%s' are corrupted", t->name);

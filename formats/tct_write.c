@@ -346,8 +346,8 @@ int tct_writer_append_strings(tct_writer *w, int id, const char *const *strings,
             size_t len = lengths ? lengths[k] : strlen(strings[k]);
             if (len > UINT32_MAX)
                 return tc_fail("%s: tensor '%s': a string of %zu bytes is too long", w->where, t->name, len);
-            if (!tct_utf8_valid(strings[k], len))
-                return tc_fail("%s: tensor '%s': string %llu is not valid UTF-8", w->where, t->name,
+            if (!tct_utf8_valid(strings[k], len) || memchr(strings[k], 0, len))
+                return tc_fail("%s: tensor '%s': string %llu is not valid UTF-8 without NUL bytes", w->where, t->name,
                                (unsigned long long)(t->total_rows + t->buffered_rows) * t->row_elements + e);
             if (reserve(&t->buffer, &t->buffer_cap, t->buffer_len + len)) return -1;
             if (t->n_lengths == t->lengths_cap) {

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <unistd.h>
+#include <zstd.h>
 
 static uint64_t next_random(uint64_t *state) {
     *state ^= *state << 13;
@@ -375,6 +376,44 @@ static void test_wrong_magic_and_version(void) {
     CHECKF(strstr(tc_error(), "not a tensor stream") != NULL, "%s", tc_error());
 }
 
+// Strings are handed out NUL-terminated, so a NUL inside one would cut it
+// short unseen: the writer refuses to write one, the reader to read one.
+static void test_strings_with_nul_refused(void) {
+    char *data = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&data, &size);
+    tct_writer *w;
+    REQUIRE(tct_writer_open(&w, f, "mem", NULL, 0, NULL) == 0);
+    uint64_t dims[1] = {1};
+    int id = tct_writer_begin(w, "s", TCT_STR, 1, dims, NULL, 0);
+    const char *nul[1] = {"a\0b"};
+    const uint32_t three[1] = {3};
+    CHECK(tct_writer_append_strings(w, id, nul, three, 1) == -1);
+    CHECKF(strstr(tc_error(), "NUL") != NULL, "%s", tc_error());
+    const char *marked[1] = {"a\x01\x02\x03b"};
+    CHECK(tct_writer_append_strings(w, id, marked, NULL, 1) == 0);
+    CHECK(tct_writer_end(w, id) == 0);
+    CHECK(tct_writer_close(w) == 0);
+    fclose(f);
+    // the same stream decompressed (a reader takes both), with the marker's
+    // middle byte turned into a NUL
+    size_t cap = 1 << 20;
+    char *raw = tc_malloc(cap);
+    REQUIRE(raw);
+    size_t raw_size = ZSTD_decompress(raw, cap, data, size);
+    REQUIRE(!ZSTD_isError(raw_size));
+    char *mark = memmem(raw, raw_size, "a\x01\x02\x03b", 5);
+    REQUIRE(mark);
+    tct_bundle b;
+    CHECK(read_all(raw, raw_size, &b) == 0);
+    tct_bundle_free(&b);
+    mark[2] = 0;
+    CHECK(read_all(raw, raw_size, &b) == -1);
+    CHECKF(strstr(tc_error(), "a string of tensor 's' holds a NUL byte") != NULL, "%s", tc_error());
+    free(raw);
+    free(data);
+}
+
 static void test_writer_refuses_bad_input(void) {
     FILE *f = fopen("/dev/null", "wb");
     tct_writer *w;
@@ -468,5 +507,6 @@ int main(void) {
     RUN(test_write_errors_are_reported);
     RUN(test_npy_header);
     RUN(test_utf8_validation);
+    RUN(test_strings_with_nul_refused);
     HARNESS_EXIT();
 }
