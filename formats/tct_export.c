@@ -284,7 +284,6 @@ int tct_export_tsv(tct_reader *r, const char *names, FILE *out, const char *wher
             break;
         }
     }
-    if (rows < 0) tc_fail_context("%s", where);
     tct_table_close(table);
     free(copy);
     return rows < 0 ? -1 : drain(r);
