@@ -163,7 +163,7 @@ static int read_labels(builder *b, const char *path) {
         }
     }
     free(label_lines);
-    if (rc == 0 && n == -2) rc = tc_fail_context("%s", path);
+    if (rc == 0 && n == -2) rc = tc_fail_context("%s: line %ld", path, line_no + 1);
     free(line);
     tc_input_close(f);
     if (rc) return rc;
@@ -203,7 +203,7 @@ static int read_hierarchy(builder *b, const char *path) {
             }
         }
     }
-    if (rc == 0 && n == -2) rc = tc_fail_context("%s", path);
+    if (rc == 0 && n == -2) rc = tc_fail_context("%s: line %ld", path, line_no + 1);
     free(line);
     tc_input_close(f);
     return rc;
