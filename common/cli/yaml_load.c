@@ -1,6 +1,7 @@
 #include "common/cli/yaml_load.h"
 #include "common/error.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,10 +110,12 @@ typedef struct {
     FILE *f;
     size_t left;     // bytes the file may still hold
     int too_long;
+    int error;       // errno of a failed read
 } bounded_input;
 
 static int read_bounded(void *data, unsigned char *buffer, size_t size, size_t *size_read) {
     bounded_input *in = data;
+    errno = 0;
     if (size > in->left + 1) size = in->left + 1;  // one byte more tells a file that is too long
     *size_read = fread(buffer, 1, size, in->f);
     if (*size_read > in->left) {
@@ -120,18 +123,25 @@ static int read_bounded(void *data, unsigned char *buffer, size_t size, size_t *
         return 0;
     }
     in->left -= *size_read;
-    return !ferror(in->f);
+    if (ferror(in->f)) in->error = errno ? errno : EIO;
+    return !in->error;
+}
+
+// Why yaml_parser_load failed: the file's size, a read, or its syntax.
+static int load_error(const yaml_parser_t *parser, const bounded_input *in, const char *path,
+                      const tc_yaml_limits *limits) {
+    if (in->too_long) return tc_fail("%s: longer than %zu KiB", path, limits->max_bytes >> 10);
+    if (in->error) return tc_fail("%s: read failed: %s", path, strerror(in->error));
+    return syntax_error(parser, path);
 }
 
 int tc_yaml_load(FILE *f, const char *path, const tc_yaml_limits *limits, yaml_document_t *doc) {
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser)) return tc_fail("out of memory");
-    bounded_input in = {f, limits->max_bytes ? limits->max_bytes : SIZE_MAX - 1, 0};
+    bounded_input in = {f, limits->max_bytes ? limits->max_bytes : SIZE_MAX - 1, 0, 0};
     yaml_parser_set_input(&parser, read_bounded, &in);
     if (!yaml_parser_load(&parser, doc)) {
-        int rc = in.too_long ? tc_fail("%s: longer than %zu KiB", path, limits->max_bytes >> 10)
-                 : ferror(f) ? tc_fail("%s: read failed", path)
-                             : syntax_error(&parser, path);
+        int rc = load_error(&parser, &in, path, limits);
         yaml_parser_delete(&parser);
         return rc;
     }
@@ -140,8 +150,7 @@ int tc_yaml_load(FILE *f, const char *path, const tc_yaml_limits *limits, yaml_d
         // what follows the first document would otherwise be dropped unread
         yaml_document_t next;
         if (!yaml_parser_load(&parser, &next)) {
-            rc = in.too_long ? tc_fail("%s: longer than %zu KiB", path, limits->max_bytes >> 10)
-                             : syntax_error(&parser, path);
+            rc = load_error(&parser, &in, path, limits);
         } else {
             yaml_node_t *extra = yaml_document_get_root_node(&next);
             if (extra)
