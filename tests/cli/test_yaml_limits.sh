@@ -51,6 +51,8 @@ expect_error config_second_document 2 "^tc-tokenize: two.yaml: line 3: a second 
     tc-tokenize --config two.yaml
 { printf 'tc-tokenize:\n'; head -c 1100000 /dev/zero | tr '\0' '#'; printf '\n'; } > big.yaml
 expect_error config_too_long 2 "^tc-tokenize: big.yaml: longer than 1024 KiB$" tc-tokenize --config big.yaml
+mkdir -p config_dir
+expect_error config_directory 2 "^tc-tokenize: config_dir: read failed: Is a directory$" tc-tokenize --config config_dir
 printf 'tc-tokenize: {max-len: 8\n' > broken.yaml
 expect_error config_syntax 2 "^tc-tokenize: broken.yaml: line 2: " tc-tokenize --config broken.yaml
 # aliases a config may well use still work
