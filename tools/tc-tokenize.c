@@ -159,6 +159,9 @@ int main(int argc, char **argv) {
     tc_input_close(in);
     tc_wordpiece_close(wp);
     if (rc) tc_cli_die(&cli);
+    if (counts.cut)
+        tc_note("%llu document%s longer than %d KiB: tokenized from %s first %d KiB", (unsigned long long)counts.cut,
+                counts.cut == 1 ? "" : "s", TC_LINE_MAX >> 10, counts.cut == 1 ? "its" : "their", TC_LINE_MAX >> 10);
     tc_verbose("%llu documents, %llu bytes, %llu tokens; %llu filled all %d positions",
                (unsigned long long)counts.docs, (unsigned long long)counts.bytes, (unsigned long long)counts.tokens,
                (unsigned long long)counts.full, o.stream.max_len);

@@ -1,5 +1,6 @@
 #include "common/cli/cli.h"
 #include "common/cli/config.h"
+#include "common/redact.h"
 
 #include <errno.h>
 #include <math.h>
@@ -227,12 +228,14 @@ double tc_cli_parse_double(const tc_cli *cli, const char *option, const char *ar
     return v;
 }
 
-// The command line as one string, words with spaces or quotes single-quoted.
+// The command line as one string, words with spaces or quotes
+// single-quoted, the secrets of URLs in them masked (tc_redact_urls).
 static const char *joined_arguments(const tc_cli *cli) {
     static char text[4096];
+    char a[sizeof text];
     size_t at = 0;
     for (int i = 1; i < cli->original_argc && at + 4 < sizeof text; i++) {
-        const char *a = cli->original_argv[i];
+        tc_redact_urls(a, sizeof a, cli->original_argv[i]);
         int quote = a[0] == 0 || strpbrk(a, " \t\n'\"\\$*?") != NULL;
         if (i > 1) text[at++] = ' ';
         if (quote) text[at++] = '\'';

@@ -1,4 +1,5 @@
 #include "common/cli/config.h"
+#include "common/cli/yaml_load.h"
 #include "common/error.h"
 
 #include <errno.h>
@@ -23,8 +24,14 @@ static void free_node(node *n) {
     free(n);
 }
 
-static node *convert(yaml_document_t *doc, yaml_node_t *y, int depth) {
-    if (!y || depth > 16) return NULL;
+// A config file is a few settings: far below these, and a file above them is
+// a mistake or an attack, refused before anything is built from it.
+static const tc_yaml_limits config_limits = {.max_depth = 16, .max_expansion = 1 << 20, .max_bytes = 1 << 20};
+
+// The tree as plain nodes, aliases copied out; NULL only when out of memory
+// (tc_yaml_load has bounded the depth and what the copies weigh).
+static node *convert(yaml_document_t *doc, yaml_node_t *y) {
+    if (!y) return NULL;
     node *n = calloc(1, sizeof *n);
     if (!n) return NULL;
     n->type = y->type;
@@ -38,7 +45,7 @@ static node *convert(yaml_document_t *doc, yaml_node_t *y, int depth) {
         n->items = calloc(count ? count : 1, sizeof *n->items);
         if (!n->items) goto fail;
         for (size_t i = 0; i < count; i++) {
-            n->items[n->n_items] = convert(doc, yaml_document_get_node(doc, y->data.sequence.items.start[i]), depth + 1);
+            n->items[n->n_items] = convert(doc, yaml_document_get_node(doc, y->data.sequence.items.start[i]));
             if (!n->items[n->n_items++]) goto fail;
         }
     } else if (y->type == YAML_MAPPING_NODE) {
@@ -47,9 +54,9 @@ static node *convert(yaml_document_t *doc, yaml_node_t *y, int depth) {
         if (!n->items) goto fail;
         for (size_t i = 0; i < count; i++) {
             yaml_node_pair_t *pair = &y->data.mapping.pairs.start[i];
-            n->items[n->n_items] = convert(doc, yaml_document_get_node(doc, pair->key), depth + 1);
+            n->items[n->n_items] = convert(doc, yaml_document_get_node(doc, pair->key));
             if (!n->items[n->n_items++]) goto fail;
-            n->items[n->n_items] = convert(doc, yaml_document_get_node(doc, pair->value), depth + 1);
+            n->items[n->n_items] = convert(doc, yaml_document_get_node(doc, pair->value));
             if (!n->items[n->n_items++]) goto fail;
         }
     }
@@ -117,23 +124,15 @@ static int section_args(const char *path, const node *section, const char *subco
 int tc_config_args(const char *path, const char *program, const char *subcommand, char ***args, int *n_args) {
     FILE *f = fopen(path, "rb");
     if (!f) return tc_fail("%s: cannot open: %s", path, strerror(errno));
-    yaml_parser_t parser;
     yaml_document_t doc;
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, f);
-    int rc = 0;
-    if (!yaml_parser_load(&parser, &doc)) {
-        rc = tc_fail("%s: line %zu: %s", path, parser.problem_mark.line + 1,
-                     parser.problem ? parser.problem : "not valid YAML");
-        yaml_parser_delete(&parser);
-        fclose(f);
-        return rc;
-    }
-    node *root = convert(&doc, yaml_document_get_root_node(&doc), 0);
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
+    int rc = tc_yaml_load(f, path, &config_limits, &doc);
     fclose(f);
-    if (!root) return 0;  // an empty file has no settings
+    if (rc) return -1;
+    yaml_node_t *top = yaml_document_get_root_node(&doc);
+    node *root = top ? convert(&doc, top) : NULL;
+    yaml_document_delete(&doc);
+    if (!top) return 0;  // an empty file has no settings
+    if (!root) return tc_fail("%s: out of memory", path);
     if (root->type != YAML_MAPPING_NODE) {
         free_node(root);
         return tc_fail("%s: the top level must map program names to their settings", path);

@@ -5,7 +5,10 @@
 // becomes `--batch-size 64`, `normalize: true` becomes `--normalize` and
 // `false` `--no-normalize`, a list repeats the option, and a nested mapping
 // is the section of a subcommand (`tc-taxo: {build: {...}}`). A key with no
-// value (or only comments under it) sets nothing.
+// value (or only comments under it) sets nothing. A config is small: a file
+// over 1 MiB, nested more than 16 levels, or whose aliases add more than
+// 1 MiB to its tree is an error (tc_yaml_load), as is any other problem:
+// tc_cli_init prints it on one line and exits 2, never running without it.
 #ifndef TC_CONFIG_H
 #define TC_CONFIG_H
 

@@ -173,27 +173,96 @@ void tc_tensor_output_abort(tc_tensor_output *o) {
     tc_output_abort(&o->out);
 }
 
-long tc_read_line(FILE *f, char **line, size_t *cap) {
+size_t tc_utf8_cut(const char *text, size_t len, size_t max) {
+    if (len <= max) return len;
+    size_t at = max;
+    // back over at most three continuation bytes to the start of the character
+    for (int k = 0; k < 3 && at > 0 && ((unsigned char)text[at] & 0xC0) == 0x80; k++) at--;
+    return ((unsigned char)text[at] & 0xC0) == 0x80 ? max : at;
+}
+
+static int grow_line(char **line, size_t *cap, size_t need) {
+    if (need <= *cap) return 0;
+    size_t n = *cap ? *cap : 128;
+    while (n < need) n *= 2;
+    if (n > TC_LINE_MAX + 2) n = TC_LINE_MAX + 2;
+    char *p = tc_realloc(*line, n);
+    if (!p) return -1;
+    *line = p;
+    *cap = n;
+    return 0;
+}
+
+// Reads up to the newline, storing at most TC_LINE_MAX + 1 bytes (one more
+// tells a line that is too long); with `skip_rest` a longer line is read to
+// its end, the rest unstored, else reading stops there. *over: the line
+// was longer.
+static long read_bounded(FILE *f, char **line, size_t *cap, int skip_rest, int *over) {
+    size_t n = 0;
+    int c = 0;
+    *over = 0;
     errno = 0;
-    ssize_t n = getline(line, cap, f);
-    if (n < 0) {
-        if (ferror(f)) {
-            tc_fail("read failed: %s", strerror(errno ? errno : EIO));
+    flockfile(f);
+    while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+        if (n > TC_LINE_MAX) {
+            *over = 1;
+            if (!skip_rest) break;
+            continue;
+        }
+        if (n + 2 > *cap && grow_line(line, cap, n + 2)) {
+            funlockfile(f);
             return -2;
         }
-        return -1;
+        (*line)[n++] = (char)c;
     }
-    if (n > 0 && (*line)[n - 1] == '\n') (*line)[--n] = 0;
-    if (n > 0 && (*line)[n - 1] == '\r') (*line)[--n] = 0;
+    int failed = c == EOF && ferror_unlocked(f);
+    funlockfile(f);
+    if (failed) {
+        tc_fail("read failed: %s", strerror(errno ? errno : EIO));
+        return -2;
+    }
+    if (c == EOF && n == 0) return -1;
+    if (grow_line(line, cap, n + 1)) return -2;
+    (*line)[n] = 0;
+    if (!*over && n > 0 && (*line)[n - 1] == '\r') (*line)[--n] = 0;  // the line's own end
+    if (n > TC_LINE_MAX) *over = 1;
     return (long)n;
+}
+
+// A NUL byte would cut the line short unseen wherever it is used as a C
+// string: text files people write hold none.
+static long refuse_nul(const char *line, long n) {
+    const char *nul = memchr(line, 0, (size_t)n);
+    if (!nul) return n;
+    tc_fail("a NUL byte (byte %ld of the line); text files hold none", (long)(nul - line) + 1);
+    return -2;
+}
+
+long tc_read_line(FILE *f, char **line, size_t *cap) {
+    int over;
+    long n = read_bounded(f, line, cap, 0, &over);
+    if (n >= 0 && over) {
+        tc_fail("a line longer than %d KiB", TC_LINE_MAX >> 10);
+        return -2;
+    }
+    return n;
 }
 
 long tc_read_text_line(FILE *f, char **line, size_t *cap, long *line_no) {
     long n = tc_read_line(f, line, cap);
-    if (n < 0) return n;
-    ++*line_no;
-    const char *nul = memchr(*line, 0, (size_t)n);
-    if (!nul) return n;
-    tc_fail("line %ld: a NUL byte (byte %ld of the line); text files hold none", *line_no, (long)(nul - *line) + 1);
-    return -2;
+    if (n >= 0) n = refuse_nul(*line, n);
+    if (n >= 0) ++*line_no;
+    return n;
+}
+
+long tc_read_document_line(FILE *f, char **line, size_t *cap, int *cut) {
+    int over;
+    long n = read_bounded(f, line, cap, 1, &over);
+    *cut = 0;
+    if (n >= 0 && over) {
+        n = (long)tc_utf8_cut(*line, (size_t)n, TC_LINE_MAX);
+        (*line)[n] = 0;
+        *cut = 1;
+    }
+    return n >= 0 ? refuse_nul(*line, n) : n;
 }

@@ -1,5 +1,7 @@
 #include "common/llm/llm_client.h"
+#include "common/cli/io.h"
 #include "common/error.h"
+#include "common/redact.h"
 #include "common/sha256.h"
 
 #include <curl/curl.h>
@@ -19,7 +21,8 @@ enum { MAX_REPLY_BYTES = 64 << 20 };
 
 struct tc_llm_client {
     tc_llm_config config;
-    char *endpoint;
+    char *endpoint;               // where requests go, credentials and all
+    char *shown;                  // the endpoint with its secrets masked: for messages and the cache
     char *cache_dir;
     atomic_int ever_answered;     // the endpoint has answered at least once
     atomic_int refused;           // it answered 401, 403 or 404: a key, model or address to fix
@@ -58,22 +61,38 @@ static int make_dirs(const char *path) {
     return 0;
 }
 
+// The URL completed with /chat/completions where its path lacks it, before
+// any query string (".../v1?key=K" -> ".../v1/chat/completions?key=K").
+static char *endpoint_of(const char *url) {
+    size_t path_end = strcspn(url, "?#"), n = path_end;
+    while (n > 0 && url[n - 1] == '/') n--;
+    const char *suffix = "/chat/completions";
+    size_t suffix_len = strlen(suffix);
+    int complete = n >= suffix_len && !strncmp(url + n - suffix_len, suffix, suffix_len);
+    size_t size = strlen(url) + suffix_len + 1;
+    char *endpoint = tc_malloc(size);
+    if (endpoint) snprintf(endpoint, size, "%.*s%s%s", (int)n, url, complete ? "" : suffix, url + path_end);
+    return endpoint;
+}
+
 int tc_llm_open(tc_llm_client **out, const tc_llm_config *config) {
     *out = NULL;
     if (!config->url || !config->url[0]) return tc_fail("no LLM endpoint given");
-    if (strncmp(config->url, "http://", 7) && strncmp(config->url, "https://", 8))
-        return tc_fail("%s: the LLM endpoint must be an http:// or https:// URL", config->url);
+    if (strncmp(config->url, "http://", 7) && strncmp(config->url, "https://", 8)) {
+        char shown[512];
+        return tc_fail("%s: the LLM endpoint must be an http:// or https:// URL",
+                       tc_redact_urls(shown, sizeof shown, config->url));
+    }
     if (curl_global_init(CURL_GLOBAL_DEFAULT)) return tc_fail("libcurl could not be initialised");
     tc_llm_client *c = tc_calloc(1, sizeof *c);
     if (!c) return -1;
     c->config = *config;
-    size_t n = strlen(config->url);
-    while (n > 0 && config->url[n - 1] == '/') n--;
-    const char *suffix = "/chat/completions";
-    int complete = n >= strlen(suffix) && !strncmp(config->url + n - strlen(suffix), suffix, strlen(suffix));
-    c->endpoint = tc_malloc(n + strlen(suffix) + 1);
+    c->endpoint = endpoint_of(config->url);
     if (!c->endpoint) return tc_llm_close(c), -1;
-    snprintf(c->endpoint, n + strlen(suffix) + 1, "%.*s%s", (int)n, config->url, complete ? "" : suffix);
+    size_t shown_size = 3 * strlen(c->endpoint) + 8;  // "***" may stand for a single byte
+    c->shown = tc_malloc(shown_size);
+    if (!c->shown) return tc_llm_close(c), -1;
+    tc_redact_urls(c->shown, shown_size, c->endpoint);
     c->cache_dir = dup_or_null(config->cache_dir);
     if (config->cache_dir && make_dirs(config->cache_dir)) return tc_llm_close(c), -1;
     c->config.url = c->endpoint;
@@ -85,11 +104,12 @@ int tc_llm_open(tc_llm_client **out, const tc_llm_config *config) {
 void tc_llm_close(tc_llm_client *c) {
     if (!c) return;
     free(c->endpoint);
+    free(c->shown);
     free(c->cache_dir);
     free(c);
 }
 
-const char *tc_llm_endpoint(const tc_llm_client *c) { return c->endpoint; }
+const char *tc_llm_endpoint(const tc_llm_client *c) { return c->shown; }
 
 int tc_llm_usable(tc_llm_client *c) { return atomic_load(&c->ever_answered) && !atomic_load(&c->refused); }
 
@@ -114,11 +134,14 @@ static char *request_body(const tc_llm_client *c, const tc_llm_message *messages
 
 // ---------------------------------------------------------------- cache
 
-// What identifies an answer: the endpoint, the exact body, the variant.
+// What identifies an answer: the endpoint, the exact body, the variant. The
+// endpoint is the one shown, its secrets masked: it is stored in the entry,
+// and a key (like the Authorization header, never part of this) does not
+// change what a model answers.
 static char *cache_identity(const tc_llm_client *c, const char *body, int variant) {
-    size_t size = strlen(c->endpoint) + strlen(body) + 32;
+    size_t size = strlen(c->shown) + strlen(body) + 32;
     char *text = tc_malloc(size);
-    if (text) snprintf(text, size, "%s\n%s\n#%d", c->endpoint, body, variant);
+    if (text) snprintf(text, size, "%s\n%s\n#%d", c->shown, body, variant);
     return text;
 }
 
@@ -224,6 +247,16 @@ static char *reply_text(const char *body) {
     return text;
 }
 
+// At most `max` bytes of a server's text, whole characters, "..." where it
+// was cut, newlines as spaces: one line, a readable length (tc_escape does
+// the rest when it is printed).
+static void server_text(char *out, size_t size, const char *prefix, const char *text, size_t max) {
+    size_t len = strlen(text), keep = tc_utf8_cut(text, len, max);
+    snprintf(out, size, "%s%.*s%s", prefix, (int)keep, text, keep < len ? "..." : "");
+    for (char *p = out; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+}
+
 // The server's own words for an error status, when it sent JSON.
 static void server_message(const char *body, char *text, size_t size) {
     text[0] = 0;
@@ -233,10 +266,7 @@ static void server_message(const char *body, char *text, size_t size) {
     const char *message = json_is_string(error) ? json_string_value(error)
                                                 : json_string_value(json_object_get(error, "message"));
     if (!message) message = json_string_value(json_object_get(root, "message"));
-    if (message) snprintf(text, size, ": %s", message);
-    else snprintf(text, size, ": %.120s", body);
-    for (char *p = text; *p; p++)
-        if (*p == '\n' || *p == '\r') *p = ' ';
+    server_text(text, size, ": ", message ? message : body, message ? 200 : 120);
     json_decref(root);
 }
 
@@ -296,9 +326,8 @@ static outcome send_once(tc_llm_client *c, const char *body, char **reply, doubl
             if (*reply) result = SENT_OK;
             else {
                 atomic_fetch_add(&c->malformed, 1);
-                snprintf(why, why_size, "malformed answer (no choices[0].message.content): %.80s", r.data ? r.data : "");
-                for (char *p = why; *p; p++)
-                    if (*p == '\n' || *p == '\r') *p = ' ';
+                server_text(why, why_size, "malformed answer (no choices[0].message.content): ", r.data ? r.data : "",
+                            80);
                 result = SENT_RETRY;
             }
         } else if (status == 429 || status == 408 || status >= 500) {
@@ -341,8 +370,10 @@ static int send_with_retries(tc_llm_client *c, const char *body, char **reply) {
         if (o == SENT_OK) return 0;
         if (o == SENT_FATAL || attempt >= c->config.retries) {
             atomic_fetch_add(&c->failures, 1);
-            if (o == SENT_FATAL) return tc_fail("%s: %s", c->endpoint, why);
-            return tc_fail("%s: gave up after %d tries: %s", c->endpoint, attempt + 1, why);
+            char shown_why[3 * sizeof why];  // a server may quote the URL back
+            tc_redact_urls(shown_why, sizeof shown_why, why);
+            if (o == SENT_FATAL) return tc_fail("%s: %s", c->shown, shown_why);
+            return tc_fail("%s: gave up after %d tries: %s", c->shown, attempt + 1, shown_why);
         }
         atomic_fetch_add(&c->retries, 1);
         sleep_seconds(backoff_delay(&c->config, attempt, retry_after, &seed));

@@ -71,14 +71,14 @@ int tc_corpus_open(tc_corpus_reader *r, const char *path) {
 }
 
 int tc_corpus_next(tc_corpus_reader *r, const char *expected_id, const char **id, const char **text) {
-    long line_no = (long)r->line_no;
-    long n = tc_read_text_line(r->f, &r->line, &r->cap, &line_no);
-    if (n == -2) return tc_fail_context("%s", r->path);
+    int cut;  // the document's first TC_LINE_MAX bytes, as tc-tokenize keeps them
+    long n = tc_read_document_line(r->f, &r->line, &r->cap, &cut);
+    if (n == -2) return tc_fail_context("%s: line %llu", r->path, (unsigned long long)r->line_no + 1);
     if (n == -1) {
         if (expected_id) return tc_fail("%s: ends after %llu lines, before document '%s'", r->path, (unsigned long long)r->line_no, expected_id);
         return 1;
     }
-    r->line_no = (uint64_t)line_no;
+    r->line_no++;
     char *tab = strchr(r->line, '\t');
     if (!tab) return tc_fail("%s: line %llu: expected id<TAB>text", r->path, (unsigned long long)r->line_no);
     *tab = 0;

@@ -128,7 +128,7 @@ static int read_word_file(tc_strindex *set, const char *path, int phrases, doubl
         if (len && tc_strindex_add(set, key, len, NULL) < 0) rc = -1;
         if (len && (int)words.n > *longest) *longest = (int)words.n;
     }
-    if (rc == 0 && n == -2) rc = tc_fail_context("%s", path);
+    if (rc == 0 && n == -2) rc = tc_fail_context("%s: line %ld", path, line_no + 1);
     free(line);
     free(words.start);
     free(words.len);
@@ -236,7 +236,9 @@ static int read_corpus(pass *p, const tc_cli *cli) {
     int rc = 0;
     tc_progress progress;
     tc_progress_start(&progress, cli, "docs", p->core->n_docs);
-    while (rc == 0 && (n = tc_read_text_line(f, &line, &cap, &line_no)) >= 0) {
+    int cut;  // a document is its first TC_LINE_MAX bytes, as tc-tokenize keeps them
+    while (rc == 0 && (n = tc_read_document_line(f, &line, &cap, &cut)) >= 0) {
+        line_no++;
         if (!n) continue;
         char *tab = strchr(line, '\t');
         if (!tab) {
@@ -249,7 +251,7 @@ static int read_corpus(pass *p, const tc_cli *cli) {
     }
     tc_progress_update(&progress, (uint64_t)p->st->corpus_docs);
     tc_progress_finish(&progress);
-    if (rc == 0 && n == -2) rc = tc_fail_context("%s", path);
+    if (rc == 0 && n == -2) rc = tc_fail_context("%s: line %ld", path, line_no + 1);
     free(line);
     tc_input_close(f);
     return rc;

@@ -149,7 +149,7 @@ int tc_keyterms_read(tc_keyterms *k, const tc_taxonomy *t, const char *path, int
             else *added += r;
         }
     }
-    if (rc == 0 && n == -2) rc = tc_fail_context("%s", path);
+    if (rc == 0 && n == -2) rc = tc_fail_context("%s: line %ld", path, line_no + 1);
     free(line);
     tc_input_close(f);
     return rc;

@@ -196,7 +196,7 @@ static int read_text_stream(tc_labels *l, FILE *f, const char *path, int n_class
         else if (add_doc(&tb, line)) rc = -1;
         else if (parse_classes(&tb, tab + 1, n_classes)) rc = tc_fail_context("%s: line %ld", path, line_no);
     }
-    if (rc == 0 && n == -2) rc = tc_fail_context("%s", path);
+    if (rc == 0 && n == -2) rc = tc_fail_context("%s: line %ld", path, line_no + 1);
     free(line);
     if (rc == 0 && !l->classes && !(l->classes = tc_calloc(1, sizeof *l->classes))) rc = -1;
     if (rc == 0 && !l->doc_ids && !(l->doc_ids = tc_calloc(1, sizeof *l->doc_ids))) rc = -1;

@@ -2,6 +2,7 @@
 #include "common/taxonomy/taxonomy_read.h"
 #include "common/error.h"
 #include "common/cli/io.h"
+#include "common/cli/yaml_load.h"
 #include "common/strindex.h"
 
 #include <errno.h>
@@ -172,7 +173,7 @@ static int read_labels(builder *b, const char *path) {
         }
     }
     free(label_lines);
-    if (rc == 0 && n == -2) rc = tc_fail_context("%s", path);
+    if (rc == 0 && n == -2) rc = tc_fail_context("%s: line %ld", path, line_no + 1);
     free(line);
     tc_input_close(f);
     if (rc) return rc;
@@ -211,7 +212,7 @@ static int read_hierarchy(builder *b, const char *path) {
             }
         }
     }
-    if (rc == 0 && n == -2) rc = tc_fail_context("%s", path);
+    if (rc == 0 && n == -2) rc = tc_fail_context("%s: line %ld", path, line_no + 1);
     free(line);
     tc_input_close(f);
     return rc;
@@ -324,23 +325,20 @@ static int add_children(yaml_walk *w, int32_t parent, yaml_node_t *value, int de
     return 0;
 }
 
+// A taxonomy of a million classes is a file of tens of MiB: aliases (one
+// subtree under several parents) may add this much to what it holds.
+static const tc_yaml_limits taxonomy_limits = {.max_depth = 1000, .max_expansion = 64 << 20};
+
 int tc_taxonomy_read_yaml(tc_taxonomy *t, const char *path) {
     memset(t, 0, sizeof *t);
     FILE *f = tc_input_open(path);
     if (!f) return -1;
-    yaml_parser_t parser;
     yaml_document_t doc;
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, f);
-    if (!yaml_parser_load(&parser, &doc)) {
-        int rc = tc_fail("%s: line %zu: %s", path, parser.problem_mark.line + 1,
-                         parser.problem ? parser.problem : "not valid YAML");
-        yaml_parser_delete(&parser);
-        tc_input_close(f);
-        return rc;
-    }
+    int rc = tc_yaml_load(f, path, &taxonomy_limits, &doc);
+    tc_input_close(f);
+    if (rc) return -1;
     builder b;
-    int rc = builder_init(&b);
+    rc = builder_init(&b);
     if (rc == 0) {
         yaml_node_t *root = yaml_document_get_root_node(&doc);
         yaml_walk w = {&b, &doc, path};
@@ -352,7 +350,5 @@ int tc_taxonomy_read_yaml(tc_taxonomy *t, const char *path) {
         builder_free(&b);
     }
     yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
-    tc_input_close(f);
     return rc;
 }

@@ -29,6 +29,7 @@ typedef struct {
     int32_t *ids;                // [cap, max_len]
     int32_t *lengths;            // [cap]
     uint64_t bytes;              // input bytes of the documents, newlines included
+    uint64_t cut;                // documents cut to the longest line kept
 } batch;
 
 static void batch_free(batch *b) {
@@ -82,22 +83,35 @@ typedef struct {
     int eof;
     uint64_t line_no;   // lines taken so far
     int no_ids;
+    size_t max_line;    // longer lines are cut to this many bytes
 } line_reader;
 
 // Takes the line at arena[at, at + len) (newline excluded) as a document;
-// 0, or -1 with the error naming the line. A trailing \r is dropped.
-static int add_line(batch *b, line_reader *r, size_t at, size_t len) {
+// 0, or -1 with the error naming the line. A trailing \r is dropped; a line
+// longer than r->max_line is cut (`cut`: it was already) as
+// tc_read_document_line cuts it, so that every reader of a corpus sees the
+// same documents.
+static int add_line(batch *b, line_reader *r, size_t at, size_t len, int cut) {
     r->line_no++;
     b->bytes += len + 1;
     const char *line = b->arena + at;
-    if (len > 0 && line[len - 1] == '\r') len--;
+    if (!cut && len > 0 && len - 1 <= r->max_line && line[len - 1] == '\r') {
+        len--;
+    } else if (len > r->max_line) {
+        len = tc_utf8_cut(line, len, r->max_line);
+        cut = 1;
+    }
+    b->cut += (uint64_t)cut;
     size_t id_at, id_len, text_at = at, text_len = len;
     if (r->no_ids) {
         id_at = b->n * 24;
         id_len = (size_t)snprintf(b->numbers + id_at, 24, "%" PRIu64, r->line_no - 1);
     } else {
         const char *tab = memchr(line, '\t', len);
-        if (!tab) return tc_fail("%s: line %" PRIu64 ": no tab between id and text", r->where, r->line_no);
+        if (!tab)
+            return cut ? tc_fail("%s: line %" PRIu64 ": no tab between id and text in the line's first %zu bytes",
+                                 r->where, r->line_no, r->max_line)
+                       : tc_fail("%s: line %" PRIu64 ": no tab between id and text", r->where, r->line_no);
         id_at = at;
         id_len = (size_t)(tab - line);
         text_at = at + id_len + 1;
@@ -125,11 +139,43 @@ static int read_block(batch *b, line_reader *r) {
     return 0;
 }
 
+// The line at arena[at, arena_len) is longer than r->max_line + 1 and its end is
+// not read yet: takes its first max_line bytes (whole characters) and reads
+// past the rest without storing it, so that a line without end costs a
+// block of memory, not its length. What follows the line's newline is
+// moved up behind the bytes kept; *len is their count.
+static int take_long_line(batch *b, line_reader *r, size_t at, size_t *len) {
+    size_t keep = tc_utf8_cut(b->arena + at, b->arena_len - at, r->max_line);
+    uint64_t skipped = b->arena_len - at - keep;
+    int newline = 0;
+    b->arena_len = at + keep;
+    while (!newline && !r->eof) {
+        size_t from = b->arena_len;
+        if (read_block(b, r)) return -1;
+        char *nl = memchr(b->arena + from, '\n', b->arena_len - from);
+        size_t past = nl ? (size_t)(nl - (b->arena + from)) : b->arena_len - from;
+        skipped += past;
+        if (nl) {
+            newline = 1;
+            memmove(b->arena + from, nl + 1, b->arena_len - from - past - 1);
+            b->arena_len -= past + 1;
+        } else {
+            b->arena_len = from;
+        }
+    }
+    if (add_line(b, r, at, keep, 1)) return -1;
+    b->bytes += skipped;
+    if (!newline) b->bytes--;  // add_line counted one
+    *len = keep;
+    return 0;
+}
+
 // Fills b with the next documents (lines split at \n, as tc_read_line
 // reads them); returns how many (0 at the end), -1 on error.
 static int64_t read_batch(batch *b, line_reader *r, size_t max_bytes) {
     b->n = 0;
     b->bytes = 0;
+    b->cut = 0;
     b->arena_len = 0;
     if (arena_reserve(b, r->carry_len + 1)) return -1;  // never NULL, even for empty input
     if (r->carry_len) memcpy(b->arena, r->carry, r->carry_len);
@@ -140,13 +186,19 @@ static int64_t read_batch(batch *b, line_reader *r, size_t max_bytes) {
             const char *nl = memchr(b->arena + taken, '\n', b->arena_len - taken);
             if (!nl) break;
             size_t len = (size_t)(nl - (b->arena + taken));
-            if (add_line(b, r, taken, len)) return -1;
+            if (add_line(b, r, taken, len, 0)) return -1;
             taken += len + 1;
         }
         if (b->n == b->cap || (b->n > 0 && taken >= max_bytes)) break;
+        if (b->arena_len - taken > r->max_line + 1) {  // too long even if a CR ends it
+            size_t len;
+            if (take_long_line(b, r, taken, &len)) return -1;
+            taken += len;
+            continue;
+        }
         if (r->eof) {
             if (taken < b->arena_len) {  // a last line without a newline
-                if (add_line(b, r, taken, b->arena_len - taken)) return -1;
+                if (add_line(b, r, taken, b->arena_len - taken, 0)) return -1;
                 b->bytes--;
                 taken = b->arena_len;
             }
@@ -327,6 +379,7 @@ static int write_batch(tct_writer *w, const tensor_ids *t, batch *b, tc_tokenize
     }
     counts->docs += b->n;
     counts->bytes += b->bytes;
+    counts->cut += b->cut;
     if (tct_writer_append_strings(w, t->doc_ids, b->id_ptr, b->id_len, b->n) ||
         tct_writer_append(w, t->input_ids, b->ids, b->n) || tct_writer_append(w, t->lengths, b->lengths, b->n))
         return -1;
@@ -358,7 +411,8 @@ int tc_tokenize_stream(const tc_wordpiece *wp, FILE *in, const char *where, tc_t
         batch_free(&batches[1]);
         return -1;
     }
-    line_reader r = {in, where, NULL, 0, 0, 0, 0, options->no_ids};
+    line_reader r = {in, where, NULL, 0, 0, 0, 0, options->no_ids,
+                     options->max_line_bytes ? options->max_line_bytes : TC_LINE_MAX};
     int rc = 0, cur = 0;
     int64_t n = read_batch(&batches[cur], &r, bytes);
     if (n < 0 || open(context, &writer) || begin_tensors(writer, wp, max_len, &t)) rc = -1;

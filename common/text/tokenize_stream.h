@@ -3,7 +3,8 @@
 // `doc_ids` str[N], `input_ids` i32[N,L] and `lengths` i32[N] (DESIGN
 // section 8) in input order. Memory holds two batches, whatever the corpus
 // size: while the threads tokenize one, the calling thread writes the one
-// before and reads the next.
+// before and reads the next. A line longer than 1 MiB (far more text than
+// max_len tokens) is cut there and the rest read past, never held whole.
 #ifndef TC_TOKENIZE_STREAM_H
 #define TC_TOKENIZE_STREAM_H
 
@@ -20,6 +21,8 @@ typedef struct {
     int threads;           // tokenizing threads; 1 tokenizes on the calling thread
     size_t batch_docs;     // documents per batch (0: 4096)
     size_t batch_bytes;    // text bytes per batch, at least one document (0: 16 MiB)
+    size_t max_line_bytes; // a longer line is cut to this many bytes, the rest skipped unread
+                           // (0: TC_LINE_MAX, 1 MiB, as every reader of a corpus cuts it)
 } tc_tokenize_options;
 
 typedef struct {
@@ -27,6 +30,7 @@ typedef struct {
     uint64_t bytes;        // of input text, newlines included
     uint64_t tokens;       // sum of lengths
     uint64_t full;         // documents that fill all max_len positions (cut, or exactly that long)
+    uint64_t cut;          // lines longer than max_line_bytes, cut to it
 } tc_tokenize_counts;
 
 // Opens the output; called once the first batch has been read, so that

@@ -20,8 +20,9 @@ static int truncate_after(const char *path, long step) {
     }
     char *line = NULL;
     size_t cap = 0;
-    long n;
+    long n, line_no = 0;
     while ((n = tc_read_line(in, &line, &cap)) >= 0) {
+        line_no++;
         json_t *obj = json_loads(line, 0, NULL);
         json_t *s = obj ? json_object_get(obj, "step") : NULL;
         if (s && json_is_integer(s) && json_integer_value(s) <= step) fprintf(out.f, "%s\n", line);
@@ -31,7 +32,7 @@ static int truncate_after(const char *path, long step) {
     fclose(in);
     if (n == -2) {
         tc_output_abort(&out);
-        return tc_fail_context("%s", path);
+        return tc_fail_context("%s: line %ld", path, line_no + 1);
     }
     return tc_output_commit(&out);
 }
@@ -96,9 +97,9 @@ static int extract(const char *log_path, FILE *train, FILE *val, long *n_train, 
         }
         json_decref(o);
     }
+    if (rc == 0 && n == -2) rc = tc_fail_context("%s: line %ld", log_path, lineno + 1);
     free(line);
     fclose(in);
-    if (rc == 0 && n == -2) rc = tc_fail_context("%s", log_path);
     if (rc == 0 && *n_train == 0) rc = tc_fail("%s: no training steps in the log", log_path);
     return rc;
 }

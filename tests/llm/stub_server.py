@@ -23,7 +23,8 @@ read its request log. Answers are deterministic functions of the request:
   mention   (generation) documents that name the path's classes
   dups      (generation) the same document N times
   ok        the normal answer
-Every request is appended to --log as one JSON line.
+Every request is appended to --log as one JSON line (its path with the query
+string, as sent).
 """
 import argparse
 import hashlib
@@ -33,6 +34,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 WORDS = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november "
          "oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu").split()
@@ -111,7 +113,7 @@ class Handler(BaseHTTPRequestHandler):
                 f.write(json.dumps({"n": n, "path": self.path, "fault": fault,
                                     "auth": self.headers.get("Authorization", ""),
                                     "body": raw.decode("utf-8", "replace")}) + "\n")
-        if self.path != "/v1/chat/completions":
+        if urlsplit(self.path).path != "/v1/chat/completions":  # a query string may follow
             return self.send(404, json.dumps({"error": {"message": "no such route " + self.path}}))
         try:
             body = json.loads(raw)

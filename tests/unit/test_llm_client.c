@@ -162,6 +162,56 @@ static void test_cache_answers_reruns(void) {
     CHECK(system(command) == 0);
 }
 
+// 1 if any file under `dir` holds `text`.
+static int tree_has(const char *dir, const char *text) {
+    char command[1200];
+    snprintf(command, sizeof command, "grep -rqF -- '%s' '%s'", text, dir);
+    return system(command) == 0;
+}
+
+static void test_url_secrets_stay_out(void) {
+    stub_server s;
+    if (stub_start(&s, "ok,400", 1)) SKIP("python3 could not start the stub server");
+    char cache[512], url[400];
+    snprintf(cache, sizeof cache, "%s/llm-cache-secret-%d", harness_tmpdir(), (int)getpid());
+    // the path completed before the query string; credentials and keys masked where shown
+    snprintf(url, sizeof url, "http://me:pw-SECRET1@127.0.0.1:%d/v1/?api_key=SECRET2&tier=free", s.port);
+    tc_llm_config config;
+    tc_llm_config_defaults(&config);
+    config.url = url;
+    config.retries = 0;
+    config.cache_dir = cache;
+    tc_llm_client *c = NULL;
+    REQUIRE(tc_llm_open(&c, &config) == 0);
+    char want[256];
+    snprintf(want, sizeof want, "http://***@127.0.0.1:%d/v1/chat/completions?api_key=***&tier=free", s.port);
+    CHECKF(!strcmp(tc_llm_endpoint(c), want), "shown as %s", tc_llm_endpoint(c));
+    char *reply = NULL;
+    CHECK(tc_llm_chat(c, annotate_messages, 2, NULL, &reply) == 0 && reply);
+    free(reply);
+    CHECK(stub_log_has(&s, "\"path\": \"/v1/chat/completions?api_key=SECRET2&tier=free\""));
+    CHECK(!tree_has(cache, "SECRET") && tree_has(cache, "api_key=***"));
+    // the same request by another key is the same question: answered from the cache
+    snprintf(url, sizeof url, "http://me:other@127.0.0.1:%d/v1/?api_key=OTHER&tier=free", s.port);
+    tc_llm_client *d = NULL;
+    REQUIRE(tc_llm_open(&d, &config) == 0);
+    CHECK(tc_llm_chat(d, annotate_messages, 2, NULL, &reply) == 0 && stub_requests(&s) == 1);
+    free(reply);
+    tc_llm_close(d);
+    // an error names the endpoint masked
+    tc_llm_message other[2] = {{"system", "Pick."}, {"user", "another question"}};
+    CHECK(tc_llm_chat(c, other, 2, NULL, &reply) == -1);
+    CHECKF(strstr(tc_error(), "HTTP 400") && !strstr(tc_error(), "SECRET") && strstr(tc_error(), "api_key=***"), "%s",
+           tc_error());
+    tc_llm_close(c);
+    stub_stop(&s);
+    snprintf(want, sizeof want, "rm -rf '%s'", cache);
+    CHECK(system(want) == 0);
+    config.url = "ftp://me:SECRET3@host/v1";
+    CHECK(tc_llm_open(&c, &config) == -1);
+    CHECKF(!strstr(tc_error(), "SECRET") && strstr(tc_error(), "ftp://***@host/v1"), "%s", tc_error());
+}
+
 typedef struct {
     tc_llm_client *client;
     char *replies[8];
@@ -210,6 +260,7 @@ int main(void) {
     RUN(test_unreachable_fails_fast);
     RUN(test_cache_answers_reruns);
     RUN(test_parallel_calls);
+    RUN(test_url_secrets_stay_out);
     RUN(test_bad_endpoint_rejected);
     HARNESS_EXIT();
 }
