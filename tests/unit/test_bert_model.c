@@ -223,6 +223,18 @@ static void test_load_errors(void) {
     CHECK(load_fails(dir, "outside the file", "model.safetensors"));
 }
 
+// A config.json whose sizes the weights cannot hold is refused before the
+// parameters are allocated (1024 layers of 2^18 were a 35 GB allocation
+// for a 4 KB directory).
+static void test_sizes_beyond_file(void) {
+    tiny_bert_spec s = tiny_bert_default();
+    ENSURE(tiny_bert_write(model_dir("e_huge"), &s) == 0);
+    s.layers = 1024;
+    s.intermediate = 1 << 18;
+    ENSURE(tiny_write_config(dir, &s) == 0);
+    CHECK(load_fails(dir, "config.json's sizes make 8859567328 weights, more than this", "model.safetensors"));
+}
+
 static void test_token_checks(void) {
     tiny_bert_spec s = tiny_bert_default();
     ENSURE(tiny_bert_write(model_dir("tokens"), &s) == 0);
@@ -263,6 +275,7 @@ int main(void) {
     RUN(test_half_precision_weights);
     RUN(test_sentence_transformers_settings);
     RUN(test_load_errors);
+    RUN(test_sizes_beyond_file);
     RUN(test_token_checks);
     HARNESS_EXIT();
 }
