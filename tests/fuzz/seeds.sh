@@ -43,15 +43,14 @@ for v in 0 1 2 3; do
     printf '{"max_seq_length": 8, "do_lower_case": false}\n' > "$d/sentence_bert_config.json"
     printf '{"do_lower_case": true, "model_max_length": 8}\n' > "$d/tokenizer_config.json"
     cp "$d/model.safetensors" "$out/safetensors/tiny$v.safetensors"
-    (cd "$d" && join config.json model.safetensors vocab.txt $st_files sentence_bert_config.json \
-        tokenizer_config.json) > "$out/model_dir/tiny$v"
+    (cd "$d" && join config.json model.safetensors vocab.txt $st_files sentence_bert_config.json) \
+        > "$out/model_dir/tiny$v"
 done
 (cd "$tmp/model0" && join config.json model.safetensors vocab.txt) > "$out/model_dir/bare"
 if [ -f "$model/config.json" ]; then
     d=$tmp/model0
     join "$d/config.json" "$d/model.safetensors" "$d/vocab.txt" "$model/modules.json" \
-        "$model/1_Pooling/config.json" "$model/sentence_bert_config.json" "$model/tokenizer_config.json" \
-        > "$out/model_dir/minilm-json"
+        "$model/1_Pooling/config.json" "$model/sentence_bert_config.json" > "$out/model_dir/minilm-json"
 fi
 
 # tokenizer: vocabularies, tokenizer configs and hard texts
@@ -63,6 +62,7 @@ printf '{"do_lower_case": false, "strip_accents": true, "tokenize_chinese_chars"
 head -n 400 tests/golden/cased_vocab.txt > "$tmp/cased.txt"
 join "$tmp/cased.txt" "$tmp/tokcfg.json" "$text" > "$out/vocab/cased"
 join "$tmp/model0/vocab.txt" "$tmp/model0/tokenizer_config.json" "$text" > "$out/vocab/tiny"
+cp "$tmp/cased.txt" "$out/vocab/vocab-only"
 if [ -f "$model/vocab.txt" ]; then
     { head -n 120 "$model/vocab.txt"; sed -n '1997,2400p' "$model/vocab.txt"; } > "$tmp/minilm.txt"
     join "$tmp/minilm.txt" "$model/tokenizer_config.json" "$text" > "$out/vocab/minilm"
