@@ -10,7 +10,7 @@
 #   make model           fetch the default model into models/
 #   make demo            the whole pipeline on 20 Newsgroups
 #   make quality         the pipeline at its defaults on several datasets (DATASETS=...)
-#   make fuzz-smoke      build the fuzz targets (clang, libFuzzer), run each 5 s
+#   make fuzz-smoke      build the fuzz targets (clang, libFuzzer), run each 4 s
 #   make fuzz FUZZ_S=600 run each fuzz target FUZZ_S s; a table of findings
 #   make install PREFIX=/usr/local
 #
@@ -44,7 +44,7 @@ $(CONFIG): scripts/probe.sh
 	@sh scripts/probe.sh "$(CC)" "$(CUDA)" "$(MPI)" "$(NVCC)" > $@.tmp 2> $(BUILD)/config.txt || { cat $(BUILD)/config.txt; rm -f $@.tmp; exit 1; }
 	@mv $@.tmp $@
 	@cat $(BUILD)/config.txt
-ifeq ($(filter deps help clean distclean,$(MAKECMDGOALS)),)
+ifeq ($(filter deps help clean distclean fuzz fuzz-smoke,$(MAKECMDGOALS)),)
 -include $(CONFIG)
 endif
 
@@ -195,7 +195,7 @@ fuzz:
 	@sh tests/fuzz/run.sh table $(FUZZ_S)
 
 fuzz-smoke:
-	@sh tests/fuzz/run.sh smoke 5
+	@sh tests/fuzz/run.sh smoke 4
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
