@@ -1,13 +1,14 @@
 #!/bin/sh
 # Builds the fuzz targets (tests/fuzz/fuzz.mk) and runs each on one core,
-# one after another, from its corpus (build/fuzz/corpus/TARGET, grown by
-# the runs) and its seeds (build/fuzz/seeds/TARGET).
+# one after another, from its seeds (build/fuzz/seeds/TARGET) and, for a
+# campaign, the corpus the campaigns grow (build/fuzz/corpus/TARGET).
 #   tests/fuzz/run.sh smoke [SECONDS]  each target SECONDS (default 5); one
 #                                      PASS/FAIL line per target, as tests print
 #   tests/fuzz/run.sh table SECONDS    each target SECONDS, then a table:
 #                                      executions and findings per target
 # Findings (the inputs that crash, leak, time out or run out of memory) go
-# to build/fuzz/findings/TARGET/; the logs to build/fuzz/logs/TARGET.log.
+# to build/fuzz/findings/TARGET/; the logs to build/fuzz/logs/TARGET.log
+# (TARGET.smoke.log for the smoke run).
 # Without clang and libFuzzer the smoke run prints one SKIP line.
 set -u
 mode=${1:-smoke}
@@ -40,6 +41,9 @@ for bin in "$dir"/fuzz_*; do
     [ -x "$bin" ] || continue
     t=$(basename "$bin" | sed 's/^fuzz_//')
     corpus=$dir/corpus/$t findings=$dir/findings/$t log=$dir/logs/$t.log mark=$dir/logs/$t.start
+    # the smoke run starts from the seeds alone, so that its time does not
+    # grow with the corpus the campaigns keep
+    [ "$mode" = smoke ] && corpus=$probe/corpus-$t log=$dir/logs/$t.smoke.log
     mkdir -p "$corpus" "$findings" "$dir/logs"
     touch "$mark"
     dict=
