@@ -10,7 +10,8 @@
 #   make model           fetch the default model into models/
 #   make demo            the whole pipeline on 20 Newsgroups
 #   make quality         the pipeline at its defaults on several datasets (DATASETS=...)
-#   make fuzz            build the fuzz targets (clang, libFuzzer)
+#   make fuzz-smoke      build the fuzz targets (clang, libFuzzer), run each 4 s
+#   make fuzz FUZZ_S=600 run each fuzz target FUZZ_S s; a table of findings
 #   make install PREFIX=/usr/local
 #
 # Every program is tools/tc-NAME.c linked against libtc (common/ and its
@@ -43,7 +44,7 @@ $(CONFIG): scripts/probe.sh
 	@sh scripts/probe.sh "$(CC)" "$(CUDA)" "$(MPI)" "$(NVCC)" > $@.tmp 2> $(BUILD)/config.txt || { cat $(BUILD)/config.txt; rm -f $@.tmp; exit 1; }
 	@mv $@.tmp $@
 	@cat $(BUILD)/config.txt
-ifeq ($(filter deps help clean distclean,$(MAKECMDGOALS)),)
+ifeq ($(filter deps help clean distclean fuzz fuzz-smoke,$(MAKECMDGOALS)),)
 -include $(CONFIG)
 endif
 
@@ -94,7 +95,7 @@ else
 endif
 .SECONDARY:
 
-.PHONY: all config programs tests check check-gpu test deps model demo quality fuzz bench install clean distclean help
+.PHONY: all config programs tests check check-gpu test deps model demo quality fuzz fuzz-smoke bench install clean distclean help
 .DEFAULT_GOAL := all
 
 all: programs
@@ -188,8 +189,13 @@ quality:
 bench: all
 	@echo "benchmarks: see tests/bench/README.md"
 
+# tests/fuzz/README.md: the targets, their seeds, where findings go.
+FUZZ_S ?= 60
 fuzz:
-	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk
+	@sh tests/fuzz/run.sh table $(FUZZ_S)
+
+fuzz-smoke:
+	@sh tests/fuzz/run.sh smoke 4
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
@@ -204,6 +210,6 @@ distclean: clean
 	rm -rf models
 
 help:
-	@sed -n '3,18p' Makefile
+	@sed -n '3,19p' Makefile
 
 -include $(shell find build/$(VARIANT) -name '*.d' 2>/dev/null)

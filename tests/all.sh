@@ -1,7 +1,8 @@
 #!/bin/sh
 # The README's test command: installs what is missing, builds, runs the suite
-# plain and again under AddressSanitizer + UBSan, and ends with the sum:
-# "N passed, N failed". Exits non-zero if anything failed.
+# plain and again under AddressSanitizer + UBSan, then each fuzz target for a
+# few seconds (make fuzz-smoke), and ends with the sum: "N passed, N failed".
+# Exits non-zero if anything failed.
 set -u
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh --check > /dev/null 2>&1 || sh scripts/deps.sh || exit 1
@@ -24,6 +25,14 @@ for sanitize in 0 1; do
     fi
     total_passed=$((total_passed + p)) total_failed=$((total_failed + f))
 done
-echo "== both runs"
+echo "== fuzz targets, a few seconds each"
+make -s fuzz-smoke > "$log" 2>&1
+status=$?
+cat "$log"
+p=$(grep -c '^PASS ' "$log") f=$(grep -c '^FAIL ' "$log")
+# a failure that printed no FAIL line (the runner itself) still counts
+[ "$status" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+total_passed=$((total_passed + p)) total_failed=$((total_failed + f))
+echo "== all runs"
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]

@@ -287,6 +287,11 @@ static int read_weights(tc_bert_model *m, const tc_safetensors *st) {
     if (check_config_sizes(st, prefix, &m->cfg)) return -1;
     const tc_bert_config *c = &m->cfg;
     m->n_params = tc_bert_param_sizes(c, (size_t[TC_BERT_NUM_PARAMS]){0});
+    // every weight comes from the file at 2 bytes or more (F16, BF16, F32):
+    // sizes it cannot hold are refused before they are allocated
+    if (m->n_params > st->map_size / 2)
+        return tc_fail("%s: config.json's sizes make %zu weights, more than this %zu-byte file holds: not this "
+                       "model's weights", st->path, m->n_params, st->map_size);
     m->params_memory = tc_malloc_array(m->n_params, sizeof(float));
     if (!m->params_memory) return -1;
     tc_bert_params_point(&m->params, m->params_memory, sizeof(float), c);

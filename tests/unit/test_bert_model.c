@@ -352,6 +352,20 @@ static void test_damaged_st_files(void) {
     CHECK(access(path, F_OK) != 0);
 }
 
+// A config.json whose sizes the weights cannot hold is refused before the
+// parameters are allocated (1024 layers of 2^18 were a 35 GB allocation
+// for a 4 KB directory).
+static void test_sizes_beyond_file(void) {
+    tiny_bert_spec s = tiny_bert_default();
+    ENSURE(tiny_bert_write(model_dir("e_huge"), &s) == 0);
+    s.layers = 1024;
+    s.intermediate = 1 << 18;
+    ENSURE(tiny_write_config(dir, &s) == 0);
+    // the sizes are checked against the tensors first; the weights' count
+    // against the file's size stays behind it as a second guard
+    CHECK(load_fails(dir, "has 40 rows but config.json says intermediate_size 262144", "e_huge/model.safetensors"));
+}
+
 static void test_token_checks(void) {
     tiny_bert_spec s = tiny_bert_default();
     ENSURE(tiny_bert_write(model_dir("tokens"), &s) == 0);
@@ -395,6 +409,7 @@ int main(void) {
     RUN(test_config_against_weights);
     RUN(test_non_finite_weights);
     RUN(test_damaged_st_files);
+    RUN(test_sizes_beyond_file);
     RUN(test_token_checks);
     HARNESS_EXIT();
 }
