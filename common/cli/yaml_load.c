@@ -87,7 +87,12 @@ static int check_tree(yaml_document_t *doc, const char *path, const tc_yaml_limi
     walk w = {doc, path, limits, limits->max_expansion, NULL, NULL, NULL, NULL};
     for (yaml_node_t *node = doc->nodes.start; node < doc->nodes.top; node++) {  // the tree as written
         w.budget += NODE_COST;
-        if (node->type == YAML_SCALAR_NODE) w.budget += node->data.scalar.length;
+        if (node->type != YAML_SCALAR_NODE) continue;
+        w.budget += node->data.scalar.length;
+        // a "\0" escape: every reader takes scalars as C strings and would
+        // silently keep only what comes before it
+        if (memchr(node->data.scalar.value, 0, node->data.scalar.length))
+            return tc_fail("%s: line %zu: a value holds a NUL byte", path, line_of(node));
     }
     w.state = tc_calloc(n, sizeof *w.state);
     w.size = tc_calloc(n, sizeof *w.size);

@@ -61,6 +61,17 @@ static void test_depth_is_bounded(void) {
     CHECK(load("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n", &limits) == -1);
 }
 
+// "\0" is a valid YAML escape; readers take scalars as C strings and would
+// keep only what comes before it ("batch\0-size" read as "batch").
+static void test_nul_in_a_scalar_is_refused(void) {
+    tc_yaml_limits limits = {.max_depth = 16, .max_expansion = 1 << 20};
+    CHECK(load("a: 1\n\"batch\\0-size\": 2\n", &limits) == -1);
+    CHECK(error_has("t.yaml: line 2: a value holds a NUL byte"));
+    CHECK(load("a: \"1\\0 2\"\n", &limits) == -1);
+    CHECK(error_has("t.yaml: line 1: a value holds a NUL byte"));
+    CHECK(load("a: \"1\\t2\"\n", &limits) == 0);
+}
+
 static void test_cycles_documents_and_size(void) {
     tc_yaml_limits limits = {.max_depth = 16, .max_expansion = 1 << 20};
     CHECK(load("a: &a [b, *a]\n", &limits) == -1);
@@ -83,5 +94,6 @@ int main(void) {
     RUN(test_alias_expansion_is_bounded);
     RUN(test_depth_is_bounded);
     RUN(test_cycles_documents_and_size);
+    RUN(test_nul_in_a_scalar_is_refused);
     HARNESS_EXIT();
 }
