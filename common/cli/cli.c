@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -115,6 +116,19 @@ static const char *find_config(int argc, char **argv) {
     return found;
 }
 
+// OpenBLAS starts its threads as the program loads, each reserving a large
+// buffer: under an address-space limit (ulimit -v, as memory-bounded runs
+// and tests use) they cannot get it and the process hangs at its exit. The
+// program then starts again at once with OpenBLAS on one thread (the CPU
+// backend runs its own threads around single-threaded products anyway).
+static void restart_with_one_blas_thread(char **argv) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_AS, &limit) || limit.rlim_cur == RLIM_INFINITY) return;
+    if (getenv("OPENBLAS_NUM_THREADS")) return;
+    if (setenv("OPENBLAS_NUM_THREADS", "1", 1)) return;
+    execv("/proc/self/exe", argv);  // on failure, go on as we are
+}
+
 void tc_cli_init(tc_cli *cli, const char *program, const char *usage, int *argc, char ***argv,
                  int command_words) {
     memset(cli, 0, sizeof *cli);
@@ -126,6 +140,7 @@ void tc_cli_init(tc_cli *cli, const char *program, const char *usage, int *argc,
     cli->argc = *argc;
     cli->argv = *argv;
     program_name = program;
+    restart_with_one_blas_thread(*argv);
     signal(SIGPIPE, SIG_IGN);  // a closed pipe becomes a write error (EPIPE), then a quiet end
     opterr = 0;                // tc_cli_option words usage errors itself
 

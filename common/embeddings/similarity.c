@@ -111,7 +111,9 @@ static const float *normalised_copy(tc_similarity *s, const float *x, int64_t n)
 // ---------------------------------------------------------------- CPU
 
 static void cpu_run(tc_similarity *s, const float *x, int64_t n, int k, float *out, int32_t *idx, float *val) {
-    openblas_set_num_threads(s->threads);
+    // pinned by the environment (tc_cli_init pins it to 1 under ulimit -v,
+    // where more OpenBLAS threads hang the process): leave it as it is
+    if (!getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(s->threads);
     for (int64_t at = 0; at < n; at += s->cpu_rows) {
         int64_t rows = n - at < s->cpu_rows ? n - at : s->cpu_rows;
         tc_cpu_similarity(x + at * s->d, rows, s->targets, s->m, s->d, s->work_s);
