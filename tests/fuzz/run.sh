@@ -9,6 +9,8 @@
 # Findings (the inputs that crash, leak, time out or run out of memory) go
 # to build/fuzz/findings/TARGET/; the logs to build/fuzz/logs/TARGET.log
 # (TARGET.smoke.log for the smoke run).
+# FUZZ_TARGETS="labels vocab" runs those targets only (a campaign split over
+# cores: one run.sh per core, each with its own targets).
 # Without clang and libFuzzer the smoke run prints one SKIP line.
 set -u
 mode=${1:-smoke}
@@ -40,6 +42,7 @@ failed=0
 for bin in "$dir"/fuzz_*; do
     [ -x "$bin" ] || continue
     t=$(basename "$bin" | sed 's/^fuzz_//')
+    case " ${FUZZ_TARGETS:-$t} " in *" $t "*) ;; *) continue ;; esac
     corpus=$dir/corpus/$t findings=$dir/findings/$t log=$dir/logs/$t.log mark=$dir/logs/$t.start
     # the smoke run starts from the seeds alone, so that its time does not
     # grow with the corpus the campaigns keep
