@@ -11,9 +11,18 @@ cd "$(dirname "$0")/.."
 packages="gcc make libzstd-dev zstd libyaml-dev libopenblas-dev libutf8proc-dev libjansson-dev
 libcurl4-openssl-dev libopenmpi-dev openmpi-bin python3 python3-venv gnuplot-nox"
 
+# clang and its libFuzzer runtime build the fuzz targets (make fuzz-smoke,
+# part of make test). Optional: asked for where this system's archive has
+# them; without them the fuzz targets skip, saying so.
+optional="clang libclang-rt-dev"
+
 missing=""
 for p in $packages; do
     dpkg -s "$p" > /dev/null 2>&1 || missing="$missing $p"
+done
+missing_optional=""
+for p in $optional; do
+    dpkg -s "$p" > /dev/null 2>&1 || ! apt-cache show "$p" > /dev/null 2>&1 || missing_optional="$missing_optional $p"
 done
 # python3-venv is only needed where python3 lacks a working venv module
 if python3 -c 'import venv, ensurepip' > /dev/null 2>&1; then
@@ -24,23 +33,37 @@ venv=build/venv
 venv_ok() { [ -x "$venv/bin/python3" ] && "$venv/bin/python3" -c 'import numpy, tokenizers' > /dev/null 2>&1; }
 
 if [ "${1:-}" = --check ]; then
-    [ -z "$missing" ] && venv_ok && exit 0
-    [ -n "$missing" ] && echo "deps: missing Debian packages:$missing"
+    [ -z "$missing$missing_optional" ] && venv_ok && exit 0
+    [ -n "$missing$missing_optional" ] && echo "deps: missing Debian packages:$missing$missing_optional"
     venv_ok || echo "deps: the test Python environment ($venv) is missing"
     exit 1
 fi
 
-if [ -n "$missing" ]; then
-    echo "deps: installing$missing"
+if [ -n "$missing$missing_optional" ]; then
+    echo "deps: installing$missing$missing_optional"
     if [ "$(id -u)" = 0 ]; then sudo=""
     elif command -v sudo > /dev/null 2>&1; then sudo="sudo"
+    elif [ -z "$missing" ]; then
+        echo "deps: no root or sudo to install$missing_optional (the fuzz targets will skip)" >&2
+        sudo=none
     else
         echo "deps: need root (or sudo) to install:$missing" >&2
         exit 1
     fi
+fi
+if [ -n "$missing" ]; then
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
         $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing > /dev/null ||
         { echo "deps: apt-get install failed" >&2; exit 1; }
+    # the package lists are fresh now: ask again which optional ones exist
+    missing_optional=""
+    for p in $optional; do
+        dpkg -s "$p" > /dev/null 2>&1 || ! apt-cache show "$p" > /dev/null 2>&1 || missing_optional="$missing_optional $p"
+    done
+fi
+if [ -n "$missing_optional" ] && [ "${sudo:-}" != none ]; then
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing_optional > /dev/null ||
+        echo "deps: could not install$missing_optional (the fuzz targets will skip)" >&2
 fi
 
 if ! venv_ok; then

@@ -26,7 +26,7 @@ if ! "$cc" -fsanitize=fuzzer,address,undefined "$probe/p.c" -o "$probe/p" > /dev
     echo "SKIP fuzz: $cc cannot build libFuzzer targets (install clang with its compiler-rt)"
     exit 0
 fi
-if ! make --no-print-directory -f tests/fuzz/fuzz.mk FUZZ_CC="$cc" all > "$probe/build.log" 2>&1; then
+if ! make --no-print-directory -j"$(nproc 2>/dev/null || echo 1)" -f tests/fuzz/fuzz.mk FUZZ_CC="$cc" all > "$probe/build.log" 2>&1; then
     echo "FAIL fuzz build: see below"
     tail -n 30 "$probe/build.log"
     exit 1
