@@ -97,4 +97,17 @@ static inline const char *harness_tmpdir(void) {
     return d && *d ? d : "/tmp";
 }
 
+// Writes `text` to NAME in the scratch directory; returns its path, valid
+// until the next call.
+static inline const char *harness_write_file(const char *name, const char *text) {
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", harness_tmpdir(), name);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+    return path;
+}
+
 #endif

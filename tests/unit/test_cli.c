@@ -9,14 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char path_buf[512];
-static const char *write_file(const char *name, const char *text) {
-    snprintf(path_buf, sizeof path_buf, "%s/%s", harness_tmpdir(), name);
-    FILE *f = fopen(path_buf, "w");
-    fputs(text, f);
-    fclose(f);
-    return path_buf;
-}
 
 static int args_equal(char **args, int n, const char *const *expected, int n_expected) {
     if (n != n_expected) {
@@ -39,7 +31,7 @@ static void free_args(char **args, int n) {
 }
 
 static void test_config_sections_become_arguments(void) {
-    const char *path = write_file("c.yaml",
+    const char *path = harness_write_file("c.yaml",
                                   "# settings\n"
                                   "tc-encode:\n"
                                   "  batch-size: 64\n"
@@ -92,19 +84,19 @@ static void test_config_sections_become_arguments(void) {
 static void test_config_errors(void) {
     char **args = NULL;
     int n = 0;
-    const char *path = write_file("bad.yaml", "tc-encode:\n  batch-size: [1, [2]]\n");
+    const char *path = harness_write_file("bad.yaml", "tc-encode:\n  batch-size: [1, [2]]\n");
     CHECK(tc_config_args(path, "tc-encode", NULL, &args, &n) == -1);
     CHECKF(strstr(tc_error(), "must list plain values") != NULL, "%s", tc_error());
     free_args(args, n);
     args = NULL, n = 0;
-    path = write_file("broken.yaml", "tc-encode: {batch-size: 1\n");
+    path = harness_write_file("broken.yaml", "tc-encode: {batch-size: 1\n");
     CHECK(tc_config_args(path, "tc-encode", NULL, &args, &n) == -1);
     CHECKF(strstr(tc_error(), "line") != NULL, "%s", tc_error());
-    path = write_file("list.yaml", "- a\n- b\n");
+    path = harness_write_file("list.yaml", "- a\n- b\n");
     CHECK(tc_config_args(path, "tc-encode", NULL, &args, &n) == -1);
     CHECK(tc_config_args("/nonexistent/x.yaml", "tc-encode", NULL, &args, &n) == -1);
     CHECKF(strstr(tc_error(), "/nonexistent/x.yaml: cannot open") != NULL, "%s", tc_error());
-    path = write_file("empty.yaml", "");
+    path = harness_write_file("empty.yaml", "");
     CHECK(tc_config_args(path, "tc-encode", NULL, &args, &n) == 0 && n == 0);
 }
 

@@ -4,18 +4,10 @@
 #include "common/cli/yaml_load.h"
 #include "common/error.h"
 
-static char path_buf[512];
-static const char *write_file(const char *name, const char *text) {
-    snprintf(path_buf, sizeof path_buf, "%s/%s", harness_tmpdir(), name);
-    FILE *f = fopen(path_buf, "w");
-    fputs(text, f);
-    fclose(f);
-    return path_buf;
-}
 
 // Loads `text` under the limits; 0 or -1, the document freed.
 static int load(const char *text, const tc_yaml_limits *limits) {
-    const char *path = write_file("t.yaml", text);
+    const char *path = harness_write_file("t.yaml", text);
     FILE *f = fopen(path, "rb");
     yaml_document_t doc;
     int rc = tc_yaml_load(f, "t.yaml", limits, &doc);
