@@ -4,7 +4,9 @@
 # that exits non-zero without a FAIL line counts as one failure.
 #
 # usage: tests/run.sh [unit|cli|gpu|all] [NAME-PATTERN]
-# Environment (set by make check): TC_BIN, TC_TESTBIN, TC_BUILD, TC_SANITIZE.
+# Environment (set by make check): TC_BIN, TC_TESTBIN, TC_BUILD, TC_SANITIZE;
+# TC_TEST_TIMEOUT=S stops each test program after S seconds (a failure), so
+# that one hang cannot eat a bounded run such as tests/gpu/device-check.sh.
 set -u
 kind=${1:-all}
 pattern=${2:-}
@@ -32,8 +34,10 @@ run_one() {
     dir="$tmp_root/$(echo "$label" | tr '/ ' '__')"
     mkdir -p "$dir"
     start=$(date +%s)
+    [ -n "${TC_TEST_TIMEOUT:-}" ] && set -- timeout "$TC_TEST_TIMEOUT" "$@"
     TC_TMP="$dir" "$@" > "$out" 2>&1
     status=$?
+    [ -n "${TC_TEST_TIMEOUT:-}" ] && [ "$status" -eq 124 ] && echo "FAIL $label: still running after ${TC_TEST_TIMEOUT}s, stopped" >> "$out"
     p=$(grep -c '^PASS ' "$out")
     f=$(grep -c '^FAIL ' "$out")
     s=$(grep -c '^SKIP ' "$out")
