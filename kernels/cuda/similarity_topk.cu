@@ -68,27 +68,33 @@ enum { TOPK_THREADS = 64 };
 // One block per row: each thread keeps a sorted top k of its strided share,
 // then thread 0 merges the TOPK_THREADS sorted lists head by head.
 static __global__ void topk_kernel(const float *s, int64_t m, int k, int32_t *idx, float *val) {
-    __shared__ float sv[TOPK_THREADS][TC_CUDA_TOPK_MAX];
-    __shared__ int32_t si[TOPK_THREADS][TC_CUDA_TOPK_MAX];
+    // Each thread's sorted list lives in its row of shared memory, not in a
+    // register array: indexed by a run-time k, such an array would sit in
+    // local memory. The list's last entry, the bar a value must pass, stays
+    // in registers, so the scan touches shared memory only to insert.
+    __shared__ float sv[TOPK_THREADS][TC_CUDA_TOPK_MAX + 1];  // + 1: rows in different banks
+    __shared__ int32_t si[TOPK_THREADS][TC_CUDA_TOPK_MAX + 1];
+    __shared__ int head[TOPK_THREADS];
     const float *row = s + (int64_t)blockIdx.x * m;
-    float lv[TC_CUDA_TOPK_MAX];
-    int32_t li[TC_CUDA_TOPK_MAX];
+    float *lv = sv[threadIdx.x];
+    int32_t *li = si[threadIdx.x];
     for (int q = 0; q < k; q++) lv[q] = -INFINITY, li[q] = -1;
+    float bar_v = -INFINITY;
+    int32_t bar_i = -1;
     for (int64_t j = threadIdx.x; j < m; j += blockDim.x) {
         float v = row[j];
-        if (!better(v, (int32_t)j, lv[k - 1], li[k - 1])) continue;
+        if (!better(v, (int32_t)j, bar_v, bar_i)) continue;
         int q = k - 1;
         while (q > 0 && better(v, (int32_t)j, lv[q - 1], li[q - 1])) {
             lv[q] = lv[q - 1], li[q] = li[q - 1];
             q--;
         }
         lv[q] = v, li[q] = (int32_t)j;
+        bar_v = lv[k - 1], bar_i = li[k - 1];
     }
-    for (int q = 0; q < k; q++) sv[threadIdx.x][q] = lv[q], si[threadIdx.x][q] = li[q];
+    head[threadIdx.x] = 0;
     __syncthreads();
     if (threadIdx.x != 0) return;
-    int head[TOPK_THREADS];
-    for (int t = 0; t < TOPK_THREADS; t++) head[t] = 0;
     for (int q = 0; q < k; q++) {
         int pick = -1;
         for (int t = 0; t < TOPK_THREADS; t++) {
