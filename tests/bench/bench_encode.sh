@@ -5,11 +5,14 @@
 #   tests/bench/bench_encode.sh cpu    # CPU PyTorch peer, same thread count
 #   tests/bench/bench_encode.sh gpu    # fp16 on GPU 0 against ST fp16 on it,
 #                                      # plus achieved TFLOP/s against the peak
+#   PRECISION=bf16 tests/bench/bench_encode.sh gpu   # bf16 on both sides
 #
 # Settings (environment): N documents (default 1000, the first of 20 Newsgroups
 # test/corpus.txt), MAX_LEN (128), BATCH (32 on the CPU, 256 on a GPU),
 # THREADS (all cores), REPEAT (best of 3 tc-encode runs), MODEL, CORPUS,
-# PEAK_TFLOPS (the GPU's dense fp16 peak, default 989: H100 SXM), PYTHON.
+# PEAK_TFLOPS (the GPU's dense fp16 peak, default 989: H100 SXM), PYTHON,
+# PRECISION (gpu: fp16 or bf16), TC_BIN (the programs) and TC_HELPERS (the
+# test helpers; default the opt build's).
 # tc-encode's time is the whole command (start, model load, reading and
 # writing files); the peer's is encode() after a warm-up batch ("encode",
 # tokenization included) and the model alone on pre-tokenized batches
@@ -28,10 +31,10 @@ BIN=${TC_BIN:-$root/bin}
 PEAK_TFLOPS=${PEAK_TFLOPS:-989}
 case $mode in
 cpu) BATCH=${BATCH:-32} gpus="--gpus none" precision=fp32 device=cpu fp16= ;;
-gpu) BATCH=${BATCH:-256} gpus="--gpus 0" precision=fp16 device=cuda fp16=--fp16 ;;
+gpu) BATCH=${BATCH:-256} gpus="--gpus 0" precision=${PRECISION:-fp16} device=cuda fp16=--$precision ;;
 *) echo "usage: bench_encode.sh [cpu|gpu]" >&2; exit 2 ;;
 esac
-helpers=$(dirname "$(ls "$root"/build/opt-*/tests/helpers/golden-pack 2> /dev/null | head -n 1)")
+helpers=${TC_HELPERS:-$(dirname "$(ls "$root"/build/opt-*/tests/helpers/golden-pack 2> /dev/null | head -n 1)")}
 [ -x "$helpers/golden-pack" ] || { echo "bench_encode: run 'make tests' first (golden-pack helper)" >&2; exit 1; }
 [ -f "$MODEL/model.safetensors" ] || { echo "bench_encode: $MODEL missing (make model)" >&2; exit 1; }
 [ -f "$CORPUS" ] || { echo "bench_encode: $CORPUS missing" >&2; exit 1; }
@@ -46,8 +49,7 @@ for _ in $(seq "$REPEAT"); do
 done
 $st run --emb-out "$tmp/st.tct" > "$tmp/st.json" 2> "$tmp/st.err" || { cat "$tmp/st.err" >&2; exit 1; }
 parity=$("$helpers/emb-compare" "$tmp/tc.tct" "$tmp/st.tct" 0 1 || true)
-"$helpers/../../bin/tc-dump" --tsv lengths "$tmp/tokens.tct" > "$tmp/lengths.txt" 2> /dev/null ||
-    "$BIN/tc-dump" --tsv lengths "$tmp/tokens.tct" > "$tmp/lengths.txt"
+"$BIN/tc-dump" --tsv lengths "$tmp/tokens.tct" > "$tmp/lengths.txt"
 
 $PYTHON - "$tmp" "$MODEL" "$mode" "$PEAK_TFLOPS" "$parity" << 'EOF'
 import json, sys

@@ -47,6 +47,8 @@ def load_model(args):
     model = SentenceTransformer(args.model, device=device)
     if args.fp16:
         model.half()
+    elif args.bf16:
+        model.bfloat16()
     model.max_seq_length = args.max_len
     model.eval()
     return model
@@ -128,6 +130,7 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     ap.add_argument("--fp16", action="store_true")
+    ap.add_argument("--bf16", action="store_true")
     ap.add_argument("--pack", required=True, help="the golden-pack helper")
     ap.add_argument("--out", help="prepare: the tokens file to write")
     ap.add_argument("--emb-out", help="run: write encode()'s embeddings here")

@@ -25,6 +25,8 @@
 #   MODELS ("minilm bert-base") TC_ARGS (more tc-train options, e.g. --checkpoint-activations)
 #   PEAK_TFLOPS (default from the GPU's name: H100/H200 SXM 989, H100 PCIe 756,
 #                A100 312, L40S 362, else 0: no share printed)
+#   TC_BIN (the programs; default bin/, built by make) MINILM (the MiniLM
+#   model; default models/all-MiniLM-L6-v2)
 # Needs nvidia-smi, models/all-MiniLM-L6-v2 (make model), python3 with CUDA
 # torch, transformers and numpy; uses ../shared/data/20ng when present, else
 # a synthetic corpus of random vocabulary words.
@@ -33,14 +35,15 @@ cd "$(dirname "$0")/../.."
 GPU=${GPU:-0} BATCH=${BATCH:-32} MAX_LEN=${MAX_LEN:-128} STEPS=${STEPS:-60} WARMUP=${WARMUP:-10}
 PRECISION=${PRECISION:-bf16} MODELS=${MODELS:-minilm bert-base} TC_ARGS=${TC_ARGS:-}
 STEPS=$(( (STEPS + WARMUP - 1) / WARMUP * WARMUP ))
-minilm=models/all-MiniLM-L6-v2
+minilm=${MINILM:-models/all-MiniLM-L6-v2}
+BIN=${TC_BIN:-bin}
 data=${TC_DATA:-../shared/data}/20ng
 die() { echo "bench_train_gpu: $*" >&2; exit 1; }
 command -v nvidia-smi > /dev/null 2>&1 || die "nvidia-smi is missing: no NVIDIA GPU here"
 [ -e "$minilm/model.safetensors" ] || die "$minilm is missing (make model)"
 python3 -c 'import torch, transformers, numpy; assert torch.cuda.is_available()' 2> /dev/null ||
     die "python3 with CUDA torch, transformers and numpy is missing"
-make -s > /dev/null
+[ -n "${TC_BIN:-}" ] || make -s > /dev/null
 dir=$(mktemp -d "${TMPDIR:-/tmp}/bench-train-gpu.XXXXXX")
 sampler=""
 trap '[ -n "$sampler" ] && kill "$sampler" 2> /dev/null; rm -rf "$dir"' EXIT
@@ -66,10 +69,10 @@ with open(out + "/names.txt", "w") as f:
         f.write("%d\t%s %s\n" % (k, rng.choice(vocab), rng.choice(vocab)))
 PY
 fi
-bin/tc-tokenize -q --model "$minilm" --max-len "$MAX_LEN" -o "$dir/tokens.tct" < "$dir/corpus.txt"
-bin/tc-tokenize -q --model "$minilm" -o "$dir/classes.tct" < "$dir/names.txt"
-bin/tc-dump --npy input_ids -o "$dir/input_ids.npy" "$dir/tokens.tct"
-bin/tc-dump --npy lengths -o "$dir/lengths.npy" "$dir/tokens.tct"
+"$BIN"/tc-tokenize -q --model "$minilm" --max-len "$MAX_LEN" -o "$dir/tokens.tct" < "$dir/corpus.txt"
+"$BIN"/tc-tokenize -q --model "$minilm" -o "$dir/classes.tct" < "$dir/names.txt"
+"$BIN"/tc-dump --npy input_ids -o "$dir/input_ids.npy" "$dir/tokens.tct"
+"$BIN"/tc-dump --npy lengths -o "$dir/lengths.npy" "$dir/tokens.tct"
 
 # ---------------------------------------------------------------- the GPU
 name=$(nvidia-smi -i "$GPU" --query-gpu=name --format=csv,noheader | head -n 1)
@@ -98,7 +101,7 @@ share() { if [ "$PEAK_TFLOPS" != 0 ]; then printf ' (%4.1f%%)' "$(echo "100 * $1
 
 export CUDA_VISIBLE_DEVICES="$GPU"
 echo "GPU $GPU: $name; peak $PEAK_TFLOPS TFLOP/s; batch $BATCH, max length $MAX_LEN, $STEPS steps after $WARMUP, $PRECISION"
-echo "tc-train: bin/tc-train --gpus 0 --precision $PRECISION --batch $BATCH --max-len $MAX_LEN --log-every $WARMUP $TC_ARGS"
+echo "tc-train: $BIN/tc-train --gpus 0 --precision $PRECISION --batch $BATCH --max-len $MAX_LEN --log-every $WARMUP $TC_ARGS"
 printf '%-10s %12s %12s %6s %10s %10s %16s %16s\n' model "tc-train" PyTorch ratio "tc MiB" "torch MiB" "tc TFLOP/s" "torch TFLOP/s"
 for m in $MODELS; do
     case "$m" in
@@ -113,7 +116,7 @@ for m in $MODELS; do
     fpt=$(flops_per_token "$model")
     base=$(used)
     start_sampler "$dir/mem.tc"
-    bin/tc-train -q --gpus 0 --precision "$PRECISION" -m "$model" --class-tokens "$dir/classes.tct" \
+    "$BIN"/tc-train -q --gpus 0 --precision "$PRECISION" -m "$model" --class-tokens "$dir/classes.tct" \
         --batch "$BATCH" --max-len "$MAX_LEN" --epochs 1 --max-steps $((STEPS + WARMUP)) --log-every "$WARMUP" \
         $TC_ARGS -o "$dir/run-$m" "$dir/tokens.tct" "$dir/doc2labels.txt"
     stop_sampler
