@@ -70,7 +70,7 @@ make_bundle() {
         echo "commit $(git -C "$KIT_ROOT" rev-parse --short HEAD 2> /dev/null || echo unknown)"
         echo "made $(date -u +%Y-%m-%dT%H:%MZ) on $(uname -m) from $src_bin"
         echo "cubin ${archs:-${built_for:-unknown (no cuobjdump here)}}"
-        echo "ptx ${ptx:-${archs:+none}}${ptx:-${archs:-unknown (no cuobjdump here)}}"
+        if command -v cuobjdump > /dev/null 2>&1; then echo "ptx ${ptx:-none}"; else echo "ptx unknown (no cuobjdump here)"; fi
         echo "glibc ${glibc:-unknown}"
         echo "programs $(ls "$stage/bin" | tr '\n' ' ')"
         echo "tests $(ls "$stage/tests" | grep test_gpu_ | tr '\n' ' ')"

@@ -80,7 +80,7 @@ step_binaries() {
         archs=$(cuobjdump --list-elf "$KTEST/test_gpu_smoke" 2> /dev/null | grep -o 'sm_[0-9]*a*' | sort -u | tr '\n' ' ')
         [ -n "$archs" ] || archs=$(sed -n 's/^cubin //p' "$BUNDLE_DIR/MANIFEST")
         if echo "$archs" | grep -qw "sm_$CAP"; then
-            summary PASS binaries "carried, GPU code for $archs(this GPU: sm_$CAP); $(grep '^commit' "$BUNDLE_DIR/MANIFEST")"
+            summary PASS binaries "carried, GPU code for $(echo $archs) (this GPU: sm_$CAP); $(grep '^commit' "$BUNDLE_DIR/MANIFEST")"
             return 0
         fi
     fi
