@@ -55,7 +55,8 @@ make_bundle() {
         case $t in *.o | *.d) continue ;; esac
         [ -x "$t" ] && { copy_bin "$t" "$stage/tests/$(basename "$t")" || return 1; }
     done
-    needed_libs "$stage"/bin/* "$stage"/tests/test_gpu_* "$stage"/tests/helpers/* |
+    bundle_mpi "$stage/mpi" || rm -rf "$stage/mpi"
+    needed_libs "$stage"/bin/* "$stage"/tests/test_gpu_* "$stage"/tests/helpers/* $(mpi_files "$stage") |
         while read -r name path; do cp -L "$path" "$stage/lib/$name" || exit 1; done || return 1
     if [ -f "$model_dir/vocab.txt" ]; then
         (cd "$model_dir" && find . -type f ! -name '*.safetensors' ! -name '*.bin' ! -name '*.onnx' ! -name '*.h5' \
@@ -76,11 +77,50 @@ make_bundle() {
         echo "tests $(ls "$stage/tests" | grep test_gpu_ | tr '\n' ' ')"
         echo "libs $(ls "$stage/lib" | tr '\n' ' ')"
         echo "model $(ls "$stage/model" | tr '\n' ' ')"
+        echo "mpi $([ -d "$stage/mpi" ] && echo "Open MPI's mpirun, components and PMIx" || echo none)"
     } > "$dest/MANIFEST"
     tar -C "$stage" -cf - . | gzip "-$level" > "$dest/bundle.tar.gz.tmp" && mv "$dest/bundle.tar.gz.tmp" "$dest/bundle.tar.gz"
     status=$?
     rm -rf "$stage"
     return $status
+}
+
+# bundle_mpi DEST: Open MPI's launcher with its components, help texts and
+# settings, and PMIx's, so that tc-train's one-rank run under mpirun needs
+# no MPI on the GPU machine (mpi_env relocates them). Fails where this is
+# no Open MPI 4.
+bundle_mpi() {
+    command -v ompi_info > /dev/null 2>&1 && command -v mpirun > /dev/null 2>&1 || return 1
+    mpirun --version 2>&1 | grep -q 'Open MPI.* 4\.' || return 1
+    path_of() { ompi_info --path all 2> /dev/null | sed -n "s/^ *$1: //p" | head -n 1; }
+    pkglib=$(path_of Pkglibdir) pkgdata=$(path_of Pkgdatadir) sysconf=$(path_of Sysconfdir)
+    pmix_lib=$(ldd "$pkglib"/mca_pmix_ext*.so 2> /dev/null | awk '$1 ~ /^libpmix/ { print $3; exit }')
+    pmix_dir=$(dirname "$(readlink -f "$pmix_lib")")
+    [ -d "$pkglib" ] && [ -d "$pkgdata" ] && [ -d "$pmix_dir/pmix" ] || return 1
+    mkdir -p "$1/bin" "$1/lib" "$1/share" "$1/etc" "$1/pmix" &&
+        cp -L "$(command -v mpirun)" "$1/bin/mpirun" &&
+        cp -RL "$pkglib" "$1/lib/components" && cp -RL "$pkgdata" "$1/share/openmpi" &&
+        cp -RL "$sysconf/." "$1/etc/" && cp -RL "$pmix_dir/pmix" "$1/pmix/lib" &&
+        cp -RL "$pmix_dir/../share" "$1/pmix/share"
+}
+
+# mpi_files ROOT: the carried MPI's programs and components, if any.
+mpi_files() {
+    [ -d "$1/mpi" ] && ls "$1"/mpi/bin/* "$1"/mpi/lib/components/*.so "$1"/mpi/pmix/lib/*.so 2> /dev/null
+}
+
+# mpi_env ROOT: the environment that makes the carried Open MPI (ROOT/mpi)
+# find its components, texts and settings where it was unpacked, and its
+# mpirun first on the PATH.
+mpi_env() {
+    m=$1/mpi
+    export OPAL_PREFIX="$m" OPAL_EXEC_PREFIX="$m" OPAL_BINDIR="$m/bin" OPAL_LIBDIR="$m/lib" \
+        OPAL_PKGLIBDIR="$m/lib/components" OPAL_DATAROOTDIR="$m/share" OPAL_DATADIR="$m/share" \
+        OPAL_PKGDATADIR="$m/share/openmpi" OPAL_SYSCONFDIR="$m/etc" \
+        PMIX_PREFIX="$m/pmix" PMIX_EXEC_PREFIX="$m/pmix" PMIX_LIBDIR="$m/pmix" PMIX_PKGLIBDIR="$m/pmix/lib" \
+        PMIX_DATAROOTDIR="$m/pmix/share" PMIX_DATADIR="$m/pmix/share" PMIX_PKGDATADIR="$m/pmix/share/pmix" \
+        PMIX_SYSCONFDIR="$m/pmix/share" PMIX_MCA_mca_base_component_path="$m/pmix/lib"
+    export PATH="$m/bin:$PATH"
 }
 
 # unpack_bundle BUNDLE_DIR DEST: the bundle's files under DEST (python's
@@ -116,7 +156,7 @@ link_missing_libs() {
     for _ in 1 2 3 4 5; do
         mkdir -p "$2"
         before=$(ls "$2" | wc -l)
-        for f in "$1"/bin/* "$1"/tests/test_gpu_* "$1"/tests/helpers/*; do ldd "$f" 2>&1; done |
+        for f in "$1"/bin/* "$1"/tests/test_gpu_* "$1"/tests/helpers/* $(mpi_files "$1"); do ldd "$f" 2>&1; done |
             awk '/=> not found/ { print $1 }
                  /version .* not found/ { gsub(/[():]/, ""); for (i = 1; i <= NF; i++) if ($i ~ /^\/.*\.so/) print $i }' |
             sort -u | while read -r name; do

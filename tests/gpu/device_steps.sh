@@ -102,7 +102,8 @@ step_binaries() {
 step_libraries() {
     export LD_LIBRARY_PATH="$WORK/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     link_missing_libs "$(dirname "$KBIN")" "$WORK/lib" "$(cuda_lib_dirs)"
-    missing=$(for f in "$KBIN"/* "$KTEST"/test_gpu_* "$KTEST"/helpers/*; do ldd "$f" 2>&1; done | grep 'not found' | sort -u | head -n 5 | tr '\n' ' ')
+    missing=$(for f in "$KBIN"/* "$KTEST"/test_gpu_* "$KTEST"/helpers/* $(ls "$WORK"/b/mpi/bin/* 2> /dev/null); do ldd "$f" 2>&1; done |
+        grep 'not found' | sort -u | head -n 5 | tr '\n' ' ')
     if [ -n "$missing" ]; then
         summary FAIL libraries "$missing"
         return 1
@@ -112,6 +113,10 @@ step_libraries() {
     if [ $status -ne 0 ]; then
         summary FAIL libraries "tc-dump --version: exit $status $( [ $status -eq 132 ] && echo '(illegal instruction: the CPU lacks x86-64-v3)') $(head -c 200 "$WORK/version.txt")"
         return 1
+    fi
+    # the carried Open MPI for tc-train's one-rank run, unless the machine has its own
+    if [ -x "$WORK/b/mpi/bin/mpirun" ] && ! mpirun --version 2>&1 | grep -q 'Open MPI.* 4\.'; then
+        mpi_env "$WORK/b"
     fi
     summary PASS libraries "$(ls "$WORK/lib" | wc -l) this machine lacks, taken from the bundle or CUDA's folders: $(ls "$WORK/lib" | tr '\n' ' ')"
 }
@@ -305,6 +310,17 @@ dry_bundle_self_contained() {
         summary FAIL bundle "the carried tc-dump does not start"
         return 1
     fi
+    if [ -x "$b/mpi/bin/mpirun" ]; then
+        root_flags=""
+        [ "$(id -u)" = 0 ] && root_flags="--allow-run-as-root"
+        if (mpi_env "$b" && LD_LIBRARY_PATH="$b/lib" mpirun $root_flags -np 1 "$b/bin/tc-dump" --version) > "$WORK/mpi.out" 2>&1; then
+            summary PASS bundle/mpi "the carried mpirun, relocated, runs one rank"
+        else
+            summary FAIL bundle/mpi "the carried mpirun fails: $(head -c 300 "$WORK/mpi.out" | tr '\n' ' ')"
+        fi
+    else
+        summary SKIP bundle/mpi "no Open MPI 4 here: tc-train's one-rank check runs only where the GPU machine has mpirun"
+    fi
     summary PASS bundle "$(ls "$b/lib" | wc -l) libraries carried, the rest is libc and CUDA; $(grep -E '^(cubin|ptx|glibc)' "$WORK/bundle/MANIFEST" | tr '\n' ';')"
     if [ -f "$b/model/vocab.txt" ]; then
         summary PASS bundle/model "tokenizer and sentence-transformers files: $(ls "$b/model" | tr '\n' ' ')"
@@ -318,8 +334,13 @@ dry_bundle_self_contained() {
 dry_standin() {
     KBIN=$WORK/b/bin KTEST=$WORK/standin-tests
     mkdir -p "$KTEST" && ln -s "$WORK/b/tests/helpers" "$KTEST/helpers"
-    LD_LIBRARY_PATH="$WORK/b/lib:$(cuda_lib_dirs)" run_gpu_tests "$OUTDIR/tests.log" "$(budget 120)" \
-        TC_HAVE_MPI=0 TC_GPU_STANDIN=cpu TC_GPU_MODEL="$KIT_ROOT/models/all-MiniLM-L6-v2"
+    mpi=0
+    [ -x "$WORK/b/mpi/bin/mpirun" ] && mpi=1
+    (
+        [ $mpi = 1 ] && mpi_env "$WORK/b"
+        LD_LIBRARY_PATH="$WORK/b/lib:$(cuda_lib_dirs)" run_gpu_tests "$OUTDIR/tests.log" "$(budget 120)" \
+            TC_HAVE_MPI=$mpi TC_GPU_STANDIN=cpu TC_GPU_MODEL="$KIT_ROOT/models/all-MiniLM-L6-v2"
+    )
     report_tests "$OUTDIR/tests.log" "standin/"
 }
 
