@@ -35,7 +35,7 @@ tree_bytes() {
 # needed_libs FILE...: "name path" of every shared library the files load
 # that a GPU machine is not sure to have.
 needed_libs() {
-    for f in "$@"; do ldd "$f" 2> /dev/null; done |
+    ldd "$@" 2> /dev/null |
         awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u | grep -Ev "$KIT_NOT_CARRIED"
 }
 
