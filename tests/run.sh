@@ -23,7 +23,9 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-exitcode=86:detect_leaks=1:protect_shadow_g
 export LSAN_OPTIONS="${LSAN_OPTIONS:-exitcode=86}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:exitcode=87:print_stacktrace=1}"
 tmp_root=$(mktemp -d "${TMPDIR:-/tmp}/tc-tests.XXXXXX")
-trap 'rm -rf "$tmp_root"' EXIT INT TERM
+# a signal ends the run (a trap that only cleaned up would let it go on)
+trap 'rm -rf "$tmp_root"' EXIT
+trap 'exit 143' INT TERM
 passed=0 failed=0 skipped=0
 
 # run_one LABEL COMMAND...: runs a test program and counts its lines.

@@ -39,7 +39,8 @@ helpers=${TC_HELPERS:-$(dirname "$(ls "$root"/build/opt-*/tests/helpers/golden-p
 [ -f "$MODEL/model.safetensors" ] || { echo "bench_encode: $MODEL missing (make model)" >&2; exit 1; }
 [ -f "$CORPUS" ] || { echo "bench_encode: $CORPUS missing" >&2; exit 1; }
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 143' INT TERM
 st="$PYTHON $root/tests/bench/bench_encode_st.py --model $MODEL --corpus $CORPUS --n $N --max-len $MAX_LEN --batch-size $BATCH --threads $THREADS --device $device $fp16 --pack $helpers/golden-pack"
 
 $st prepare --out "$tmp/tokens.tct" > "$tmp/prepare.json" 2> "$tmp/prepare.err" || { cat "$tmp/prepare.err" >&2; exit 1; }

@@ -38,7 +38,8 @@ esac
 [ -f "$MODEL/model.safetensors" ] || { echo "bench_predict: $MODEL missing (make model)" >&2; exit 1; }
 [ -f "$DATA/test/corpus.txt" ] || { echo "bench_predict: $DATA/test/corpus.txt missing" >&2; exit 1; }
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 143' INT TERM
 py="$PYTHON $root/tests/bench/bench_predict_torch.py"
 
 # inputs and the checkpoint

@@ -47,6 +47,7 @@ python3 -c 'import torch, transformers, numpy; assert torch.cuda.is_available()'
 dir=$(mktemp -d "${TMPDIR:-/tmp}/bench-train-gpu.XXXXXX")
 sampler=""
 trap '[ -n "$sampler" ] && kill "$sampler" 2> /dev/null; rm -rf "$dir"' EXIT
+trap 'exit 143' INT TERM
 
 # ---------------------------------------------------------------- data
 docs=$((BATCH * (STEPS + WARMUP)))

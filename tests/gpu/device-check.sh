@@ -58,7 +58,8 @@ OUTDIR=$(cd "$OUTDIR" && pwd)
 SUMMARY=$OUTDIR/summary.txt
 for f in summary.txt env.txt setup.log tests.log sanitizer.log bench.log; do : > "$OUTDIR/$f"; done
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tc-device.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT INT TERM
+trap 'rm -rf "$WORK"' EXIT
+trap 'exit 143' INT TERM
 KIT_START=$(date +%s)
 KIT_DEADLINE=$((KIT_START + ${KIT_SECONDS:-470}))
 PYTHON=${PYTHON:-python3}

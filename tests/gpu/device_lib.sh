@@ -23,6 +23,14 @@ budget() {
     [ "$left" -lt "$1" ] && echo $((left > 5 ? left : 5)) || echo "$1"
 }
 
+# enough SECONDS CHECK: whether SECONDS are left before the kit's deadline;
+# if not, CHECK is skipped, saying so.
+enough() {
+    [ $((KIT_DEADLINE - $(date +%s))) -ge "$1" ] && return 0
+    summary SKIP "$2" "not started: under $1 s of the kit's time left"
+    return 1
+}
+
 # mib BYTES: bytes as MiB with one decimal.
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 

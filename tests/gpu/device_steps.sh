@@ -35,15 +35,22 @@ report_tests() {
         }
         /^    \| FAIL / && first == "" { first = substr($0, 12, 200) }
         /^    SKIP / && skipreason == "" { skipreason = substr($0, 10, 200) }
-        END { flush() }' "$1" |
-        while IFS="$(printf '\t')" read -r st nm dt; do summary "$st" "$nm" "$dt"; done
+        END { flush() }' "$1" > "$WORK/report.lines"
+    # a test the time bound kept from running is a failure, not a silence
+    for t in $binaries; do grep -q "	${2}kernels/$t	" "$WORK/report.lines" || printf 'FAIL\t%skernels/%s\tnot run: %s\n' "$2" "$t" "$(tail -n 1 "$1")" >> "$WORK/report.lines"; done
+    for t in "$KIT_ROOT"/tests/gpu/test_*.sh; do
+        t=$(basename "$t" .sh)
+        grep -q "	${2}cli/$t	" "$WORK/report.lines" || printf 'FAIL\t%scli/%s\tnot run: %s\n' "$2" "$t" "$(tail -n 1 "$1")" >> "$WORK/report.lines"
+    done
+    while IFS="$(printf '\t')" read -r st nm dt; do summary "$st" "$nm" "$dt"; done < "$WORK/report.lines"
+    rm -f "$WORK/report.lines"
 }
 
 # run_gpu_tests LOG SECONDS ENV...: tests/run.sh gpu on $KBIN/$KTEST.
 run_gpu_tests() {
     log=$1 seconds=$2
     shift 2
-    env TC_BIN="$KBIN" TC_TESTBIN="$KTEST" TC_BUILD="$WORK" TC_SANITIZE=0 TC_HAVE_CUDA=1 PYTHON="$PYTHON" \
+    env TC_BIN="$KBIN" TC_TESTBIN="$KTEST" TC_BUILD="$WORK" TC_SANITIZE="${TC_SANITIZE:-0}" TC_HAVE_CUDA=1 PYTHON="$PYTHON" \
         TC_TEST_TIMEOUT=150 "$@" timeout "$seconds" sh "$KIT_ROOT/tests/run.sh" gpu > "$log" 2>&1
     [ $? -eq 124 ] && echo "tests/run.sh gpu: stopped after ${seconds}s" >> "$log"
 }
@@ -206,6 +213,7 @@ step_bench() {
     $PYTHON "$KIT_ROOT/tests/gpu/device_data.py" "$WORK/b/model/vocab.txt" "$data" 2000 ||
         { summary FAIL bench "device_data.py failed"; return 1; }
     for p in fp16 bf16; do
+        enough 40 "bench/encode_$p" || continue
         bench "encode_$p" "$(budget 80)" tests/bench/bench_encode.sh gpu MODEL="$m" CORPUS="$data/test/corpus.txt" \
             N=2000 REPEAT=2 PRECISION=$p || continue
         out=$WORK/bench.encode_$p
@@ -219,7 +227,7 @@ step_bench() {
             summary PASS "bench/encode_$p" "$figures"
         fi
     done
-    if bench train "$(budget 150)" tests/bench/bench_train_gpu.sh "" MINILM="$m" STEPS=30 WARMUP=10 TC_DATA="$WORK/data"; then
+    if enough 60 bench/train && bench train "$(budget 150)" tests/bench/bench_train_gpu.sh "" MINILM="$m" STEPS=30 WARMUP=10 TC_DATA="$WORK/data"; then
         # model tc torch ratio tcMiB torchMiB tcTF (share) torchTF (share)
         awk '$1 == "minilm" || $1 == "bert-base"' "$WORK/bench.train" | while read -r model tc torch ratio tcm torchm rest; do
             figures="tokens/s $tc vs $torch (${ratio}x), peak MiB $tcm vs $torchm, TFLOP/s tc torch: $rest"
@@ -230,7 +238,7 @@ step_bench() {
             fi
         done
     fi
-    if bench predict "$(budget 90)" tests/bench/bench_predict.sh gpu MODEL="$m" DATA="$data" N=2000 REPEAT=2; then
+    if enough 40 bench/predict && bench predict "$(budget 90)" tests/bench/bench_predict.sh gpu MODEL="$m" DATA="$data" N=2000 REPEAT=2; then
         out=$WORK/bench.predict
         tc=$(awk '$1 == "tc-predict" { print $(NF - 2) " docs/s (" $NF ")" }' "$out")
         peer=$(awk '$1 == "transformers" { print $(NF - 2) }' "$out")
