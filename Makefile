@@ -224,4 +224,4 @@ distclean: clean
 help:
 	@sed -n '3,19p' Makefile
 
--include $(shell find build/$(VARIANT) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

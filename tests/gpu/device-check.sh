@@ -38,14 +38,17 @@ DEVICE_COMMAND="sh tests/gpu/device-check.sh"
 
 # ------------------------------------------------------------ --bundle
 if [ "$mode" = bundle ]; then
-    build=$KIT_ROOT/build/device-build
-    echo "building $build: x86-64-v3 host code, sm_90 GPU code (H100/H200) with its PTX"
-    make -C "$KIT_ROOT" -j2 BUILD="$build" NATIVE=0 CFLAGS=-march=x86-64-v3 CUDA=1 CUDA_ARCHS=90 programs tests ||
-        { echo "device-check: the build failed" >&2; exit 1; }
-    make_bundle "$build/bin" "$build/tests" "$KIT_ROOT/models/all-MiniLM-L6-v2" "$BUNDLE_DIR" 9 "sm_90 (and compute_90 PTX)" ||
-        { echo "device-check: cannot pack $BUNDLE_DIR" >&2; exit 1; }
     [ -f "$KIT_ROOT/models/all-MiniLM-L6-v2/vocab.txt" ] ||
         { echo "device-check: models/all-MiniLM-L6-v2 is missing (make model): the GPU machine needs its tokenizer" >&2; exit 1; }
+    build=build/device-build
+    targets="programs"
+    for c in "$KIT_ROOT"/tests/gpu/test_*.c; do targets="$targets $build/tests/$(basename "$c" .c)"; done
+    for h in $KIT_HELPERS; do targets="$targets $build/tests/helpers/$h"; done
+    echo "building $build: x86-64-v3 host code, sm_90 GPU code (H100/H200) with its PTX"
+    make -C "$KIT_ROOT" -j2 BUILD="$build" NATIVE=0 CFLAGS=-march=x86-64-v3 CUDA=1 CUDA_ARCHS=90 $targets ||
+        { echo "device-check: the build failed" >&2; exit 1; }
+    make_bundle "$KIT_ROOT/$build/bin" "$KIT_ROOT/$build/tests" "$KIT_ROOT/models/all-MiniLM-L6-v2" "$BUNDLE_DIR" 9 \
+        "sm_90 (and compute_90 PTX)" || { echo "device-check: cannot pack $BUNDLE_DIR" >&2; exit 1; }
     echo "bundle: $(mib "$(du -cb "$BUNDLE_DIR"/* | tail -n 1 | cut -f1)") MiB in $BUNDLE_DIR"
     cat "$BUNDLE_DIR/MANIFEST"
     exit 0
