@@ -30,3 +30,32 @@ check pipeline_models_no_crossing sh -c "! grep -E 'tc-train .*--model /sim-mode
 expect pipeline_models_plan_one 0 plan one MODEL=/one-model
 check pipeline_models_one_tokenizing sh -c "! grep -q sim-tokens one && grep -q 'tc-encode .*--model /one-model .*train\.tokens\.tct' one &&
     ! grep -q -- '-model /sim-model\|--model /cls-model' one"
+
+# The stages themselves, with two tiny random BERTs whose vocabularies (the
+# slice's commonest words, in two orders) and widths (48 and 32) differ: the
+# similarity embeddings are the one's, the class vectors and the checkpoint
+# the other's, and each tokens file passes its encoder's vocabulary check.
+data="$TC_DATA/20ng"
+if [ ! -f "$data/train/corpus.txt" ]; then
+    skip pipeline_models_run "$data is missing"
+    exit 0
+fi
+head -n 60 "$data/train/corpus.txt" | cut -f2 | tr 'A-Z' 'a-z' | tr -cs 'a-z' '\n' | sort | uniq -c |
+    sort -k1,1nr -k2 | awk '$2 != "" { print $2 }' | head -n 995 > words
+tiny() { # DIR HIDDEN ORDER: a random model over the words
+    "$TC_HELPERS/encode-fixture" model "$1" vocab=1000 positions=64 hidden="$2" heads=4 || return 1
+    { printf '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n'; if [ "$3" = reverse ]; then sort -r words; else cat words; fi; } > "$1/vocab.txt"
+    while [ "$(wc -l < "$1/vocab.txt")" -lt 1000 ]; do echo "filler$(wc -l < "$1/vocab.txt")" >> "$1/vocab.txt"; done
+}
+if ! tiny sim 48 forward || ! tiny cls 32 reverse; then
+    fail pipeline_models_run "encode-fixture failed"
+    exit 0
+fi
+expect pipeline_models_run 0 make -s -f "$TC_ROOT/examples/pipeline.mk" TOP="$TC_ROOT" BIN="$TC_BIN" DATA="$data" \
+    WORK="$T/run" SIM_MODEL="$T/sim" CLS_MODEL="$T/cls" TRAIN_DOCS=60 TEST_DOCS=40 MAX_LEN=32 EPOCHS=1 \
+    TRAIN_FLAGS="--gpus none" GPUS="--gpus none" metrics
+width() { tc-dump "$T/run/$1" | awk '$1 == "embeddings" { split($3, d, /[][,]/); print d[3] }'; }
+check pipeline_models_run_similarity_width sh -c "[ '$(width train.emb.tct)' = 48 ] && [ '$(width names.emb.tct)' = 48 ]"
+check pipeline_models_run_class_vectors_width test "$(width classes.emb.tct)" = 32
+check pipeline_models_run_checkpoint grep -q '"hidden_size": *32' "$T/run/classifier/final/config.json"
+check pipeline_models_run_metrics grep -q '^matched	40$' "$T/run/metrics.tsv"
