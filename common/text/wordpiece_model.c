@@ -115,7 +115,8 @@ static int add_token(model_config *c, json_t *token, int32_t id, const char *pat
     }
     for (size_t i = 0; i < c->n_normalized; i++)
         if (!strcmp(c->normalized[i], content)) return 0;
-    if (c->n_normalized == TC_WORDPIECE_MAX_SPECIAL) return tc_fail("%s: more than %d added tokens", path, TC_WORDPIECE_MAX_SPECIAL);
+    if (c->n_normalized == TC_WORDPIECE_MAX_SPECIAL)
+        return tc_fail("%s: more than %d added tokens", path, TC_WORDPIECE_MAX_SPECIAL);
     c->normalized[c->n_normalized] = strdup(content);
     if (!c->normalized[c->n_normalized]) return tc_fail("out of memory");
     c->normalized_ids[c->n_normalized++] = id;
@@ -219,7 +220,8 @@ static int read_post_processor(json_t *pp, model_config *c, const char *path) {
 static int read_tokenizer_json(json_t *root, model_config *c, const char *path) {
     json_t *model = json_object_get(root, "model");
     const char *type = json_string_value(json_object_get(model, "type"));
-    if (type && strcmp(type, "WordPiece")) return tc_fail("%s: a %s tokenizer, not WordPiece: not supported", path, type);
+    if (type && strcmp(type, "WordPiece"))
+        return tc_fail("%s: a %s tokenizer, not WordPiece: not supported", path, type);
     const char *unk = json_string_value(json_object_get(model, "unk_token"));
     if (unk && strcmp(unk, c->names[UNK]) && set_named(c, UNK, unk, -1, path, "unk_token")) return -1;
     if (read_post_processor(json_object_get(root, "post_processor"), c, path)) return -1;
@@ -264,7 +266,8 @@ static int read_json(const char *dir, const char *name, config_reader *read, mod
 // (common/text/tokenizer_json.c). Without any, BERT's defaults.
 static int read_config(const char *dir, model_config *c) {
     if (read_json(dir, "tokenizer_config.json", read_config_json, c) ||
-        read_json(dir, "special_tokens_map.json", read_named, c) || read_json(dir, "tokenizer.json", read_tokenizer_json, c))
+        read_json(dir, "special_tokens_map.json", read_named, c) ||
+        read_json(dir, "tokenizer.json", read_tokenizer_json, c))
         return -1;
     return 0;
 }
