@@ -144,7 +144,9 @@ static int read_named(json_t *root, model_config *c, const char *path) {
     for (int i = 0; i < N_NAMED; i++) {
         json_t *v = json_object_get(root, keys[i]);
         if (!v || json_is_null(v)) continue;
-        if (set_named(c, i, token_text(v), c->ids[i], path, keys[i])) return -1;
+        const char *name = token_text(v);
+        int32_t id = name && !strcmp(name, c->names[i]) ? c->ids[i] : -1;  // an id given before stays its token's
+        if (set_named(c, i, name, id, path, keys[i])) return -1;
     }
     json_t *extra = json_object_get(root, "additional_special_tokens");
     if (extra && !json_is_null(extra)) {

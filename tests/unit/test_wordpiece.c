@@ -325,11 +325,24 @@ static void test_tokenizer_json(void) {
                "%s: got '%s'", bad[i].json, tc_error());
         tc_wordpiece_close(wp);
     }
+    // without tokenizer.json: special_tokens_map.json over tokenizer_config.json
     char path[4200];
-    snprintf(path, sizeof path, "%s/vocab.txt", model_dir);
-    unlink(path);
     snprintf(path, sizeof path, "%s/tokenizer.json", model_dir);
     unlink(path);
+    write_file("tokenizer_config.json", "{\"cls_token\": \"[CLS]\", \"sep_token\": \"</s>\", \"pad_token\": \"<pad>\", "
+                                        "\"unk_token\": \"[UNK]\"}");
+    write_file("special_tokens_map.json", "{\"cls_token\": {\"content\": \"<s>\", \"lstrip\": false}}");
+    tc_wordpiece_settings settings = {model_dir, NULL, TC_WORDPIECE_UNSET, TC_WORDPIECE_UNSET, TC_WORDPIECE_UNSET};
+    rc = tc_wordpiece_open(&wp, &settings);
+    REQUIRE(rc == 0);
+    info = tc_wordpiece_info_of(wp);
+    CHECK(info->cls_id == 0 && info->sep_id == 2 && info->pad_id == 1 && info->unk_id == 4);
+    tc_wordpiece_close(wp);
+    for (const char *const *f = (const char *const[]){"vocab.txt", "tokenizer_config.json", "special_tokens_map.json", NULL};
+         *f; f++) {
+        snprintf(path, sizeof path, "%s/%s", model_dir, *f);
+        unlink(path);
+    }
     rmdir(model_dir);
 }
 
