@@ -7,7 +7,8 @@
 #   make test            install what is missing, then check plain and sanitized
 #   make check-gpu       GPU tests (needs an NVIDIA GPU)
 #   make deps            install the Debian packages the build needs
-#   make model           fetch the default model into models/
+#   make model           fetch the default model into models/ (NAME=all-mpnet-base-v2:
+#                        the paper's encoder; scripts/models/ lists the known ones)
 #   make demo            the whole pipeline on 20 Newsgroups
 #   make quality         the pipeline at its defaults on several datasets (DATASETS=...)
 #   make fuzz-smoke      build the fuzz targets (clang, libFuzzer), run each 4 s
@@ -189,8 +190,9 @@ test:
 deps:
 	@sh scripts/deps.sh
 
+# NAME only from the command line: some systems export NAME (the host's name)
 model:
-	@sh scripts/fetch-model.sh
+	@sh scripts/fetch-model.sh $(if $(filter command line,$(origin NAME)),$(NAME))
 
 demo:
 	@TRAIN_DOCS=$(TRAIN_DOCS) TEST_DOCS=$(TEST_DOCS) EPOCHS=$(EPOCHS) sh scripts/demo.sh

@@ -32,6 +32,14 @@ DATA       ?= $(TOP)/../shared/data/20ng
 WORK       ?= work/pipeline
 BIN        ?= $(TOP)/bin
 MODEL      ?= $(TOP)/models/all-MiniLM-L6-v2
+# The two encoders, both MODEL unless set: SIM_MODEL embeds the class names,
+# key terms and documents that annotation, enrichment and refinement compare
+# (tc-tokenize, tc-encode); CLS_MODEL is the classifier's encoder, trained by
+# tc-train and run by tc-predict (its tokens and the class vectors its head
+# starts from). TELEClass computes similarities with all-mpnet-base-v2:
+# SIM_MODEL=$(TOP)/models/all-mpnet-base-v2 (make model NAME=all-mpnet-base-v2).
+SIM_MODEL  ?= $(MODEL)
+CLS_MODEL  ?= $(MODEL)
 # key-term files to start from (name:term,... lines, e.g. an LLM's), if any
 TERMS      ?=
 # where pseudo-documents come from: corpus (the confident documents, no model
@@ -63,9 +71,14 @@ TRAIN_CORPUS := $(DATA)/train/corpus.txt
 TEST_CORPUS  := $(DATA)/test/corpus.txt
 TEST_GOLD    := $(DATA)/test/doc2labels.txt
 TRAIN_GOLD   := $(DATA)/train/doc2labels.txt
-TOKENIZE = $(BIN)/tc-tokenize $(TC_FLAGS) --model $(MODEL) --max-len $(MAX_LEN)
-ENCODE   = $(BIN)/tc-encode $(TC_FLAGS) --model $(MODEL) $(GPUS)
-TRAIN    = $(BIN)/tc-train $(TC_FLAGS) --model $(MODEL) --max-len $(MAX_LEN) $(if $(EPOCHS),--epochs $(EPOCHS)) \
+TOKENIZE     = $(BIN)/tc-tokenize $(TC_FLAGS) --model $(CLS_MODEL) --max-len $(MAX_LEN)
+ENCODE       = $(BIN)/tc-encode $(TC_FLAGS) --model $(CLS_MODEL) $(GPUS)
+SIM_TOKENIZE = $(BIN)/tc-tokenize $(TC_FLAGS) --model $(SIM_MODEL) --max-len $(MAX_LEN)
+SIM_ENCODE   = $(BIN)/tc-encode $(TC_FLAGS) --model $(SIM_MODEL) $(GPUS)
+# documents tokenized for the similarity encoder: the classifier's tokens
+# when the two are one model, else their own (NAME.sim-tokens.tct)
+SIM_TOKENS := $(if $(filter $(abspath $(SIM_MODEL)),$(abspath $(CLS_MODEL))),tokens,sim-tokens)
+TRAIN    = $(BIN)/tc-train $(TC_FLAGS) --model $(CLS_MODEL) --max-len $(MAX_LEN) $(if $(EPOCHS),--epochs $(EPOCHS)) \
            $(if $(BATCH),--batch $(BATCH)) $(if $(LR),--lr $(LR)) $(TRAIN_FLAGS) $(GPUS)
 PREDICT  = $(BIN)/tc-predict $(TC_FLAGS) $(GPUS)
 take = $(if $(filter all,$(strip $(1))),cat,head -n $(strip $(1)))
@@ -94,27 +107,30 @@ $(W)/taxonomy.tct: $(DATA)/labels.txt $(DATA)/label_hierarchy.txt $(TERMS) | $(W
 	$(BIN)/tc-taxo build $(TC_FLAGS) --labels $(DATA)/labels.txt --hierarchy $(DATA)/label_hierarchy.txt \
 	    $(foreach t,$(TERMS),--terms $(t)) -o $@
 
-# names.txt: every class's name and key terms, embedded and gathered per
-# class for annotation; classes.emb.tct: the names alone, the class vectors
+# names.txt: every class's name and key terms, embedded (SIM_MODEL) and
+# gathered per class for annotation; classes.emb.tct: the names alone, the
+# class vectors the classifier's head starts from (CLS_MODEL)
 names: $(W)/names.terms.tct $(W)/classes.emb.tct
 $(W)/names.txt: $(W)/taxonomy.tct
 	$(BIN)/tc-taxo texts $(TC_FLAGS) $< -o $@
 $(W)/classes.txt: $(W)/taxonomy.tct
 	$(BIN)/tc-taxo texts $(TC_FLAGS) --names-only $< -o $@
 $(W)/names.emb.tct: $(W)/names.txt
-	$(TOKENIZE) $< | $(ENCODE) -o $@
+	$(SIM_TOKENIZE) $< | $(SIM_ENCODE) -o $@
 $(W)/classes.emb.tct: $(W)/classes.txt
 	$(TOKENIZE) $< | $(ENCODE) -o $@
 $(W)/names.terms.tct: $(W)/names.emb.tct $(W)/taxonomy.tct
 	$(BIN)/tc-taxo term-embeddings $(TC_FLAGS) --taxonomy $(W)/taxonomy.tct $< -o $@
 
 # ---- tokens and embeddings of the documents
-tokens: $(W)/train.tokens.tct $(W)/test.tokens.tct
+tokens: $(W)/train.tokens.tct $(W)/test.tokens.tct $(W)/train.$(SIM_TOKENS).tct $(W)/test.$(SIM_TOKENS).tct
 embeddings: $(W)/train.emb.tct $(W)/test.emb.tct
 $(W)/%.tokens.tct: $(W)/%.txt
 	$(TOKENIZE) $< -o $@
-$(W)/%.emb.tct: $(W)/%.tokens.tct
-	$(ENCODE) $< -o $@
+$(W)/%.sim-tokens.tct: $(W)/%.txt
+	$(SIM_TOKENIZE) $< -o $@
+$(W)/%.emb.tct: $(W)/%.$(SIM_TOKENS).tct
+	$(SIM_ENCODE) $< -o $@
 
 # ---- core classes: top-down search with the class names
 annotate: $(W)/core.tct
@@ -126,7 +142,7 @@ enrich: $(W)/taxonomy.enriched.tct
 $(W)/candidates.txt: $(W)/train.txt $(W)/core.tct $(W)/taxonomy.tct
 	$(BIN)/tc-taxo candidates $(TC_FLAGS) --taxonomy $(W)/taxonomy.tct --core $(W)/core.tct $< -o $@
 $(W)/candidates.emb.tct: $(W)/candidates.txt
-	$(TOKENIZE) $< | $(ENCODE) -o $@
+	$(SIM_TOKENIZE) $< | $(SIM_ENCODE) -o $@
 $(W)/enrichment.txt: $(W)/train.txt $(W)/core.tct $(W)/candidates.emb.tct $(W)/taxonomy.tct
 	$(BIN)/tc-taxo enrich $(TC_FLAGS) --taxonomy $(W)/taxonomy.tct --core $(W)/core.tct \
 	    --embeddings $(W)/candidates.emb.tct --top-k $(TOP_K) $< -o $@

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 sh scripts/deps.sh --check > /dev/null 2>&1 || sh scripts/deps.sh || exit 1
 # the golden tests against the real model need it; without it they skip, saying so
 sh scripts/fetch-model.sh || echo "tests: the default model could not be fetched; the tests that need it will skip"
+sh scripts/fetch-model.sh all-mpnet-base-v2 ||
+    echo "tests: all-mpnet-base-v2 could not be fetched; the tests that need it will skip"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 total_passed=0 total_failed=0

@@ -1,5 +1,5 @@
-// tc-tokenize: text, one document a line, to BERT WordPiece token ids, the
-// same as Hugging Face tokenizers' BertTokenizerFast.
+// tc-tokenize: text, one document a line, to WordPiece token ids (BERT,
+// MPNet), the same as Hugging Face tokenizers with the model's tokenizer.json.
 #include "common/cli/cli.h"
 #include "common/cli/files.h"
 #include "common/cli/io.h"
@@ -14,12 +14,13 @@
 
 static const char usage[] =
     "usage: tc-tokenize [options] [FILE]\n"
-    "Turns text, one document a line as id<TAB>text, into BERT WordPiece token ids\n"
-    "exactly as Hugging Face tokenizers (BertTokenizerFast) does. Reads stdin\n"
+    "Turns text, one document a line as id<TAB>text, into the WordPiece token ids\n"
+    "of a BERT or MPNet model exactly as Hugging Face tokenizers does. Reads stdin\n"
     "without FILE or with -; writes the tensors doc_ids str[N], input_ids i32[N,L]\n"
-    "and lengths i32[N] (tokens with [CLS] and [SEP], before padding).\n"
+    "(the model's first token, e.g. [CLS] or <s>, the text's, its last, then its\n"
+    "padding token) and lengths i32[N] (tokens before padding).\n"
     "\n"
-    "      --model DIR         vocab.txt and tokenizer_config.json of a model\n"
+    "      --model DIR         vocab.txt and the tokenizer files of a model\n"
     "                          (default " DEFAULT_MODEL ")\n"
     "      --vocab FILE        a vocab.txt alone; needs --lowercase or --no-lowercase\n"
     "      --lowercase, --no-lowercase\n"
@@ -29,7 +30,7 @@ static const char usage[] =
     "                          as lowercasing when it says null)\n"
     "      --chinese-chars, --no-chinese-chars\n"
     "                          split CJK ideographs into words of their own (default on)\n"
-    "      --max-len N         L, tokens per document with [CLS] and [SEP]: longer\n"
+    "      --max-len N         L, tokens per document with the first and last: longer\n"
     "                          documents are cut, shorter ones padded (default 128,\n"
     "                          at most the model's model_max_length, else 512)\n"
     "      --no-ids            lines are bare text; ids are line numbers from 0\n"

@@ -27,6 +27,9 @@ struct tc_wordpiece_scratch {
     size_t run_n;
     uint64_t prefix_hash[WORD_BYTES + 1];
     int32_t pieces[MAX_CHARS + 1];
+    unsigned char *norm;  // tc_wordpiece_normalize's output
+    size_t norm_len, norm_cap;
+    int norm_failed;      // out of memory while normalizing
 };
 
 typedef struct {
@@ -36,11 +39,15 @@ typedef struct {
     size_t n, max;
     tc_wordpiece_word_fn *on_word;  // set: words go here instead of WordPiece
     void *context;
+    int raw_only;  // the text is already normalized: its special tokens were matched before
 } tokenizing;
 
 tc_wordpiece_scratch *tc_wordpiece_scratch_new(void) { return tc_calloc(1, sizeof(tc_wordpiece_scratch)); }
 
-void tc_wordpiece_scratch_free(tc_wordpiece_scratch *s) { free(s); }
+void tc_wordpiece_scratch_free(tc_wordpiece_scratch *s) {
+    if (s) free(s->norm);
+    free(s);
+}
 
 static inline void emit(tokenizing *t, int32_t id) {
     if (t->n < t->max) t->ids[t->n++] = id;
@@ -185,22 +192,24 @@ static inline void boundary(tokenizing *t) {
     flush_word(t);
 }
 
-// The longest special token at p, or 0.
-static size_t special_at(const tc_wordpiece *wp, const unsigned char *p, size_t avail, int32_t *id) {
+// The longest of n special tokens at p, or 0.
+static size_t special_at(const tc_wordpiece_special *special, size_t n, const unsigned char *p, size_t avail,
+                         int32_t *id) {
     size_t best = 0;
-    for (size_t i = 0; i < wp->n_special; i++) {
-        size_t len = wp->special[i].len;
-        if (len > best && len <= avail && !memcmp(p, wp->special[i].text, len)) {
+    for (size_t i = 0; i < n; i++) {
+        size_t len = special[i].len;
+        if (len > best && len <= avail && !memcmp(p, special[i].text, len)) {
             best = len;
-            *id = wp->special[i].id;
+            *id = special[i].id;
         }
     }
     return best;
 }
 
 static int take_special(tokenizing *t, const unsigned char **p, const unsigned char *end) {
+    if (t->raw_only) return 0;
     int32_t id;
-    size_t len = special_at(t->wp, *p, (size_t)(end - *p), &id);
+    size_t len = special_at(t->wp->special, t->wp->n_special, *p, (size_t)(end - *p), &id);
     if (!len) return 0;
     boundary(t);
     if (t->on_word) t->on_word(t->context, (const char *)*p, len, len, 1);
@@ -231,7 +240,7 @@ static void push_other(tokenizing *t, int kind, uint32_t cp, const unsigned char
     }
 }
 
-static void tokenize_text(tokenizing *tp, const char *text, size_t len) {
+static void tokenize_plain(tokenizing *tp, const char *text, size_t len) {
     tokenizing t = *tp;
     const tc_wordpiece *wp = t.wp;
     tc_wordpiece_scratch *s = t.s;
@@ -279,16 +288,219 @@ static void tokenize_text(tokenizing *tp, const char *text, size_t len) {
     tp->n = t.n;
 }
 
+// ---- added tokens matched after normalization (tokenizers' AddedVocabulary:
+// special tokens are cut out of the raw text first, each stretch between
+// them is normalized, then the normalized tokens are cut out of that)
+
+static int norm_put(tc_wordpiece_scratch *s, const unsigned char *bytes, size_t len) {
+    if (s->norm_len + len + 8 > s->norm_cap) {  // 8: lookups read 8 bytes past a key
+        size_t cap = s->norm_cap ? 2 * s->norm_cap : 4096;
+        while (cap < s->norm_len + len + 8) cap *= 2;
+        unsigned char *grown = tc_realloc(s->norm, cap);
+        if (!grown) {
+            s->norm_failed = 1;
+            return -1;
+        }
+        s->norm = grown;
+        s->norm_cap = cap;
+    }
+    memcpy(s->norm + s->norm_len, bytes, len);
+    s->norm_len += len;
+    return 0;
+}
+
+// The same steps as push_normalized, flush_run, push_decomposed and
+// push_transformed, writing characters instead of words.
+static void norm_lowered(const tc_wordpiece *wp, tc_wordpiece_scratch *s, uint32_t cp) {
+    uint32_t chars[TC_BERT_MAX_LOWERCASE] = {cp};
+    int n = wp->info.mode.lowercase ? tc_bert_lowercase(cp, chars) : 1;
+    for (int i = 0; i < n; i++) {
+        unsigned char bytes[4];
+        norm_put(s, bytes, (size_t)tc_utf8_encode(chars[i], bytes));
+    }
+}
+
+static void norm_flush_run(const tc_wordpiece *wp, tc_wordpiece_scratch *s) {
+    for (size_t i = 1; i < s->run_n; i++) {
+        uint32_t cp = s->run[i];
+        uint8_t cc = s->run_class[i];
+        size_t j = i;
+        for (; j > 0 && s->run_class[j - 1] > cc; j--) {
+            s->run[j] = s->run[j - 1];
+            s->run_class[j] = s->run_class[j - 1];
+        }
+        s->run[j] = cp;
+        s->run_class[j] = cc;
+    }
+    size_t n = s->run_n;
+    s->run_n = 0;
+    for (size_t i = 0; i < n; i++) norm_lowered(wp, s, s->run[i]);
+}
+
+static void norm_transformed(const tc_wordpiece *wp, tc_wordpiece_scratch *s, uint32_t cp) {
+    if (!wp->info.mode.strip_accents) {
+        norm_lowered(wp, s, cp);
+        return;
+    }
+    uint32_t parts[TC_BERT_MAX_DECOMPOSITION];
+    int n = tc_bert_decompose(cp, parts);
+    for (int i = 0; i < n; i++) {
+        int cc = tc_bert_combining_class(parts[i]);
+        if (cc == 0) {
+            norm_flush_run(wp, s);
+            norm_lowered(wp, s, parts[i]);
+            continue;
+        }
+        if (s->run_n == RUN_MAX) norm_flush_run(wp, s);
+        s->run[s->run_n] = parts[i];
+        s->run_class[s->run_n++] = (uint8_t)cc;
+    }
+}
+
+static void norm_char(const tc_wordpiece *wp, tc_wordpiece_scratch *s, int kind, uint32_t cp,
+                      const unsigned char *p, size_t len) {
+    static const unsigned char space = ' ';
+    switch (kind) {
+    case TC_BERT_DROP: break;
+    case TC_BERT_WORD:
+    case TC_BERT_PUNCT_CHAR:
+        norm_flush_run(wp, s);
+        norm_put(s, p, len);
+        break;
+    case TC_BERT_SPACE:
+        norm_flush_run(wp, s);
+        norm_put(s, &space, 1);
+        break;
+    case TC_BERT_CJK:
+        norm_flush_run(wp, s);
+        norm_put(s, &space, 1);
+        norm_transformed(wp, s, cp);
+        norm_flush_run(wp, s);
+        norm_put(s, &space, 1);
+        break;
+    default: norm_transformed(wp, s, cp);
+    }
+}
+
+const unsigned char *tc_wordpiece_normalize(const tc_wordpiece *wp, tc_wordpiece_scratch *s, const char *text,
+                                            size_t len, size_t *out_len) {
+    s->norm_len = s->run_n = 0;
+    s->norm_failed = 0;
+    const unsigned char *p = (const unsigned char *)text, *end = p + len;
+    while (p < end) {
+        uint32_t cp;
+        int n = tc_utf8_decode(p, (size_t)(end - p), &cp);
+        if (!n) {  // invalid UTF-8: removed, as in the fast path
+            p++;
+            continue;
+        }
+        if (cp < 0x80) {
+            int kind = wp->ascii_kind[cp] & ~TC_KIND_SPECIAL;
+            unsigned char lower = wp->ascii_lower[cp];
+            norm_char(wp, s, kind, cp, kind == TC_BERT_WORD ? &lower : p, 1);
+        } else {
+            int kind = cp < 0x10000 ? wp->bmp_kind[cp] : tc_bert_kind(cp, &wp->info.mode);
+            norm_char(wp, s, kind, cp, p, (size_t)n);
+        }
+        p += n;
+    }
+    norm_flush_run(wp, s);
+    if (norm_put(s, (const unsigned char *)"", 0) || s->norm_failed) return NULL;
+    *out_len = s->norm_len;
+    return s->norm;
+}
+
+static void special_token(tokenizing *t, const unsigned char *text, size_t len, int32_t id) {
+    if (t->on_word) t->on_word(t->context, (const char *)text, len, len, 1);
+    else emit(t, id);
+}
+
+// A stretch without raw special tokens: normalized, then cut at the
+// normalized added tokens; the pieces between are normalized text, which
+// normalizing again leaves as it is.
+static void tokenize_normalized(tokenizing *t, const unsigned char *text, size_t len) {
+    const tc_wordpiece *wp = t->wp;
+    size_t n;
+    const unsigned char *norm = tc_wordpiece_normalize(wp, t->s, (const char *)text, len, &n);
+    if (!norm) {  // out of memory for the normalized copy: the text without that search
+        tokenizing plain = *t;
+        plain.raw_only = 1;
+        tokenize_plain(&plain, (const char *)text, len);
+        t->n = plain.n;
+        return;
+    }
+    tokenizing sub = *t;
+    sub.raw_only = 1;
+    const unsigned char *piece = norm, *q = norm, *end = norm + n;
+    while (q < end && sub.n < sub.max) {
+        int32_t id = -1;
+        size_t m = (*q & 0xc0) == 0x80 ? 0 : special_at(wp->normalized, wp->n_normalized, q, (size_t)(end - q), &id);
+        if (!m) {
+            q++;
+            continue;
+        }
+        tokenize_plain(&sub, (const char *)piece, (size_t)(q - piece));
+        if (sub.n < sub.max) special_token(&sub, q, m, id);
+        q += m;
+        piece = q;
+    }
+    if (sub.n < sub.max) tokenize_plain(&sub, (const char *)piece, (size_t)(end - piece));
+    t->n = sub.n;
+}
+
+// A stretch that may hold a normalized added token: the raw special tokens
+// first, then each piece between them.
+static void tokenize_stretch(tokenizing *t, const unsigned char *text, size_t len) {
+    const tc_wordpiece *wp = t->wp;
+    const unsigned char *piece = text, *q = text, *end = text + len;
+    while (q < end && t->n < t->max) {
+        int32_t id = -1;
+        size_t m = wp->special_first[*q] ? special_at(wp->special, wp->n_special, q, (size_t)(end - q), &id) : 0;
+        if (!m) {
+            q++;
+            continue;
+        }
+        tokenize_normalized(t, piece, (size_t)(q - piece));
+        if (t->n < t->max) special_token(t, q, m, id);
+        q += m;
+        piece = q;
+    }
+    if (t->n < t->max) tokenize_normalized(t, piece, (size_t)(end - piece));
+}
+
+static inline int ascii_space(unsigned char b) { return b == ' ' || b == '\t' || b == '\n' || b == '\r'; }
+
+// With normalized added tokens, the text goes stretch by stretch (cut after
+// spaces, where no token can span): only a stretch with a byte that may
+// begin one is normalized apart; the others take the fast path.
+static void tokenize_text(tokenizing *t, const char *text, size_t len) {
+    const tc_wordpiece *wp = t->wp;
+    if (!wp->n_normalized) {
+        tokenize_plain(t, text, len);
+        return;
+    }
+    const unsigned char *p = (const unsigned char *)text, *end = p + len;
+    while (p < end && t->n < t->max) {
+        const unsigned char *q = p;
+        int trigger = 0;
+        while (q < end && (wp->special_spaces || !ascii_space(*q))) trigger |= wp->normalized_trigger[*q++];
+        if (q < end) q++;
+        if (trigger) tokenize_stretch(t, p, (size_t)(q - p));
+        else tokenize_plain(t, (const char *)p, (size_t)(q - p));
+        p = q;
+    }
+}
+
 size_t tc_wordpiece_tokenize(const tc_wordpiece *wp, tc_wordpiece_scratch *s, const char *text, size_t len,
                              int32_t *ids, size_t max_ids) {
-    tokenizing t = {wp, s, ids, 0, max_ids, NULL, NULL};
+    tokenizing t = {wp, s, ids, 0, max_ids, NULL, NULL, 0};
     tokenize_text(&t, text, len);
     return t.n;
 }
 
 void tc_wordpiece_words(const tc_wordpiece *wp, tc_wordpiece_scratch *s, const char *text, size_t len,
                         tc_wordpiece_word_fn *on_word, void *context) {
-    tokenizing t = {wp, s, NULL, 0, SIZE_MAX, on_word, context};
+    tokenizing t = {wp, s, NULL, 0, SIZE_MAX, on_word, context, 0};
     tokenize_text(&t, text, len);
 }
 

@@ -2,7 +2,9 @@
 // tokenizers' BertTokenizerFast pipeline:
 //
 //   special tokens ([CLS], [SEP], ... as literal text) are matched first and
-//   kept whole; the text between them goes through BertNormalizer and
+//   kept whole; the text between them goes through BertNormalizer (added
+//   tokens marked "normalized", such as MPNet's <unk>, are then matched in
+//   the normalized text) and
 //   BertPreTokenizer (common/text/bert_normalizer.h); each word then becomes the
 //   greedy longest-match WordPiece pieces ("##" marks a piece inside a word),
 //   or [UNK] when a word has more than 100 characters or some part of it
@@ -26,11 +28,15 @@ typedef struct tc_wordpiece tc_wordpiece;
 typedef struct tc_wordpiece_scratch tc_wordpiece_scratch;
 
 // Where the vocabulary and the normalization settings come from. With
-// model_dir: model_dir/vocab.txt and model_dir/tokenizer_config.json
+// model_dir: model_dir/vocab.txt, model_dir/tokenizer_config.json
 // (do_lower_case, strip_accents, tokenize_chinese_chars, the special tokens,
-// model_max_length); the file is optional, its absence means BERT's
-// defaults. With vocab_path: that vocabulary and BERT's defaults. Settings
-// that are not TC_WORDPIECE_UNSET override both.
+// model_max_length), special_tokens_map.json (the special tokens) and
+// tokenizer.json (the tokens its post-processor puts around the text, e.g.
+// MPNet's <s> </s>, its padding and unknown tokens, and the added tokens it
+// matches in the raw or the normalized text), a later file winning; each is
+// optional, their absence means BERT's defaults. With vocab_path: that
+// vocabulary and BERT's defaults. Settings that are not TC_WORDPIECE_UNSET
+// override both.
 typedef struct {
     const char *model_dir;
     const char *vocab_path;
@@ -83,8 +89,9 @@ typedef void tc_wordpiece_word_fn(void *context, const char *word, size_t len, s
 void tc_wordpiece_words(const tc_wordpiece *wp, tc_wordpiece_scratch *s, const char *text, size_t len,
                         tc_wordpiece_word_fn *on_word, void *context);
 
-// One model input row: [CLS], the first max_len-2 token ids, [SEP], then
-// [PAD] up to max_len (>= 2). Returns the length before padding.
+// One model input row: the model's first token ([CLS], MPNet's <s>), the
+// first max_len-2 token ids, its last token ([SEP], </s>), then its padding
+// token ([PAD], <pad>) up to max_len (>= 2). Returns the length before padding.
 int tc_wordpiece_encode(const tc_wordpiece *wp, tc_wordpiece_scratch *s, const char *text, size_t len,
                         int32_t *row, int max_len);
 

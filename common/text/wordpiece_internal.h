@@ -92,6 +92,12 @@ static inline int32_t tc_vocab_find(const tc_vocab *v, uint64_t h, const unsigne
 }
 
 enum { TC_WORDPIECE_MAX_SPECIAL = 64 };
+
+typedef struct {
+    char *text;
+    size_t len;
+    int32_t id;
+} tc_wordpiece_special;
 #define TC_KIND_SPECIAL 0x80  // flag in ascii_kind: the byte may start a special token
 
 struct tc_wordpiece {
@@ -104,13 +110,28 @@ struct tc_wordpiece {
     int32_t ascii_punct_id[128];   // the id (or [UNK]'s) of each ASCII punctuation character
     uint8_t *bmp_kind;             // [0x10000] TC_BERT_* of each BMP code point
     uint8_t special_first[256];    // 1 for a byte that starts some special token
-    struct {
-        char *text;
-        size_t len;
-        int32_t id;
-    } special[TC_WORDPIECE_MAX_SPECIAL];
+    tc_wordpiece_special special[TC_WORDPIECE_MAX_SPECIAL];
     size_t n_special;
+    // Added tokens matched in the normalized text (tokenizer.json's
+    // "normalized": true, e.g. MPNet's <unk>), their text normalized. A
+    // stretch of text between spaces that holds a byte of normalized_trigger
+    // (an ASCII byte that may begin one once normalized, or any non-ASCII
+    // byte) is normalized whole and searched; the rest takes the fast path.
+    tc_wordpiece_special normalized[TC_WORDPIECE_MAX_SPECIAL];
+    size_t n_normalized;
+    uint8_t normalized_trigger[256];
+    int special_spaces;  // some special token holds a space: stretches are not cut at spaces
 };
+
+// The text as BertNormalizer makes it (cleaning, CJK spacing, accent
+// stripping, lowercasing), in s's buffer (valid until the next call with s);
+// NULL when out of memory.
+const unsigned char *tc_wordpiece_normalize(const tc_wordpiece *wp, tc_wordpiece_scratch *s, const char *text,
+                                            size_t len, size_t *out_len);
+
+// Registers an added token matched after normalization (its text is
+// normalized here), once tc_wordpiece_prepare has run.
+int tc_wordpiece_add_normalized(tc_wordpiece *wp, const char *text, int32_t id, const char *where);
 
 // Builds the character tables and the special-token list once the
 // vocabulary and info.mode are set. names: special tokens to match, those

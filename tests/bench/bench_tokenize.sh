@@ -11,13 +11,15 @@
 # tensor file); tokenizers is timed on texts already decoded in memory.
 #
 # usage: tests/bench/bench_tokenize.sh [MAX_LEN [GB]]   (defaults 128 and 1; GB 0 skips the big run)
-# Environment: TC_DATA (default ../shared/data), PYTHON (default build/venv/bin/python3).
+# Environment: TC_DATA (default ../shared/data), PYTHON (default build/venv/bin/python3),
+# MODEL (default models/all-MiniLM-L6-v2; models/all-mpnet-base-v2 measures
+# MPNet's tokenizer, whose <unk> is matched in the normalized text).
 set -eu
 cd "$(dirname "$0")/../.."
 max_len=${1:-128}
 gb=${2:-1}
 data=${TC_DATA:-../shared/data}
-model=models/all-MiniLM-L6-v2
+model=${MODEL:-models/all-MiniLM-L6-v2}
 py=${PYTHON:-build/venv/bin/python3}
 for f in "$data/20ng/train/corpus.txt" "$data/20ng/test/corpus.txt" "$model/tokenizer.json"; do
     [ -f "$f" ] || { echo "bench_tokenize: $f missing" >&2; exit 1; }

@@ -11,7 +11,7 @@ tokenizers' own (RAYON_NUM_THREADS=1 for one thread). Prints one line:
 
     seconds cpu_seconds bytes documents tokens fast_seconds
 
-(tokens: with [CLS] and [SEP], before padding, as tc-tokenize's lengths;
+(tokens: with the first and last special tokens, before padding, as tc-tokenize's lengths;
 fast_seconds: encode_batch_fast, which skips the offsets) and saves the
 ids [N, MAX_LEN] to OUT.npy for the comparison with tc-tokenize.
 """
@@ -37,8 +37,9 @@ def main():
             line = line[:-1]
         texts.append(line.split(b"\t", 1)[1].decode("utf-8", "replace"))
     tok = Tokenizer.from_file(os.path.join(model, "tokenizer.json"))
+    padding = tok.padding or {"pad_id": tok.token_to_id("[PAD]"), "pad_token": "[PAD]"}  # MPNet's is <pad>
     tok.enable_truncation(max_length=max_len)
-    tok.enable_padding(length=max_len, pad_id=tok.token_to_id("[PAD]"), pad_token="[PAD]")
+    tok.enable_padding(length=max_len, pad_id=padding["pad_id"], pad_token=padding["pad_token"])
     best = best_cpu = fast = None
     for _ in range(runs):
         start, cpu = time.perf_counter(), time.process_time()

@@ -16,18 +16,28 @@
 #                          60/40 (tests/bench/quality_split.py), 531 classes
 #              dbpedia298  DBPedia-298's 1,095 generated articles, the same way
 #            default: 20ng-600 amazon531 dbpedia298 20ng-3000 20ng-full
-# Environment: QUALITY_WORK (default work/quality) holds every run's files;
+# Environment: QUALITY_WORK (default work/quality, or work/quality-NAME... when
+# MODEL, SIM_MODEL or CLS_MODEL is set) holds every run's files;
 # a dataset whose run finished is not run again (remove its folder to redo).
-# Pipeline variables (TC_FLAGS, GPUS, ...) pass through the environment.
+# Pipeline variables (TC_FLAGS, GPUS, MODEL, SIM_MODEL, CLS_MODEL, ...) pass
+# through the environment, e.g. the paper's similarity encoder:
+#   SIM_MODEL=models/all-mpnet-base-v2 tests/bench/quality.sh
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
-work=${QUALITY_WORK:-work/quality}
+# runs with other encoders go to their own folder: finished runs are reused
+tag=""
+for v in MODEL SIM_MODEL CLS_MODEL; do
+    eval "m=\${$v:-}"
+    [ -n "$m" ] && tag="$tag-$(echo "$v" | tr 'A-Z_' 'a-z-')-$(basename "$m")"
+done
+work=${QUALITY_WORK:-work/quality$tag}
 shared=${TC_DATA:-../shared/data}
 [ $# -gt 0 ] || set -- 20ng-600 amazon531 dbpedia298 20ng-3000 20ng-full
 mkdir -p "$work"
 make -s
 sh scripts/fetch-model.sh > /dev/null
+sh scripts/fetch-model.sh --dirs ${MODEL:+"$MODEL"} ${SIM_MODEL:+"$SIM_MODEL"} ${CLS_MODEL:+"$CLS_MODEL"} > /dev/null
 
 # dataset NAME -> sets $data and $vars (pipeline variables), or fails
 dataset() {
@@ -64,7 +74,10 @@ for name in "$@"; do
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(basename "$name")" "$train_docs" "$test_docs" "$classes" "${levels:-?}" "$run" >> "$results"
 done
 
-# The table: one block per dataset.
+# The table: one block per dataset, under the encoders it used.
+default_model=models/all-MiniLM-L6-v2
+echo
+echo "similarity model ${SIM_MODEL:-${MODEL:-$default_model}}, classifier model ${CLS_MODEL:-${MODEL:-$default_model}}"
 awk -F'\t' '
 function load(file, row,    line, kv) {
     while ((getline line < file) > 0) { split(line, kv, "\t"); m[row, kv[1]] = kv[2] }

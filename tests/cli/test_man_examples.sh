@@ -34,6 +34,8 @@ cp "$TC_DATA/amazon531/train/generated_docs.txt" "$TC_DATA/amazon531/train/gener
 head -n 40 "$TC_DATA/amazon531/train/llm_enrichment.txt" > "$am/train/llm_enrichment.txt"  # fewer texts to embed
 w="$world/work"
 ln -s "$model" "$w/models/all-MiniLM-L6-v2"
+mpnet="$TC_ROOT/models/all-mpnet-base-v2"
+[ -f "$mpnet/vocab.txt" ] && ln -s "$mpnet" "$w/models/all-mpnet-base-v2"
 cd "$w" || exit 1
 q="-q --gpus none"
 setup() { # NAME COMMAND: a fixture step that must work
@@ -72,6 +74,8 @@ why_skip() {
     elif grep -q 'https://api\.' "$1"; then echo "needs a hosted API and its key"
     elif grep -q '^mpirun' "$1" && { ! command -v mpirun > /dev/null || [ "${TC_HAVE_MPI:-0}" != 1 ]; }; then
         echo "needs mpirun and an MPI build"
+    elif grep -q 'models/all-mpnet-base-v2' "$1" && [ ! -e "$w/models/all-mpnet-base-v2" ]; then
+        echo "needs all-mpnet-base-v2 (make model NAME=all-mpnet-base-v2)"
     elif grep -q 'from transformers' "$1" && [ "${TC_SLOW_TESTS:-0}" != 1 ]; then
         echo "imports transformers (slow): set TC_SLOW_TESTS=1"
     fi

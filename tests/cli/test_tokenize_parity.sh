@@ -3,8 +3,11 @@
 # corpora (20 Newsgroups train and test, the generated Amazon-531 and
 # DBPedia-298 documents) and the adversarial lines with the uncased default
 # model at 128 and 512 tokens; the cased test vocabulary at 512 on the
-# generated documents and the adversarial lines (tokenizers takes most of
-# this test's time). Token ids, lengths and document ids must be identical.
+# generated documents and the adversarial lines; all-mpnet-base-v2 (its
+# <s> </s> <pad> special tokens) on 20 Newsgroups and the adversarial lines
+# at 128 and 512, when make model NAME=all-mpnet-base-v2 has put it in place
+# (tokenizers takes most of this test's time). Token ids, lengths and
+# document ids must be identical.
 . "$TC_ROOT/tests/cli/lib.sh"
 
 py=$(python_with numpy tokenizers) || { skip tokenize_parity "no Python with numpy and tokenizers (build/venv)"; exit 0; }
@@ -43,6 +46,7 @@ tokenize() {
 # Under the sanitizers (several times slower, the same code) the corpora go
 # through once, at 128 tokens; the adversarial lines in every setting.
 adversarial=$TC_ROOT/tests/golden/tokenizer_adversarial.txt
+specials=$TC_ROOT/tests/golden/tokenizer_adversarial_specials.txt
 lengths="128 512" cased_corpora=$corpora
 if [ "${TC_SANITIZE:-0}" = 1 ]; then lengths=128 cased_corpora=""; fi
 for len in $lengths; do
@@ -52,7 +56,22 @@ for len in $lengths; do
 done
 for len in 128 512; do
     tokenize "uncased$len:adversarial" "$adversarial" no-ids "model:$model" $len --model "$model"
+    tokenize "uncased$len:specials" "$specials" no-ids "model:$model" $len --model "$model"
 done
+mpnet=$TC_ROOT/models/all-mpnet-base-v2
+if [ -f "$mpnet/vocab.txt" ] && [ -f "$mpnet/tokenizer.json" ]; then
+    for len in $lengths; do
+        for c in $corpora; do
+            case $c in 20ng/*) tokenize "mpnet$len:$c" "$TC_DATA/$c" ids "model:$mpnet" $len --model "$mpnet" ;; esac
+        done
+    done
+    for len in 128 512; do
+        tokenize "mpnet$len:adversarial" "$adversarial" no-ids "model:$mpnet" $len --model "$mpnet"
+        tokenize "mpnet$len:specials" "$specials" no-ids "model:$mpnet" $len --model "$mpnet"
+    done
+else
+    skip "tokenize_parity mpnet" "$mpnet missing (make model NAME=all-mpnet-base-v2)"
+fi
 for c in $cased_corpora; do
     case $c in 20ng/*) continue ;; esac
     tokenize "cased512:$c" "$TC_DATA/$c" ids "cased:$cased" 512 --vocab "$cased" --no-lowercase

@@ -66,9 +66,18 @@ def tokenizer(setting, max_len):
         tok.add_special_tokens(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
         tok.post_processor = processors.BertProcessing(("[SEP]", tok.token_to_id("[SEP]")),
                                                        ("[CLS]", tok.token_to_id("[CLS]")))
+    # the model's own padding token (MPNet's <pad>, BERT's [PAD])
+    padding = tok.padding or {"pad_id": tok.token_to_id("[PAD]"), "pad_token": "[PAD]"}
     tok.enable_truncation(max_length=max_len)
-    tok.enable_padding(length=max_len, pad_id=tok.token_to_id("[PAD]"), pad_token="[PAD]")
+    tok.enable_padding(length=max_len, pad_id=padding["pad_id"], pad_token=padding["pad_token"])
     return tok
+
+
+def sep_and_pad(tok):
+    """The ids closing a sequence and padding it: the post-processor's
+    (BERT's [SEP], MPNet's </s>) and the padding's."""
+    empty = tok.encode("")
+    return empty.ids[sum(empty.attention_mask) - 1], tok.padding["pad_id"]
 
 
 def cache_path(setting, corpus, max_len):
@@ -88,7 +97,7 @@ def cache_path(setting, corpus, max_len):
 def encode(setting, texts, max_len, corpus):
     """ids [N, max_len] and lengths [N] from tokenizers."""
     tok = tokenizer(setting, max_len)
-    sep, pad = tok.token_to_id("[SEP]"), tok.token_to_id("[PAD]")
+    sep, pad = sep_and_pad(tok)
     cached = cache_path(setting, corpus, max_len)
     if cached and os.path.exists(cached):
         with np.load(cached) as z:

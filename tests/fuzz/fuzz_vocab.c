@@ -1,8 +1,9 @@
-// libFuzzer target: a tokenizer's files, vocab.txt and
-// tokenizer_config.json, then a text tokenized with them. The input is
-// split on FUZZ_SEP (tests/fuzz/fuzz_files.h) into vocab.txt,
-// tokenizer_config.json and the text. With a tokenizer_config.json part the
-// two files are opened as a model directory, else the vocabulary alone as
+// libFuzzer target: a tokenizer's files, vocab.txt, tokenizer_config.json
+// and tokenizer.json, then a text tokenized with them. The input is split on
+// FUZZ_SEP (tests/fuzz/fuzz_files.h) into vocab.txt, tokenizer_config.json,
+// the text and tokenizer.json (the last, so that older seeds keep their
+// meaning). With a tokenizer_config.json part the files are opened as a
+// model directory, else the vocabulary alone as
 // the buffer embedding programs use (one open per input: each costs 30 ms
 // under the sanitizers). The text then goes through tokenization and
 // encoding: every id out must be in the vocabulary.
@@ -28,13 +29,14 @@ static void tokenize(const tc_wordpiece *wp, const fuzz_part *text) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    fuzz_part parts[3];
-    int n = fuzz_split(data, size, parts, 3);
+    fuzz_part parts[4];
+    int n = fuzz_split(data, size, parts, 4);
     static const char fallback[] = "unaffable [SEP] héllo 你好";
     fuzz_part text = n > 2 ? parts[2] : (fuzz_part){(const uint8_t *)fallback, sizeof fallback - 1};
     char path[512];
     fuzz_file(path, sizeof path, "vocab.txt", &parts[0]);
     fuzz_file(path, sizeof path, "tokenizer_config.json", n > 1 ? &parts[1] : NULL);
+    fuzz_file(path, sizeof path, "tokenizer.json", n > 3 ? &parts[3] : NULL);
     tc_wordpiece *wp;
     int rc;
     if (n > 1) {

@@ -63,6 +63,16 @@ head -n 400 tests/golden/cased_vocab.txt > "$tmp/cased.txt"
 join "$tmp/cased.txt" "$tmp/tokcfg.json" "$text" > "$out/vocab/cased"
 join "$tmp/model0/vocab.txt" "$tmp/model0/tokenizer_config.json" "$text" > "$out/vocab/tiny"
 cp "$tmp/cased.txt" "$out/vocab/vocab-only"
+# MPNet's layout: special tokens from tokenizer.json, <unk> matched after normalizing
+printf '<s>\n<pad>\n</s>\n<unk>\n[UNK]\na\nb\n<\n>\nun\n##k\nunk\n<mask>\n' > "$tmp/mpnet.txt"
+printf '{"model": {"type": "WordPiece", "unk_token": "[UNK]"},
+ "post_processor": {"type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0]},
+ "padding": {"pad_id": 1, "pad_token": "<pad>"},
+ "added_tokens": [{"id": 0, "content": "<s>", "special": true}, {"id": 3, "content": "<unk>", "normalized": true},
+  {"id": 12, "content": "<mask>", "lstrip": true}]}\n' > "$tmp/tokenizer.json"
+printf 'a<UNK>b <s>x</s> <\xc3\xb9nk> <mask>\n' > "$tmp/mpnet-text.txt"
+printf '{"do_lower_case": true}\n' > "$tmp/mpnet-cfg.json"
+join "$tmp/mpnet.txt" "$tmp/mpnet-cfg.json" "$tmp/mpnet-text.txt" "$tmp/tokenizer.json" > "$out/vocab/mpnet"
 if [ -f "$model/vocab.txt" ]; then
     { head -n 120 "$model/vocab.txt"; sed -n '1997,2400p' "$model/vocab.txt"; } > "$tmp/minilm.txt"
     join "$tmp/minilm.txt" "$model/tokenizer_config.json" "$text" > "$out/vocab/minilm"

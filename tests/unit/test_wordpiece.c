@@ -230,9 +230,11 @@ static void test_model_errors(void) {
     CHECK(strstr(tc_error(), "do_lower_case") != NULL);
     CHECK(open_model(&wp, "{\"unk_token\": \"<unk>\"}") == -1);
     CHECK(strstr(tc_error(), "no <unk> token") != NULL);
-    CHECK(open_model(&wp, "{\"added_tokens_decoder\": {\"5\": {\"content\": \"un\", \"special\": false, "
-                          "\"normalized\": true}}}") == -1);
-    CHECK(strstr(tc_error(), "not supported") != NULL);
+    CHECK(open_model(&wp, "{\"added_tokens_decoder\": {\"5\": {\"content\": \"un\", \"special\": true, "
+                          "\"single_word\": true}}}") == -1);
+    CHECK(strstr(tc_error(), "'un' is single_word: not supported") != NULL);
+    CHECK(open_model(&wp, "{\"added_tokens_decoder\": {\"6\": {\"content\": \"un\", \"special\": true}}}") == -1);
+    CHECK(strstr(tc_error(), "give 'un' the id 6, but that line is '##aff'") != NULL);
     tc_wordpiece_settings settings = {"/nonexistent/model", NULL, TC_WORDPIECE_UNSET, TC_WORDPIECE_UNSET,
                                       TC_WORDPIECE_UNSET};
     CHECK(tc_wordpiece_open(&wp, &settings) == -1 && strstr(tc_error(), "/nonexistent/model"));
@@ -245,6 +247,102 @@ static void test_model_errors(void) {
     unlink(path);
     snprintf(path, sizeof path, "%s/tokenizer_config.json", model_dir);
     unlink(path);
+    rmdir(model_dir);
+}
+
+// ---------------------------------------------------------------- tokenizer.json
+
+static const char *mpnet_vocab = "<s>\n<pad>\n</s>\n<unk>\n[UNK]\na\nb\n<\n>\nun\n##k\nunk\n<mask>\n[CLS]\n";
+static const char *mpnet_added =
+    "\"added_tokens\": [{\"id\": 0, \"content\": \"<s>\", \"special\": true, \"normalized\": false},"
+    " {\"id\": 1, \"content\": \"<pad>\", \"special\": true}, {\"id\": 2, \"content\": \"</s>\", \"special\": true},"
+    " {\"id\": 3, \"content\": \"<unk>\", \"special\": true, \"normalized\": true},"
+    " {\"id\": 4, \"content\": \"[UNK]\", \"special\": true},"
+    " {\"id\": 12, \"content\": \"<mask>\", \"special\": true, \"lstrip\": true}]";
+
+// A model directory of vocab.txt and tokenizer.json (MPNet's layout: the
+// special tokens come from tokenizer.json alone).
+static int open_json_model(tc_wordpiece **wp, const char *json) {
+    snprintf(model_dir, sizeof model_dir, "%s/model-json-%d", harness_tmpdir(), (int)getpid());
+    mkdir(model_dir, 0755);
+    write_file("vocab.txt", mpnet_vocab);
+    write_file("tokenizer.json", json);
+    tc_wordpiece_settings settings = {model_dir, NULL, TC_WORDPIECE_UNSET, TC_WORDPIECE_UNSET, TC_WORDPIECE_UNSET};
+    return tc_wordpiece_open(wp, &settings);
+}
+
+static void test_tokenizer_json(void) {
+    char json[4096];
+    snprintf(json, sizeof json,
+             "{\"model\": {\"type\": \"WordPiece\", \"unk_token\": \"[UNK]\"}, \"post_processor\": {\"type\": "
+             "\"RobertaProcessing\", \"sep\": [\"</s>\", 2], \"cls\": [\"<s>\", 0]}, \"padding\": {\"pad_id\": 1, "
+             "\"pad_token\": \"<pad>\"}, %s}",
+             mpnet_added);
+    tc_wordpiece *wp;
+    int rc = open_json_model(&wp, json);
+    REQUIRE(rc == 0);
+    const tc_wordpiece_info *info = tc_wordpiece_info_of(wp);
+    CHECK(info->cls_id == 0 && info->sep_id == 2 && info->pad_id == 1 && info->unk_id == 4);
+    tc_wordpiece_scratch *s = tc_wordpiece_scratch_new();
+    int32_t row[8], want[8] = {0, 5, 0, 6, 12, 2, 1, 1};
+    CHECK(tc_wordpiece_encode(wp, s, "a<s>b <mask>", 12, row, 8) == 6 && !memcmp(row, want, sizeof want));
+    tc_wordpiece_scratch_free(s);
+    // <unk> is matched in the normalized text: lowercased, accents stripped,
+    // but not across a space; [CLS] is no special token of this model
+    CHECK_TOKENS(wp, "a<UNK>b <ùnk> <un k> [CLS]", "a <unk> b <unk> < un [UNK] > [UNK] [UNK] [UNK]");
+    CHECK_TOKENS(wp, "<s><unk></s>unk<<unk>>", "<s> <unk> </s> unk < <unk> >");
+    tc_wordpiece_close(wp);
+
+    // a template that puts one token before the text and one after
+    snprintf(json, sizeof json,
+             "{\"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"SpecialToken\": {\"id\": "
+             "\"<s>\"}}, {\"Sequence\": {\"id\": \"A\"}}, {\"SpecialToken\": {\"id\": \"</s>\"}}], \"special_tokens\": "
+             "{\"<s>\": {\"ids\": [0], \"tokens\": [\"<s>\"]}, \"</s>\": {\"ids\": [2], \"tokens\": [\"</s>\"]}}}, "
+             "\"padding\": {\"pad_id\": 1, \"pad_token\": \"<pad>\"}, %s}",
+             mpnet_added);
+    rc = open_json_model(&wp, json);
+    REQUIRE(rc == 0);
+    info = tc_wordpiece_info_of(wp);
+    CHECK(info->cls_id == 0 && info->sep_id == 2 && info->pad_id == 1 && info->unk_id == 4);
+    tc_wordpiece_close(wp);
+
+    static const struct {
+        const char *json, *error;
+    } bad[] = {
+        {"{\"model\": {\"type\": \"BPE\"}}", "tokenizer.json: a BPE tokenizer, not WordPiece: not supported"},
+        {"{\"post_processor\": {\"type\": \"ByteLevel\"}}", "post_processor ByteLevel: not supported"},
+        {"{\"post_processor\": {\"type\": \"BertProcessing\", \"cls\": [\"<s>\", 0], \"sep\": [\"</s>\", 3]}}",
+         "give '</s>' the id 3, but that line is '<unk>'"},
+        {"{\"post_processor\": {\"type\": \"BertProcessing\", \"cls\": \"<s>\"}}", "\"cls\" is not [token, id]"},
+        {"{\"added_tokens\": [{\"id\": 99, \"content\": \"x\"}]}", "give 'x' the id 99, but that line is past the end"},
+        {"{\"added_tokens\": [{\"content\": \"x\"}]}", "added_tokens[0] has no id"},
+        {"{\"added_tokens\": [{\"id\": 5, \"content\": \"a\", \"single_word\": true}]}", "single_word: not supported"},
+        {"[1]", "tokenizer.json: not a JSON object"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        wp = NULL;
+        CHECKF(open_json_model(&wp, bad[i].json) == -1 && strstr(tc_error(), bad[i].error) && !wp,
+               "%s: got '%s'", bad[i].json, tc_error());
+        tc_wordpiece_close(wp);
+    }
+    // without tokenizer.json: special_tokens_map.json over tokenizer_config.json
+    char path[4200];
+    snprintf(path, sizeof path, "%s/tokenizer.json", model_dir);
+    unlink(path);
+    write_file("tokenizer_config.json", "{\"cls_token\": \"[CLS]\", \"sep_token\": \"</s>\", \"pad_token\": \"<pad>\", "
+                                        "\"unk_token\": \"[UNK]\"}");
+    write_file("special_tokens_map.json", "{\"cls_token\": {\"content\": \"<s>\", \"lstrip\": false}}");
+    tc_wordpiece_settings settings = {model_dir, NULL, TC_WORDPIECE_UNSET, TC_WORDPIECE_UNSET, TC_WORDPIECE_UNSET};
+    rc = tc_wordpiece_open(&wp, &settings);
+    REQUIRE(rc == 0);
+    info = tc_wordpiece_info_of(wp);
+    CHECK(info->cls_id == 0 && info->sep_id == 2 && info->pad_id == 1 && info->unk_id == 4);
+    tc_wordpiece_close(wp);
+    for (const char *const *f = (const char *const[]){"vocab.txt", "tokenizer_config.json", "special_tokens_map.json", NULL};
+         *f; f++) {
+        snprintf(path, sizeof path, "%s/%s", model_dir, *f);
+        unlink(path);
+    }
     rmdir(model_dir);
 }
 
@@ -407,6 +505,7 @@ int main(void) {
     RUN(test_vocabulary_file);
     RUN(test_model_settings);
     RUN(test_model_errors);
+    RUN(test_tokenizer_json);
     RUN(test_adversarial_goldens);
     RUN(test_threads_share_a_tokenizer);
     HARNESS_EXIT();
