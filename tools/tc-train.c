@@ -95,6 +95,8 @@ static const char usage[] =
     "      --patience N        stop after N validations without improvement\n"
     "      --resume DIR        continue a run from its checkpoint (DIR or DIR/latest)\n"
     "      --log FILE          metrics log (default DIR/log.jsonl)\n"
+    "      --tensorboard TB    TensorBoard event files of the log's figures (default DIR/runs)\n"
+    "      --no-tensorboard    none\n"
     "      --plot LOG          draw a metrics log as a PNG (-o PNG) and exit\n"
     "      --log-every N       one log line per N steps (default 1 on the CPU, 10 on GPUs)\n"
     "GPUs:\n"
@@ -111,6 +113,7 @@ enum {
     OPT_BETA2, OPT_ADAM_EPS, OPT_MAX_GRAD_NORM, OPT_LOSS, OPT_MAX_STEPS, OPT_SEED, OPT_EVAL_EVERY, OPT_SAVE_EVERY,
     OPT_PATIENCE, OPT_RESUME, OPT_LOG, OPT_PLOT, OPT_LOG_EVERY, OPT_PRECISION, OPT_LOSS_SCALE, OPT_SHARD_OPTIMIZER,
     OPT_CHECKPOINT_ACTIVATIONS, OPT_OBJECTIVE, OPT_SIMILARITY_SCALE, OPT_CACHED_CHUNK, OPT_VAL_POSITIVES,
+    OPT_TENSORBOARD, OPT_NO_TENSORBOARD,
 };
 
 typedef struct {
@@ -176,6 +179,7 @@ static void parse(tc_cli *cli, int argc, char **argv, options *o) {
         {"checkpoint-activations", no_argument, 0, OPT_CHECKPOINT_ACTIVATIONS},
         {"objective", required_argument, 0, OPT_OBJECTIVE}, {"similarity-scale", required_argument, 0, OPT_SIMILARITY_SCALE},
         {"cached-chunk", required_argument, 0, OPT_CACHED_CHUNK}, {"val-positives", required_argument, 0, OPT_VAL_POSITIVES},
+        {"tensorboard", required_argument, 0, OPT_TENSORBOARD}, {"no-tensorboard", no_argument, 0, OPT_NO_TENSORBOARD},
         TC_CLI_COMMON_OPTIONS, TC_CLI_GPU_OPTIONS, {0}};
     int c;
     while ((c = tc_cli_getopt(cli, argc, argv, "m:", longs)) != -1) {
@@ -240,6 +244,11 @@ static void parse(tc_cli *cli, int argc, char **argv, options *o) {
             break;
         case OPT_CACHED_CHUNK: o->t.cached_chunk = (int)tc_cli_parse_int(cli, "--cached-chunk", optarg, 1, 1 << 20); break;
         case OPT_VAL_POSITIVES: o->val_positives = optarg; break;
+        case OPT_TENSORBOARD:
+            if (!*optarg) tc_cli_usage_error(cli, "--tensorboard needs a directory (--no-tensorboard: none)");
+            o->t.tensorboard = optarg;
+            break;
+        case OPT_NO_TENSORBOARD: o->t.tensorboard = ""; break;
         default: tc_cli_option(cli, c, optarg);
         }
     }
@@ -612,6 +621,7 @@ static void check_files(const tc_cli *cli, const options *o) {
     tc_files_output_dir("-o", cli->output);
     snprintf(default_log, sizeof default_log, "%s/log.jsonl", cli->output);
     tc_files_output("--log", o->log ? o->log : default_log);
+    if (o->t.tensorboard && o->t.tensorboard[0]) tc_files_output_dir("--tensorboard", o->t.tensorboard);
     tc_cli_check_files(cli);
 }
 

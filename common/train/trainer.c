@@ -738,6 +738,10 @@ int tc_train_run(tc_classifier *cl, tc_comm *comm, const tc_train_config *cfg, t
     if (rc == 0 && t.logging) rc = prepare_out_dir(cfg->out_dir);
     if (rc == 0 && t.logging)
         rc = tc_train_log_open(&t.log, cfg->log_path ? cfg->log_path : log_path, cfg->resume_dir ? t.step : -1);
+    char tb_dir[4096];
+    snprintf(tb_dir, sizeof tb_dir, "%s/runs", cfg->out_dir);
+    if (rc == 0 && t.logging && !(cfg->tensorboard && !cfg->tensorboard[0]))
+        rc = tc_train_log_tensorboard(&t.log, cfg->tensorboard ? cfg->tensorboard : tb_dir);
     if (cfg->cli) tc_progress_start(&t.progress, cfg->cli, "steps", (uint64_t)t.total_steps);
     t.progress.enabled &= rank0(&t);
     if (rc == 0 && !cfg->resume_dir && cfg->val) rc = initial_validation(&t);

@@ -79,6 +79,7 @@ typedef struct {
     int patience;              // validations without improvement before stopping (0: never)
     const char *out_dir;
     const char *log_path;      // NULL: OUT/log.jsonl
+    const char *tensorboard;   // TensorBoard event files' directory (NULL: OUT/runs; "": none)
     const char *resume_dir;    // a checkpoint to continue from, or NULL
     const char *source_dir;    // the model directory (config.json, vocabulary)
     const char *const *class_names;
