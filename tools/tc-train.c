@@ -104,6 +104,8 @@ static const char usage[] =
     "      --loss-scale X      fp16: the initial dynamic loss scale (default 65536)\n"
     "Several GPUs (--gpus 0,1,...) or ranks under mpirun/srun (one GPU each) train data\n"
     "parallel: each rank takes its share of every step; gradients are summed (NCCL).\n"
+    "      --comm-timeout S    MPI ranks: stop when a rank has not answered for S seconds,\n"
+    "                          naming it (default 600; 0: wait forever)\n"
     TC_CLI_COMMON_HELP TC_CLI_GPU_HELP;
 
 enum {
@@ -113,14 +115,14 @@ enum {
     OPT_BETA2, OPT_ADAM_EPS, OPT_MAX_GRAD_NORM, OPT_LOSS, OPT_MAX_STEPS, OPT_SEED, OPT_EVAL_EVERY, OPT_SAVE_EVERY,
     OPT_PATIENCE, OPT_RESUME, OPT_LOG, OPT_PLOT, OPT_LOG_EVERY, OPT_PRECISION, OPT_LOSS_SCALE, OPT_SHARD_OPTIMIZER,
     OPT_CHECKPOINT_ACTIVATIONS, OPT_OBJECTIVE, OPT_SIMILARITY_SCALE, OPT_CACHED_CHUNK, OPT_VAL_POSITIVES,
-    OPT_TENSORBOARD, OPT_NO_TENSORBOARD,
+    OPT_TENSORBOARD, OPT_NO_TENSORBOARD, OPT_COMM_TIMEOUT,
 };
 
 typedef struct {
     const char *model, *class_vectors, *class_tokens, *taxonomy, *val, *val_targets, *pooling, *head_init;
     const char *resume, *log, *plot, *tokens, *targets, *lr_scale, *precision;
     const char *positives, *val_positives;  // --objective contrastive: targets is NULL
-    double val_split, lr, loss_scale;
+    double val_split, lr, loss_scale, comm_timeout;
     int normalize, max_len, base_batch, checkpoint_activations, epochs_given, min_steps_given;
     tc_train_config t;
 } options;
@@ -180,6 +182,7 @@ static void parse(tc_cli *cli, int argc, char **argv, options *o) {
         {"objective", required_argument, 0, OPT_OBJECTIVE}, {"similarity-scale", required_argument, 0, OPT_SIMILARITY_SCALE},
         {"cached-chunk", required_argument, 0, OPT_CACHED_CHUNK}, {"val-positives", required_argument, 0, OPT_VAL_POSITIVES},
         {"tensorboard", required_argument, 0, OPT_TENSORBOARD}, {"no-tensorboard", no_argument, 0, OPT_NO_TENSORBOARD},
+        {"comm-timeout", required_argument, 0, OPT_COMM_TIMEOUT},
         TC_CLI_COMMON_OPTIONS, TC_CLI_GPU_OPTIONS, {0}};
     int c;
     while ((c = tc_cli_getopt(cli, argc, argv, "m:", longs)) != -1) {
@@ -249,6 +252,7 @@ static void parse(tc_cli *cli, int argc, char **argv, options *o) {
             o->t.tensorboard = optarg;
             break;
         case OPT_NO_TENSORBOARD: o->t.tensorboard = ""; break;
+        case OPT_COMM_TIMEOUT: o->comm_timeout = tc_cli_parse_double(cli, "--comm-timeout", optarg, 0, 1e9); break;
         default: tc_cli_option(cli, c, optarg);
         }
     }
@@ -286,6 +290,7 @@ static void defaults(options *o) {
     o->lr_scale = "none";
     o->precision = "fp32";
     o->base_batch = 64;
+    o->comm_timeout = TC_COMM_DEFAULT_TIMEOUT;
     o->max_len = 128;
     o->t = (tc_train_config){.batch = 16, .accumulate = 1, .epochs = 1, .min_steps = TC_DEFAULT_MIN_STEPS,
                              .max_epochs = TC_DEFAULT_MAX_EPOCHS, .seed = 42, .warmup_ratio = 0.1,
@@ -648,6 +653,7 @@ int main(int argc, char **argv) {
     int device = -1;
     tc_comm *comm = dev.n_gpus > 1 && tc_comm_launcher_size() == 0 ? NULL : open_comm(&cli, &dev, &device);
     int ranks = comm ? comm->size : dev.n_gpus, rank = comm ? comm->rank : 0;
+    if (comm) comm->timeout = o.comm_timeout;
     inputs in;
     load_inputs(&cli, &o, &in);
     // one run at a time in a directory: a second would interleave the log
@@ -700,7 +706,9 @@ int main(int argc, char **argv) {
                 t->val ? "validation" : "training", r.best_metric, r.best_step, r.stopped_early ? " (stopped early)" : "",
                 cli.output);
     if (rc) {
-        if (rank == 0 || !comm) tc_print_error();
+        // a lost rank: every rank that saw it says so (rank 0 may be the lost one)
+        if (comm && comm->lost[0]) tc_fail("%s", comm->lost);
+        if (rank == 0 || !comm || comm->lost[0]) tc_print_error();
         tc_comm_destroy(comm);
         exit(1);
     }
