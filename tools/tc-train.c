@@ -693,10 +693,14 @@ int main(int argc, char **argv) {
     t->loss_scaling = p.precision == TCT_F16;
     t->loss_scale = (float)o.loss_scale;
     p.t = *t;
+    int contrastive = o.t.objective == TC_OBJECTIVE_CONTRASTIVE;
+    char classes[64];
+    snprintf(classes, sizeof classes, contrastive ? "multiple-negatives ranking" : "%d classes", in.K);
     if (rank == 0)
-        tc_note("%llu training documents, %llu validation; %d classes; effective batch %ld (%d x %d ranks x %d); "
+        tc_note("%llu training %s, %llu validation; %s; effective batch %ld (%d x %d ranks x %d); "
                 "learning rate %.3g; %s pooling%s; %s",
-                (unsigned long long)in.n_train, (unsigned long long)in.n_val, in.K, effective, t->batch, ranks,
+                (unsigned long long)in.n_train, contrastive ? "pairs" : "documents", (unsigned long long)in.n_val,
+                classes, effective, t->batch, ranks,
                 t->accumulate, t->lr, tc_pooling_name(p.pooling), o.normalize ? ", normalized" : "",
                 dev.n_gpus ? o.precision : "CPU");
     tc_train_result r;
