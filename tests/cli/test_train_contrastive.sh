@@ -4,7 +4,7 @@
 # pair_tokens.tct row i): usage and input errors (one line, exit 1, no
 # output, inputs unchanged), a run with validation (retrieval figures in the
 # log), the sentence-transformers layout of its checkpoints, resuming, the
-# cached loss equal to the plain one, two MPI ranks with gathered negatives
+# cached loss equal to the plain one, normalized embeddings training as plain ones, two MPI ranks with gathered negatives
 # equal to one rank at the doubled batch, and the final model loading in
 # sentence-transformers with tc-encode's embeddings (when the python has it).
 # The loss itself is checked against sentence-transformers in
@@ -77,6 +77,11 @@ eq="$base --max-steps 4 --lr 1e-3 --warmup-steps 0 --threads 1 --adam-eps 1e-4"
 expect contrastive_eq_batch8 0 tc-train $eq --batch 8 -o "$T/e1" $pairs
 expect contrastive_eq_cached 0 tc-train $eq --batch 8 --cached-chunk 3 -o "$T/e2" $pairs
 check contrastive_eq_cached_model "$H/st-diff" "$T/e1/final/model.safetensors" "$T/e2/final/model.safetensors" 2e-6 1e-5
+# the cosine ignores the norm: normalized embeddings (a model with a
+# Normalize module) train as the plain ones, through the normalization's backward
+expect contrastive_eq_normalized 0 tc-train $eq --batch 8 --normalize -o "$T/e4" $pairs
+check contrastive_eq_normalized_model "$H/st-diff" "$T/e1/final/model.safetensors" "$T/e4/final/model.safetensors" 2e-6 1e-5
+check contrastive_normalize_module grep -q 'sentence_transformers.models.Normalize' "$T/e4/final/modules.json"
 if ! command -v mpirun > /dev/null 2>&1 || [ "${TC_HAVE_MPI:-0}" != 1 ]; then
     skip contrastive_eq_two_ranks "mpirun or an MPI build is missing"
 else
