@@ -3,6 +3,7 @@
 // their embeddings, build training targets, and enrich classes with key
 // terms from the corpus.
 #include "common/cli/cli.h"
+#include "common/taxonomy/pairs.h"
 #include "common/cli/files.h"
 #include "common/taxonomy/enrich.h"
 #include "common/error.h"
@@ -31,13 +32,15 @@ static const char usage[] =
     "  targets          core classes -> training targets (positives, masks, weights)\n"
     "  candidates       candidate key terms of the corpus to embed, as id<TAB>text\n"
     "  enrich           key terms from the corpus (popularity, distinctiveness, similarity)\n"
+    "  pairs            confident documents with their core classes' texts: pairs to\n"
+    "                   train a sentence encoder on (tc-train --objective contrastive)\n"
     "Run 'tc-taxo COMMAND --help' for a command's options.\n"
     TC_CLI_COMMON_HELP;
 
 enum {
     OPT_LABELS = TC_OPT_FIRST_PROGRAM, OPT_HIERARCHY, OPT_YAML, OPT_TERMS, OPT_NO_ISOLATED, OPT_COUNTS,
     OPT_SUMMARY, OPT_IDS, OPT_REPLACE, OPT_TAXONOMY, OPT_AUGMENTED, OPT_AUGMENTED_WEIGHT, OPT_PATHS, OPT_NAMES_ONLY, OPT_CORE, OPT_PHRASES, OPT_MIN_FREQ,
-    OPT_TOP_K, OPT_STOPWORDS, OPT_EMBEDDINGS, OPT_MIN_PHRASE_SCORE, OPT_PHRASE_WORDS,
+    OPT_TOP_K, OPT_STOPWORDS, OPT_EMBEDDINGS, OPT_MIN_PHRASE_SCORE, OPT_PHRASE_WORDS, OPT_CORPUS,
 };
 
 typedef struct {
@@ -420,6 +423,54 @@ static int cmd_text_out(command *cmd, int argc, char **argv, int texts) {
     return 0;
 }
 
+static const char pairs_usage[] =
+    "usage: tc-taxo pairs --taxonomy TAXONOMY --corpus CORPUS.txt [options] [LABELS]\n"
+    "Training pairs for a sentence encoder from the pipeline's outputs: for each\n"
+    "confident document of LABELS (tc-refine refine) and each of its core classes, the\n"
+    "line DOCID#K<TAB>NAME: TERM, TERM, ...<TAB>TEXT (the class's name and key terms,\n"
+    "underscores as spaces; the document's text from CORPUS, in whose order LABELS is).\n"
+    "cut -f1,2 and cut -f1,3 are the two sides to tokenize for tc-train --objective\n"
+    "contrastive.\n"
+    "  -t, --taxonomy FILE  the taxonomy, with key terms\n"
+    "      --corpus FILE    the documents' text, id<TAB>text\n"
+    TC_CLI_COMMON_HELP;
+
+static int cmd_pairs(command *cmd, int argc, char **argv) {
+    static const struct option options[] = {
+        {"taxonomy", required_argument, 0, 't'}, {"corpus", required_argument, 0, OPT_CORPUS}, TC_CLI_COMMON_OPTIONS, {0}};
+    const char *taxonomy = NULL, *corpus = NULL;
+    int c;
+    cmd->cli.usage = pairs_usage;
+    while ((c = tc_cli_getopt(&cmd->cli, argc, argv, "t:", options)) != -1) switch (c) {
+        case 't': taxonomy = optarg; break;
+        case OPT_CORPUS: corpus = optarg; break;
+        default: tc_cli_option(&cmd->cli, c, optarg);
+        }
+    one_input(cmd, argc, argv);
+    if (!taxonomy || !corpus) tc_cli_usage_error(&cmd->cli, "--taxonomy and --corpus are required");
+    tc_files_input("--taxonomy", taxonomy);
+    tc_files_input("--corpus", corpus);
+    tc_files_input(NULL, input_name(cmd->input));
+    tc_cli_check_files(&cmd->cli);
+    tc_taxonomy t;
+    load_taxonomy(cmd, &t, taxonomy);
+    tc_labels core;
+    if (tc_labels_read_any(&core, input_name(cmd->input), t.n_classes)) tc_cli_die(&cmd->cli);
+    tc_labels_keep_core(&core);  // refine's rows may list ancestors (label_core 0)
+    FILE *in = tc_input_open(corpus);
+    if (!in) tc_cli_die(&cmd->cli);
+    tc_output out;
+    FILE *f = text_open(cmd, &out);
+    uint64_t pairs;
+    if (tc_pairs_write(&t, &core, input_name(cmd->input), in, corpus, f, &pairs)) text_abort(cmd, &out);
+    tc_input_close(in);
+    text_commit(cmd, &out);
+    tc_note("%" PRIu64 " pairs of %" PRIu64 " documents", pairs, core.n_docs);
+    tc_labels_free(&core);
+    tc_taxonomy_free(&t);
+    return 0;
+}
+
 static const char gather_usage[] =
     "usage: tc-taxo term-embeddings [options] --taxonomy TAXONOMY [EMBEDDINGS]\n"
     "Gathers the embeddings of 'tc-taxo texts' (as tc-encode wrote them: doc_ids,\n"
@@ -621,7 +672,7 @@ int main(int argc, char **argv) {
         int c;
         while ((c = tc_cli_getopt(&cmd.cli, argc, argv, "", options)) != -1) tc_cli_option(&cmd.cli, c, optarg);
         tc_cli_usage_error(&cmd.cli, "no command (build, show, paths, terms, export-terms, texts, term-embeddings, "
-                                     "targets, candidates, enrich)");
+                                     "targets, candidates, enrich, pairs)");
     }
     const char *name = argv[1];
     optind = 2;
@@ -635,5 +686,6 @@ int main(int argc, char **argv) {
     if (!strcmp(name, "targets")) return cmd_targets(&cmd, argc, argv);
     if (!strcmp(name, "candidates")) return cmd_enrich(&cmd, argc, argv, 0);
     if (!strcmp(name, "enrich")) return cmd_enrich(&cmd, argc, argv, 1);
+    if (!strcmp(name, "pairs")) return cmd_pairs(&cmd, argc, argv);
     tc_cli_usage_error(&cmd.cli, "unknown command '%s'", name);
 }

@@ -27,6 +27,7 @@
 
 static const char usage[] =
     "usage: tc-train [options] -o DIR TOKENS TARGETS\n"
+    "       tc-train --objective contrastive [options] -o DIR ANCHORS POSITIVES\n"
     "       tc-train --plot LOG -o PNG\n"
     "Fine-tunes the TELEClass classifier: a BERT encoder and a bilinear head\n"
     "score(d, c) = doc(d) . W . e_c, trained with weighted multi-label BCE on\n"
@@ -34,7 +35,16 @@ static const char usage[] =
     "(tc-tokenize). Writes DIR/checkpoint-STEP directories (Hugging Face layout plus\n"
     "head and training state), the links DIR/best, DIR/latest, DIR/final, and\n"
     "the metrics log DIR/log.jsonl.\n"
+    "With --objective contrastive, the encoder alone is trained on pairs: row i of\n"
+    "ANCHORS (tc-tokenize) with row i of POSITIVES (the same document ids), by the\n"
+    "multiple-negatives ranking loss; every checkpoint is a sentence-transformers model.\n"
     "\n"
+    "Objective:\n"
+    "      --objective NAME    classifier (default) or contrastive\n"
+    "      --similarity-scale X  contrastive: cosine similarities times X (default 20)\n"
+    "      --cached-chunk N    contrastive: encode N sequences at a time (GradCache): the\n"
+    "                          memory of N, the gradient of the whole batch (default: all)\n"
+    "      --val-positives FILE  contrastive: the positives of --val's anchors\n"
     "Inputs:\n"
     "  -m, --model DIR         encoder to fine-tune (default models/all-MiniLM-L6-v2)\n"
     "      --class-vectors FILE  class-name embeddings (tc-encode), one row per class\n"
@@ -85,6 +95,8 @@ static const char usage[] =
     "      --patience N        stop after N validations without improvement\n"
     "      --resume DIR        continue a run from its checkpoint (DIR or DIR/latest)\n"
     "      --log FILE          metrics log (default DIR/log.jsonl)\n"
+    "      --tensorboard TB    TensorBoard event files of the log's figures (default DIR/runs)\n"
+    "      --no-tensorboard    none\n"
     "      --plot LOG          draw a metrics log as a PNG (-o PNG) and exit\n"
     "      --log-every N       one log line per N steps (default 1 on the CPU, 10 on GPUs)\n"
     "GPUs:\n"
@@ -92,6 +104,8 @@ static const char usage[] =
     "      --loss-scale X      fp16: the initial dynamic loss scale (default 65536)\n"
     "Several GPUs (--gpus 0,1,...) or ranks under mpirun/srun (one GPU each) train data\n"
     "parallel: each rank takes its share of every step; gradients are summed (NCCL).\n"
+    "      --comm-timeout S    MPI ranks: stop when a rank has not answered for S seconds,\n"
+    "                          naming it (default 600; 0: wait forever)\n"
     TC_CLI_COMMON_HELP TC_CLI_GPU_HELP;
 
 enum {
@@ -100,16 +114,47 @@ enum {
     OPT_LR_SCALE, OPT_BASE_BATCH, OPT_MIN_STEPS, OPT_MAX_EPOCHS, OPT_WARMUP_RATIO, OPT_WARMUP_STEPS, OPT_CONSTANT_LR, OPT_WEIGHT_DECAY, OPT_BETA1,
     OPT_BETA2, OPT_ADAM_EPS, OPT_MAX_GRAD_NORM, OPT_LOSS, OPT_MAX_STEPS, OPT_SEED, OPT_EVAL_EVERY, OPT_SAVE_EVERY,
     OPT_PATIENCE, OPT_RESUME, OPT_LOG, OPT_PLOT, OPT_LOG_EVERY, OPT_PRECISION, OPT_LOSS_SCALE, OPT_SHARD_OPTIMIZER,
-    OPT_CHECKPOINT_ACTIVATIONS,
+    OPT_CHECKPOINT_ACTIVATIONS, OPT_OBJECTIVE, OPT_SIMILARITY_SCALE, OPT_CACHED_CHUNK, OPT_VAL_POSITIVES,
+    OPT_TENSORBOARD, OPT_NO_TENSORBOARD, OPT_COMM_TIMEOUT,
 };
 
 typedef struct {
     const char *model, *class_vectors, *class_tokens, *taxonomy, *val, *val_targets, *pooling, *head_init;
     const char *resume, *log, *plot, *tokens, *targets, *lr_scale, *precision;
-    double val_split, lr, loss_scale;
+    const char *positives, *val_positives;  // --objective contrastive: targets is NULL
+    double val_split, lr, loss_scale, comm_timeout;
     int normalize, max_len, base_batch, checkpoint_activations, epochs_given, min_steps_given;
     tc_train_config t;
 } options;
+
+// The settings the two objectives share, checked after either's own.
+static void check_common(tc_cli *cli, const options *o) {
+    if (o->val && o->val_split > 0) tc_cli_usage_error(cli, "--val and --val-split exclude each other");
+    tc_lr_scaling scaling;
+    if (tc_lr_scaling_parse(o->lr_scale, &scaling)) tc_cli_usage_error(cli, "--lr-scale: %s", tc_error());
+    if (strcmp(o->precision, "fp32") && strcmp(o->precision, "bf16") && strcmp(o->precision, "fp16"))
+        tc_cli_usage_error(cli, "--precision: '%s' is not fp32, bf16 or fp16", o->precision);
+    if (o->loss_scale > 0 && strcmp(o->precision, "fp16"))
+        tc_cli_usage_error(cli, "--loss-scale is for --precision fp16");
+}
+
+// --objective contrastive: ANCHORS POSITIVES, no classes.
+static void parse_contrastive(tc_cli *cli, int argc, char **argv, options *o) {
+    if (argc - optind != 2) tc_cli_usage_error(cli, "expected ANCHORS and POSITIVES");
+    if (!cli->output) tc_cli_usage_error(cli, "-o DIR is required (the checkpoints' directory)");
+    if (o->class_vectors || o->class_tokens || o->taxonomy || o->head_init || o->val_targets)
+        tc_cli_usage_error(cli, "--objective contrastive trains the encoder alone: --class-vectors, --class-tokens, "
+                                "--taxonomy, --head-init and --val-targets are for the classifier");
+    if (o->val && !o->val_positives) tc_cli_usage_error(cli, "--val needs --val-positives");
+    if (o->val_positives && !o->val) tc_cli_usage_error(cli, "--val-positives needs --val");
+    if (o->pooling && !strcmp(o->pooling, "pooler"))
+        tc_cli_usage_error(cli, "--objective contrastive: sentence-transformers has no pooler pooling; use mean or cls");
+    if (o->epochs_given && !o->min_steps_given) o->t.min_steps = 0;
+    if (o->val) o->val_split = 0;
+    check_common(cli, o);
+    o->tokens = argv[optind];
+    o->positives = argv[optind + 1];
+}
 
 static void parse(tc_cli *cli, int argc, char **argv, options *o) {
     static const struct option longs[] = {
@@ -134,6 +179,10 @@ static void parse(tc_cli *cli, int argc, char **argv, options *o) {
         {"log-every", required_argument, 0, OPT_LOG_EVERY}, {"precision", required_argument, 0, OPT_PRECISION},
         {"loss-scale", required_argument, 0, OPT_LOSS_SCALE}, {"shard-optimizer", no_argument, 0, OPT_SHARD_OPTIMIZER},
         {"checkpoint-activations", no_argument, 0, OPT_CHECKPOINT_ACTIVATIONS},
+        {"objective", required_argument, 0, OPT_OBJECTIVE}, {"similarity-scale", required_argument, 0, OPT_SIMILARITY_SCALE},
+        {"cached-chunk", required_argument, 0, OPT_CACHED_CHUNK}, {"val-positives", required_argument, 0, OPT_VAL_POSITIVES},
+        {"tensorboard", required_argument, 0, OPT_TENSORBOARD}, {"no-tensorboard", no_argument, 0, OPT_NO_TENSORBOARD},
+        {"comm-timeout", required_argument, 0, OPT_COMM_TIMEOUT},
         TC_CLI_COMMON_OPTIONS, TC_CLI_GPU_OPTIONS, {0}};
     int c;
     while ((c = tc_cli_getopt(cli, argc, argv, "m:", longs)) != -1) {
@@ -189,6 +238,21 @@ static void parse(tc_cli *cli, int argc, char **argv, options *o) {
         case OPT_LOSS_SCALE: o->loss_scale = tc_cli_parse_double(cli, "--loss-scale", optarg, 1, 1e30); break;
         case OPT_SHARD_OPTIMIZER: o->t.shard_optimizer = 1; break;
         case OPT_CHECKPOINT_ACTIVATIONS: o->checkpoint_activations = 1; break;
+        case OPT_OBJECTIVE:
+            if (!strcmp(optarg, "contrastive")) o->t.objective = TC_OBJECTIVE_CONTRASTIVE;
+            else if (strcmp(optarg, "classifier")) tc_cli_usage_error(cli, "--objective: '%s' is not classifier or contrastive", optarg);
+            break;
+        case OPT_SIMILARITY_SCALE:
+            o->t.similarity_scale = tc_cli_parse_double(cli, "--similarity-scale", optarg, 1e-6, 1e6);
+            break;
+        case OPT_CACHED_CHUNK: o->t.cached_chunk = (int)tc_cli_parse_int(cli, "--cached-chunk", optarg, 1, 1 << 20); break;
+        case OPT_VAL_POSITIVES: o->val_positives = optarg; break;
+        case OPT_TENSORBOARD:
+            if (!*optarg) tc_cli_usage_error(cli, "--tensorboard needs a directory (--no-tensorboard: none)");
+            o->t.tensorboard = optarg;
+            break;
+        case OPT_NO_TENSORBOARD: o->t.tensorboard = ""; break;
+        case OPT_COMM_TIMEOUT: o->comm_timeout = tc_cli_parse_double(cli, "--comm-timeout", optarg, 0, 1e9); break;
         default: tc_cli_option(cli, c, optarg);
         }
     }
@@ -197,9 +261,14 @@ static void parse(tc_cli *cli, int argc, char **argv, options *o) {
         if (!cli->output) tc_cli_usage_error(cli, "--plot needs -o PNG");
         return;
     }
+    if (o->t.objective == TC_OBJECTIVE_CONTRASTIVE) {
+        parse_contrastive(cli, argc, argv, o);
+        return;
+    }
+    if (o->t.similarity_scale > 0 || o->t.cached_chunk > 0 || o->val_positives)
+        tc_cli_usage_error(cli, "--similarity-scale, --cached-chunk and --val-positives are for --objective contrastive");
     if (argc - optind != 2) tc_cli_usage_error(cli, "expected TOKENS and TARGETS");
     if (!cli->output) tc_cli_usage_error(cli, "-o DIR is required (the checkpoints' directory)");
-    if (o->val && o->val_split > 0) tc_cli_usage_error(cli, "--val and --val-split exclude each other");
     // --epochs N alone means N epochs: the floor of steps is for the default
     if (o->epochs_given && !o->min_steps_given) o->t.min_steps = 0;
     if (o->val) o->val_split = 0;
@@ -209,12 +278,7 @@ static void parse(tc_cli *cli, int argc, char **argv, options *o) {
     if (o->class_vectors && o->class_tokens) tc_cli_usage_error(cli, "--class-vectors and --class-tokens exclude each other");
     if (o->head_init && strcmp(o->head_init, "random") && strcmp(o->head_init, "identity"))
         tc_cli_usage_error(cli, "--head-init: '%s' is not random or identity", o->head_init);
-    tc_lr_scaling scaling;
-    if (tc_lr_scaling_parse(o->lr_scale, &scaling)) tc_cli_usage_error(cli, "--lr-scale: %s", tc_error());
-    if (strcmp(o->precision, "fp32") && strcmp(o->precision, "bf16") && strcmp(o->precision, "fp16"))
-        tc_cli_usage_error(cli, "--precision: '%s' is not fp32, bf16 or fp16", o->precision);
-    if (o->loss_scale > 0 && strcmp(o->precision, "fp16"))
-        tc_cli_usage_error(cli, "--loss-scale is for --precision fp16");
+    check_common(cli, o);
     o->tokens = argv[optind];
     o->targets = argv[optind + 1];
 }
@@ -226,6 +290,7 @@ static void defaults(options *o) {
     o->lr_scale = "none";
     o->precision = "fp32";
     o->base_batch = 64;
+    o->comm_timeout = TC_COMM_DEFAULT_TIMEOUT;
     o->max_len = 128;
     o->t = (tc_train_config){.batch = 16, .accumulate = 1, .epochs = 1, .min_steps = TC_DEFAULT_MIN_STEPS,
                              .max_epochs = TC_DEFAULT_MAX_EPOCHS, .seed = 42, .warmup_ratio = 0.1,
@@ -239,6 +304,7 @@ typedef struct {
     tc_bert_model model;
     char *resume_dir;
     tc_train_set train, val;
+    tc_train_set train_pos, val_pos;  // --objective contrastive: the positives of train and val
     uint32_t *train_idx, *val_idx;
     uint64_t n_train, n_val;
     int K, D, has_val_set;
@@ -288,16 +354,49 @@ static void load_classes(const tc_cli *cli, const options *o, inputs *in) {
     in->class_names = ids;
 }
 
-static void load_data(const tc_cli *cli, const options *o, inputs *in) {
-    tc_train_load_options lo = {o->max_len, in->model.cfg.vocab_size, in->K};
-    if (tc_train_set_load(&in->train, o->tokens, o->targets, &lo) ||
+// A sentence encoder has no classes: a head of one class vector of zeros
+// stands in, never trained (common/train/contrastive.h).
+static void no_classes(const tc_cli *cli, inputs *in) {
+    in->K = 1;
+    in->D = in->model.cfg.hidden;
+    in->E = tc_calloc((size_t)in->D, sizeof *in->E);
+    in->class_names = tc_calloc(1, sizeof *in->class_names);
+    if (!in->E || !in->class_names || !(in->class_names[0] = strdup("pair"))) tc_cli_die(cli);
+}
+
+// One side of the pairs: a tokens file read whole, checked against the model.
+static void load_side(const tc_cli *cli, const inputs *in, const char *path, const tc_train_load_options *lo,
+                      tc_train_set *s) {
+    if (tc_train_set_load_tokens(s, path, lo) || tc_bert_check_tokens(&in->model, path, s->token_attrs, s->n_token_attrs))
+        tc_cli_die(cli);
+}
+
+// The training set (and the validation set) of each objective.
+static void load_sets(const tc_cli *cli, const options *o, inputs *in, const tc_train_load_options *lo) {
+    if (o->t.objective == TC_OBJECTIVE_CONTRASTIVE) {
+        load_side(cli, in, o->tokens, lo, &in->train);
+        load_side(cli, in, o->positives, lo, &in->train_pos);
+        if (tc_train_pairs_check(&in->train, &in->train_pos, o->tokens, o->positives)) tc_cli_die(cli);
+        if (!o->val) return;
+        load_side(cli, in, o->val, lo, &in->val);
+        load_side(cli, in, o->val_positives, lo, &in->val_pos);
+        if (tc_train_pairs_check(&in->val, &in->val_pos, o->val, o->val_positives)) tc_cli_die(cli);
+        return;
+    }
+    if (tc_train_set_load(&in->train, o->tokens, o->targets, lo) ||
         tc_bert_check_tokens(&in->model, o->tokens, in->train.token_attrs, in->train.n_token_attrs))
         tc_cli_die(cli);
+    if (o->val &&
+        (tc_train_set_load(&in->val, o->val, o->val_targets ? o->val_targets : o->targets, lo) ||
+         tc_bert_check_tokens(&in->model, o->val, in->val.token_attrs, in->val.n_token_attrs)))
+        tc_cli_die(cli);
+}
+
+static void load_data(const tc_cli *cli, const options *o, inputs *in) {
+    tc_train_load_options lo = {o->max_len, in->model.cfg.vocab_size, in->K};
+    load_sets(cli, o, in, &lo);
     if (in->train.n_without_targets) tc_note("%s: %llu documents without targets left out", o->tokens, (unsigned long long)in->train.n_without_targets);
     if (o->val) {
-        if (tc_train_set_load(&in->val, o->val, o->val_targets ? o->val_targets : o->targets, &lo) ||
-            tc_bert_check_tokens(&in->model, o->val, in->val.token_attrs, in->val.n_token_attrs))
-            tc_cli_die(cli);
         in->has_val_set = 1;
         in->n_train = in->train.n_docs;
         in->n_val = in->val.n_docs;
@@ -319,7 +418,8 @@ static void load_inputs(const tc_cli *cli, const options *o, inputs *in) {
     memset(in, 0, sizeof *in);
     if (o->resume && tc_checkpoint_resolve(o->resume, &in->resume_dir)) tc_cli_die(cli);
     if (tc_bert_model_load(&in->model, in->resume_dir ? in->resume_dir : o->model)) tc_cli_die(cli);
-    load_classes(cli, o, in);
+    if (o->t.objective == TC_OBJECTIVE_CONTRASTIVE) no_classes(cli, in);
+    else load_classes(cli, o, in);
     load_data(cli, o, in);
 }
 
@@ -328,6 +428,8 @@ static void free_inputs(inputs *in) {
     free(in->resume_dir);
     tc_train_set_free(&in->train);
     tc_train_set_free(&in->val);
+    tc_train_set_free(&in->train_pos);
+    tc_train_set_free(&in->val_pos);
     free(in->train_idx), free(in->val_idx), free(in->E), free(in->W);
     tc_free_strings(in->class_names, in->K);
     tc_free_class_tokens(&in->class_tokens);
@@ -378,8 +480,12 @@ static tc_classifier *build_classifier(const plan *p, tc_backend *be, tc_comm *c
     const options *o = p->o;
     int longest = in->train.longest > in->val.longest ? in->train.longest : in->val.longest;
     if (in->class_tokens.longest > longest) longest = in->class_tokens.longest;
-    tc_classifier_options co = {o->t.batch, o->t.batch * longest, longest, p->pooling, o->normalize,
-                              o->checkpoint_activations};
+    if (in->train_pos.longest > longest) longest = in->train_pos.longest;
+    if (in->val_pos.longest > longest) longest = in->val_pos.longest;
+    // contrastive: a pass encodes a chunk of the anchors and positives
+    int rows = o->t.batch, chunk = o->t.cached_chunk;
+    if (o->t.objective == TC_OBJECTIVE_CONTRASTIVE) rows = chunk > 0 && chunk < 2 * rows ? chunk : 2 * rows;
+    tc_classifier_options co = {rows, rows * longest, longest, p->pooling, o->normalize, o->checkpoint_activations};
     float *zeros = in->E ? NULL : tc_calloc((size_t)in->K * (size_t)in->D, sizeof *zeros);
     tc_classifier *cl = NULL;
     int rc = in->E || zeros ? 0 : -1;
@@ -512,13 +618,15 @@ static void check_files(const tc_cli *cli, const options *o) {
     }
     const char *named[][2] = {{"TOKENS", o->tokens}, {"TARGETS", o->targets}, {"--class-vectors", o->class_vectors},
                                {"--class-tokens", o->class_tokens}, {"--taxonomy", o->taxonomy}, {"--val", o->val},
-                               {"--val-targets", o->val_targets}};
+                               {"--val-targets", o->val_targets}, {"POSITIVES", o->positives},
+                               {"--val-positives", o->val_positives}};
     for (size_t i = 0; i < sizeof named / sizeof *named; i++) tc_files_input(named[i][0], named[i][1]);
     tc_files_input_model("--model", o->model);
     tc_files_input_model("--resume", o->resume);
     tc_files_output_dir("-o", cli->output);
     snprintf(default_log, sizeof default_log, "%s/log.jsonl", cli->output);
     tc_files_output("--log", o->log ? o->log : default_log);
+    if (o->t.tensorboard && o->t.tensorboard[0]) tc_files_output_dir("--tensorboard", o->t.tensorboard);
     tc_cli_check_files(cli);
 }
 
@@ -545,6 +653,7 @@ int main(int argc, char **argv) {
     int device = -1;
     tc_comm *comm = dev.n_gpus > 1 && tc_comm_launcher_size() == 0 ? NULL : open_comm(&cli, &dev, &device);
     int ranks = comm ? comm->size : dev.n_gpus, rank = comm ? comm->rank : 0;
+    if (comm) comm->timeout = o.comm_timeout;
     inputs in;
     load_inputs(&cli, &o, &in);
     // one run at a time in a directory: a second would interleave the log
@@ -557,12 +666,20 @@ int main(int argc, char **argv) {
     if (!o.pooling && in.model.st_unsupported_pooling[0])
         tc_cli_fail(&cli, "%s/1_Pooling/config.json: %s is not supported; choose --pooling mean, cls or pooler",
                     in.model.dir, in.model.st_unsupported_pooling);
+    if (o.t.objective == TC_OBJECTIVE_CONTRASTIVE) {
+        if (p.pooling == TC_POOL_POOLER)
+            tc_cli_fail(&cli, "%s: pooler pooling has no sentence-transformers module; choose --pooling mean or cls",
+                        in.model.dir);
+        o.normalize |= in.model.default_normalize;  // the model's Normalize module stays in its output
+    }
     tc_lr_scaling scaling;
     tc_lr_scaling_parse(o.lr_scale, &scaling);
     long effective = (long)o.t.batch * ranks * o.t.accumulate;
     tc_train_config *t = &o.t;
     t->train = &in.train, t->train_idx = in.train_idx, t->n_train = in.n_train;
     t->val = in.has_val_set ? (o.val ? &in.val : &in.train) : NULL;
+    t->train_positives = &in.train_pos;
+    t->val_positives = in.has_val_set ? (o.val ? &in.val_pos : &in.train_pos) : NULL;
     t->val_idx = in.val_idx, t->n_val = in.n_val;
     t->lr = tc_lr_scaled(o.lr, scaling, effective, o.base_batch);
     t->out_dir = cli.output;
@@ -576,10 +693,14 @@ int main(int argc, char **argv) {
     t->loss_scaling = p.precision == TCT_F16;
     t->loss_scale = (float)o.loss_scale;
     p.t = *t;
+    int contrastive = o.t.objective == TC_OBJECTIVE_CONTRASTIVE;
+    char classes[64];
+    snprintf(classes, sizeof classes, contrastive ? "multiple-negatives ranking" : "%d classes", in.K);
     if (rank == 0)
-        tc_note("%llu training documents, %llu validation; %d classes; effective batch %ld (%d x %d ranks x %d); "
+        tc_note("%llu training %s, %llu validation; %s; effective batch %ld (%d x %d ranks x %d); "
                 "learning rate %.3g; %s pooling%s; %s",
-                (unsigned long long)in.n_train, (unsigned long long)in.n_val, in.K, effective, t->batch, ranks,
+                (unsigned long long)in.n_train, contrastive ? "pairs" : "documents", (unsigned long long)in.n_val,
+                classes, effective, t->batch, ranks,
                 t->accumulate, t->lr, tc_pooling_name(p.pooling), o.normalize ? ", normalized" : "",
                 dev.n_gpus ? o.precision : "CPU");
     tc_train_result r;
@@ -589,7 +710,9 @@ int main(int argc, char **argv) {
                 t->val ? "validation" : "training", r.best_metric, r.best_step, r.stopped_early ? " (stopped early)" : "",
                 cli.output);
     if (rc) {
-        if (rank == 0 || !comm) tc_print_error();
+        // a lost rank: every rank that saw it says so (rank 0 may be the lost one)
+        if (comm && comm->lost[0]) tc_fail("%s", comm->lost);
+        if (rank == 0 || !comm || comm->lost[0]) tc_print_error();
         tc_comm_destroy(comm);
         exit(1);
     }

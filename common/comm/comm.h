@@ -52,7 +52,18 @@ struct tc_comm {
     int rank, size;
     char name[16];   // "single", "mpi"
     void *impl;
+    // MPI: how long a collective waits for the other ranks before it fails
+    // (seconds, 0: forever), and the line it failed with, naming the ranks
+    // that never arrived ("" while none has). After that the communicator
+    // is unusable; destroying it leaves MPI without waiting for them.
+    double timeout;
+    char lost[256];
 };
+
+// The default of timeout (tc-train --comm-timeout): a rank may be busy for
+// long between two collectives (a validation, a checkpoint on a slow disk),
+// as PyTorch's default process-group timeout allows.
+#define TC_COMM_DEFAULT_TIMEOUT 600.0
 
 // Rank r's shard [*begin, *end) of count values: count / size each, the
 // last rank also the remainder.

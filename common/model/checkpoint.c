@@ -39,20 +39,25 @@ static int sync_dir(const char *dir) {
     return rc ? tc_fail("%s: cannot sync: %s", dir, strerror(errno)) : 0;
 }
 
-// Removes a directory of plain files (a checkpoint).
-static int remove_flat_dir(const char *dir) {
+// Removes a checkpoint: plain files and directories of plain files (a
+// sentence encoder's module folders), no deeper.
+static int remove_dir_depth(const char *dir, int depth) {
     DIR *d = opendir(dir);
     if (!d) return errno == ENOENT ? 0 : tc_fail("%s: cannot open: %s", dir, strerror(errno));
     struct dirent *e;
     char path[4096];
+    struct stat st;
     while ((e = readdir(d)))
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
+            if (depth > 0 && lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) remove_dir_depth(path, depth - 1);
+            else unlink(path);
         }
     closedir(d);
     return rmdir(dir) == 0 || errno == ENOENT ? 0 : tc_fail("%s: cannot remove: %s", dir, strerror(errno));
 }
+
+static int remove_flat_dir(const char *dir) { return remove_dir_depth(dir, 1); }
 
 static int make_dir(const char *dir) {
     if (mkdir(dir, 0777) == 0 || errno == EEXIST) return 0;
@@ -201,6 +206,34 @@ static int write_classifier_json(tc_classifier *cl, const char *dir, const tc_ch
     return rc;
 }
 
+// The sentence-transformers modules of an encoder (checkpoint.h).
+static int write_st_modules(tc_classifier *cl, const char *dir, const tc_checkpoint_info *info) {
+    char path[4096];
+    int normalize = cl->opt.normalize, mean = cl->opt.pooling == TC_POOL_MEAN;
+    if (cl->opt.pooling == TC_POOL_POOLER)
+        return tc_fail("%s: sentence-transformers has no pooler pooling; train with mean or cls", dir);
+    json_t *modules = json_pack("[{s:i, s:s, s:s, s:s}, {s:i, s:s, s:s, s:s}]", "idx", 0, "name", "0", "path", "",
+                                "type", "sentence_transformers.models.Transformer", "idx", 1, "name", "1", "path",
+                                "1_Pooling", "type", "sentence_transformers.models.Pooling");
+    json_t *pooling = json_pack("{s:i, s:b, s:b, s:b, s:b, s:b, s:b, s:b}", "word_embedding_dimension", cl->C,
+                                "pooling_mode_cls_token", !mean, "pooling_mode_mean_tokens", mean,
+                                "pooling_mode_max_tokens", 0, "pooling_mode_mean_sqrt_len_tokens", 0,
+                                "pooling_mode_weightedmean_tokens", 0, "pooling_mode_lasttoken", 0,
+                                "include_prompt", 1);
+    json_t *st = json_pack("{s:i, s:b}", "max_seq_length", info->max_len, "do_lower_case", 0);
+    if (normalize && modules)
+        json_array_append_new(modules, json_pack("{s:i, s:s, s:s, s:s}", "idx", 2, "name", "2", "path", "2_Normalize",
+                                                 "type", "sentence_transformers.models.Normalize"));
+    int rc = modules && pooling && st ? 0 : tc_fail("out of memory");
+    if (rc == 0) snprintf(path, sizeof path, "%s/modules.json", dir), rc = write_json(path, modules);
+    if (rc == 0) snprintf(path, sizeof path, "%s/sentence_bert_config.json", dir), rc = write_json(path, st);
+    if (rc == 0) snprintf(path, sizeof path, "%s/1_Pooling", dir), rc = make_dir(path);
+    if (rc == 0) snprintf(path, sizeof path, "%s/1_Pooling/config.json", dir), rc = write_json(path, pooling);
+    if (rc == 0 && normalize) snprintf(path, sizeof path, "%s/2_Normalize", dir), rc = make_dir(path);
+    json_decref(modules), json_decref(pooling), json_decref(st);
+    return rc;
+}
+
 static int write_state(tc_classifier *cl, const char *dir, const tc_checkpoint_info *info) {
     char path[4096];
     int64_t n = (int64_t)cl->n_total;
@@ -241,7 +274,9 @@ static int write_all(tc_classifier *cl, const char *dir, const tc_checkpoint_inf
         snprintf(dst, sizeof dst, "%s/%s", dir, copied[i]);
         if (copy_file(src, dst, i < 2)) return -1;
     }
-    return write_encoder(cl, dir) || write_head(cl, dir) || write_classifier_json(cl, dir, info) ||
+    int head_written = info->sentence_encoder ? write_st_modules(cl, dir, info)
+                                              : write_head(cl, dir) || write_classifier_json(cl, dir, info);
+    return write_encoder(cl, dir) || head_written ||
                    (info->trainer_state && write_state(cl, dir, info)) || sync_dir(dir)
                ? -1
                : 0;

@@ -25,6 +25,16 @@
 // with doc(d) the encoder's output pooled as classifier.json says; the
 // probability of class c is sigmoid(score).
 //
+// A sentence encoder (tc-train --objective contrastive) has no head: its
+// checkpoint is a sentence-transformers model instead, SentenceTransformer
+// loading it as tc-encode does,
+//   modules.json              Transformer, Pooling (and Normalize when the
+//                             encoder normalizes)
+//   1_Pooling/config.json     the pooling (mean or cls tokens)
+//   2_Normalize/              (empty) with Normalize
+//   sentence_bert_config.json max_seq_length, do_lower_case false
+// beside the files above less head.safetensors and classifier.json.
+//
 // A run's output directory holds checkpoint-STEP directories and symbolic
 // links to them: latest (the last one written), best, final. A checkpoint is
 // written under a temporary name and renamed into place, and each link is
@@ -46,6 +56,7 @@ typedef struct {
     const char *loss_reduction;   // "mean" or "sum"
     json_t *trainer_state;        // trainer_state.json's object (borrowed), NULL: no training state
     const float *adam_m, *adam_v; // (n_total) host, with trainer_state
+    int sentence_encoder;         // the encoder alone, as a sentence-transformers model (below)
 } tc_checkpoint_info;
 
 // Writes OUT/checkpoint-STEP (replacing one of that name) and points the

@@ -144,12 +144,12 @@ static int join_row(join_state *j, const char *id, const int32_t *ids, int32_t l
             return tc_fail("%s: row %" PRIu64 " ('%s'), token %" PRId32 ": id %" PRId32
                            " outside the model's vocabulary (0..%d)",
                            j->where, j->row, id, t, ids[t], o->vocab_size - 1);
-    int64_t r = index_find(j->index, j->targets->doc_ids, id);
-    if (r < 0) {
+    int64_t r = j->targets ? index_find(j->index, j->targets->doc_ids, id) : -1;  // no targets: every row
+    if (r < 0 && j->targets) {
         j->s->n_without_targets++;
         return 0;
     }
-    j->used[r] = 1;
+    if (j->targets) j->used[r] = 1;
     int keep = len > o->max_len ? o->max_len : len;
     char *copy = strdup(id);
     if (!copy) return tc_fail("out of memory");
@@ -157,10 +157,11 @@ static int join_row(join_state *j, const char *id, const int32_t *ids, int32_t l
         grow_push(&j->tok, ids + len - 1, 1))
         return -1;
     int64_t end = (int64_t)j->tok.len;
-    float w = j->targets->doc_weights ? j->targets->doc_weights[r] : 1.0f;
+    const tc_labels *l = j->targets;
+    float w = l && l->doc_weights ? l->doc_weights[r] : 1.0f;
     if (grow_push(&j->tok_off, &end, 1) || grow_push(&j->weights, &w, 1) ||
-        push_csr(&j->pos_off, &j->pos, j->targets->offsets, j->targets->classes, r) ||
-        push_csr(&j->mask_off, &j->mask, j->targets->mask_offsets, j->targets->mask_classes, r))
+        push_csr(&j->pos_off, &j->pos, l ? l->offsets : NULL, l ? l->classes : NULL, r) ||
+        push_csr(&j->mask_off, &j->mask, l ? l->mask_offsets : NULL, l ? l->mask_classes : NULL, r))
         return -1;
     if (keep > j->s->longest) j->s->longest = keep;
     return 0;
@@ -284,6 +285,42 @@ int tc_train_set_load(tc_train_set *s, const char *tokens_path, const char *targ
         return -1;
     }
     s->fingerprint = content_fingerprint(s);
+    return 0;
+}
+
+int tc_train_set_load_tokens(tc_train_set *s, const char *tokens_path, const tc_train_load_options *o) {
+    memset(s, 0, sizeof *s);
+    if (o->max_len < 2) return tc_fail("a maximum length of %d tokens leaves no room for [CLS] and [SEP]", o->max_len);
+    join_state j = {.s = s, .o = o, .where = tokens_path};
+    j.ids.item = sizeof(char *);
+    j.tok_off.item = j.pos_off.item = j.mask_off.item = 8;
+    j.tok.item = j.pos.item = j.mask.item = j.weights.item = 4;
+    int64_t zero = 0;
+    int rc = grow_push(&j.tok_off, &zero, 1) || grow_push(&j.pos_off, &zero, 1) || grow_push(&j.mask_off, &zero, 1) ||
+                     read_tokens(&j, tokens_path)
+                 ? -1
+                 : 0;
+    take_arrays(s, &j);
+    if (rc == 0 && s->n_docs == 0) rc = tc_fail("%s: no rows: the training set is empty", tokens_path);
+    if (rc) {
+        tc_train_set_free(s);
+        return -1;
+    }
+    s->fingerprint = content_fingerprint(s);
+    return 0;
+}
+
+int tc_train_pairs_check(tc_train_set *anchors, const tc_train_set *positives, const char *anchors_path,
+                         const char *positives_path) {
+    if (anchors->n_docs != positives->n_docs)
+        return tc_fail("%s: %" PRIu64 " rows, but %s has %" PRIu64 ": pairs are joined by row", positives_path,
+                       positives->n_docs, anchors_path, anchors->n_docs);
+    for (uint64_t i = 0; i < anchors->n_docs; i++)
+        if (strcmp(anchors->doc_ids[i], positives->doc_ids[i]))
+            return tc_fail("%s: row %" PRIu64 " is '%s', but it is '%s' in %s: the files must list the same documents "
+                           "in the same order",
+                           positives_path, i, positives->doc_ids[i], anchors->doc_ids[i], anchors_path);
+    anchors->fingerprint = tc_fnv1a64(&positives->fingerprint, sizeof positives->fingerprint, anchors->fingerprint);
     return 0;
 }
 

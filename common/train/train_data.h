@@ -55,6 +55,16 @@ int tc_train_set_load(tc_train_set *set, const char *tokens_path, const char *ta
                       const tc_train_load_options *options);
 void tc_train_set_free(tc_train_set *set);
 
+// Loads every row of a tokens file without targets (no positives, weight 1):
+// one side of tc-train --objective contrastive's pairs.
+int tc_train_set_load_tokens(tc_train_set *set, const char *tokens_path, const tc_train_load_options *options);
+
+// Pairs are joined by row: the two files must have the same rows with the
+// same document ids in the same order (a message names the first row that
+// differs). The anchors' fingerprint then covers both sides.
+int tc_train_pairs_check(tc_train_set *anchors, const tc_train_set *positives, const char *anchors_path,
+                         const char *positives_path);
+
 static inline int tc_train_set_length(const tc_train_set *s, uint64_t i) {
     return (int)(s->tok_offsets[i + 1] - s->tok_offsets[i]);
 }

@@ -40,6 +40,7 @@ static int truncate_after(const char *path, long step) {
 int tc_train_log_open(tc_train_log *log, const char *path, long keep_through_step) {
     log->path = path;
     log->f = NULL;
+    log->tb.f = NULL;
     if (keep_through_step >= 0 && truncate_after(path, keep_through_step)) return -1;
     log->f = fopen(path, keep_through_step >= 0 ? "a" : "w");
     if (!log->f) return tc_fail("%s: cannot open: %s", path, strerror(errno));
@@ -49,7 +50,12 @@ int tc_train_log_open(tc_train_log *log, const char *path, long keep_through_ste
 int tc_train_log_write(tc_train_log *log, json_t *obj) {
     if (!obj) return tc_fail("out of memory");
     char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+    int tb_rc = tc_tb_events_write(&log->tb, obj);
     json_decref(obj);
+    if (tb_rc) {
+        free(text);
+        return -1;
+    }
     if (!text) return tc_fail("out of memory");
     int bad = fprintf(log->f, "%s\n", text) < 0 || fflush(log->f) != 0;
     free(text);
@@ -57,11 +63,14 @@ int tc_train_log_write(tc_train_log *log, json_t *obj) {
 }
 
 int tc_train_log_close(tc_train_log *log) {
-    if (!log->f) return 0;
+    int tb = tc_tb_events_close(&log->tb);
+    if (!log->f) return tb;
     int bad = fclose(log->f) != 0;
     log->f = NULL;
-    return bad ? tc_fail("%s: write error: %s", log->path, strerror(errno)) : 0;
+    return bad ? tc_fail("%s: write error: %s", log->path, strerror(errno)) : tb;
 }
+
+int tc_train_log_tensorboard(tc_train_log *log, const char *dir) { return tc_tb_events_open(&log->tb, dir); }
 
 // ---------------------------------------------------------------- plot
 

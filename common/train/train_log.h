@@ -17,9 +17,12 @@
 
 #include <jansson.h>
 
+#include "common/train/tb_events.h"
+
 typedef struct {
     FILE *f;
     const char *path;
+    tc_tb_events tb;  // TensorBoard's copy of every line (tc_train_log_tensorboard), f NULL: none
 } tc_train_log;
 
 // Opens the log for appending; keep_through_step >= 0 first drops the lines
@@ -28,6 +31,10 @@ int tc_train_log_open(tc_train_log *log, const char *path, long keep_through_ste
 // Writes obj as one line and flushes; takes the reference to obj.
 int tc_train_log_write(tc_train_log *log, json_t *obj);
 int tc_train_log_close(tc_train_log *log);
+
+// From now on, every line's numbers also go to a new TensorBoard event file
+// in dir (common/train/tb_events.h), tagged with their keys.
+int tc_train_log_tensorboard(tc_train_log *log, const char *dir);
 
 // Draws training loss, validation loss and the learning rate against the
 // step into a PNG with gnuplot. Errors name the log or gnuplot's complaint.

@@ -4,6 +4,7 @@
 #include "common/fingerprint.h"
 #include "common/cli/progress.h"
 #include "common/rng.h"
+#include "common/train/contrastive.h"
 #include "common/train/train_log.h"
 
 #include <errno.h>
@@ -53,7 +54,12 @@ typedef struct {
     void **bucket_bufs;
     size_t *bucket_counts, bucket_bytes;
     int bucket_n;
+    // --objective contrastive: the loss is made on the host, its sum kept here
+    tc_contrastive *ct;
+    double pend_host_loss;
 } trainer;
+
+static int contrastive(const trainer *t) { return t->cfg->objective == TC_OBJECTIVE_CONTRASTIVE; }
 
 static int rank0(const trainer *t) { return t->comm->rank == 0; }
 
@@ -61,8 +67,8 @@ static int rank0(const trainer *t) { return t->comm->rank == 0; }
 
 static int alloc_host(trainer *t) {
     size_t B = (size_t)t->cfg->batch, K = (size_t)t->cl->K;
-    t->rows = tc_calloc(B, sizeof *t->rows);
-    t->lengths = tc_calloc(B, sizeof *t->lengths);
+    t->rows = tc_calloc(2 * B, sizeof *t->rows);  // contrastive: anchors, then positives
+    t->lengths = tc_calloc(2 * B, sizeof *t->lengths);
     t->docs = tc_calloc(B, sizeof *t->docs);
     t->y = tc_calloc(B * K, sizeof *t->y);
     t->w = tc_calloc(B * K, sizeof *t->w);
@@ -79,6 +85,9 @@ static int alloc_host(trainer *t) {
     if (!(t->rows && t->lengths && t->docs && t->y && t->w && t->row_loss && t->scores && t->order && t->m && t->v &&
           t->state && t->bucket_bufs && t->bucket_counts))
         return -1;
+    const tc_train_config *c = t->cfg;
+    double sim = c->similarity_scale > 0 ? c->similarity_scale : TC_MNRL_DEFAULT_SCALE;
+    if (contrastive(t) && tc_contrastive_create(&t->ct, t->cl, t->comm, c->batch, c->cached_chunk, sim)) return -1;
     float scale = t->cfg->loss_scaling ? (t->cfg->loss_scale > 0 ? t->cfg->loss_scale : 65536.0f) : 1.0f;
     t->seen = tc_train_state_init(scale);
     return be->ops->upload(be, t->state, &t->seen, sizeof t->seen) || be->ops->synchronize(be) ? -1 : 0;
@@ -92,6 +101,7 @@ static void free_host(trainer *t) {
     if (t->m) be->ops->free(be, t->m);
     if (t->v) be->ops->free(be, t->v);
     if (t->state) be->ops->free(be, t->state);
+    tc_contrastive_free(t->ct);
 }
 
 static void plan(trainer *t) {
@@ -105,7 +115,7 @@ static void plan(trainer *t) {
     t->best_step = -1;
     t->last_saved = -1;
     t->sharded = c->shard_optimizer;
-    t->overlap = !t->sharded && t->comm->ops->allreduce_pieces_async != NULL;
+    t->overlap = !t->sharded && !contrastive(t) && t->comm->ops->allreduce_pieces_async != NULL;
     t->sb = 0, t->se = t->cl->n_total;
     if (t->sharded) tc_comm_shard(t->cl->n_total, t->comm->size, t->comm->rank, &t->sb, &t->se);
 }
@@ -268,7 +278,8 @@ static int save(trainer *t, const char *link) {
     }
     if (rank0(t)) {
         json_t *state = rc ? NULL : state_json(t);
-        tc_checkpoint_info info = {c->source_dir, c->class_names, c->max_len, tc_loss_reduction_name(c->loss), state, m, v};
+        tc_checkpoint_info info = {c->source_dir, c->class_names, c->max_len, tc_loss_reduction_name(c->loss), state, m, v,
+                                   contrastive(t)};
         if (rc == 0) rc = !state ? tc_fail("out of memory") : tc_checkpoint_save(cl, c->out_dir, t->step, link, &info);
         json_decref(state);
         if (m != t->m) free(m);
@@ -336,11 +347,50 @@ static int stage_ready(void *ctx, int stage) {
     return rc;
 }
 
+// The rows of B pairs: anchors of `a`, then the positives of `p`.
+static void gather_pairs(trainer *t, const tc_train_set *a, const tc_train_set *p, const uint32_t *docs, int B) {
+    for (int i = 0; i < B; i++) {
+        t->rows[i] = a->tokens + a->tok_offsets[docs[i]];
+        t->lengths[i] = tc_train_set_length(a, docs[i]);
+        t->rows[B + i] = p->tokens + p->tok_offsets[docs[i]];
+        t->lengths[B + i] = tc_train_set_length(p, docs[i]);
+    }
+}
+
+// --objective contrastive: every micro-batch of the step on every rank,
+// an empty one too (the all-gather needs every rank). The gradient is the
+// step's mean over its anchors (--loss sum: their sum) times the loss scale.
+static int contrastive_micro_batches(trainer *t, uint64_t pos, uint64_t step_docs) {
+    const tc_train_config *c = t->cfg;
+    tc_backend *be = t->cl->be;
+    float loss_scale = 1;
+    if (c->loss_scaling &&
+        (be->ops->download(be, &loss_scale, &t->state->loss_scale, sizeof loss_scale) || be->ops->synchronize(be)))
+        return -1;
+    double grad_scale = (c->loss == TC_LOSS_SUM ? 1.0 : 1.0 / (double)step_docs) * loss_scale;
+    for (int a = 0; a < c->accumulate; a++) {
+        uint64_t b, e;
+        tc_micro_batch_range(step_docs, t->comm->size, c->accumulate, t->comm->rank, a, &b, &e);
+        int B = (int)(e - b);
+        double loss;
+        gather_pairs(t, c->train, c->train_positives, t->order + pos + b, B);
+        if (tc_contrastive_batch(t->ct, t->rows, t->lengths, B, grad_scale, &loss))
+            return tc_fail_context("step %ld (epoch %ld, batch %ld of the epoch, micro-batch %d)", t->step + 1,
+                                   t->epoch + 1, t->epoch_step + 1, a);
+        t->pend_host_loss += loss;
+        for (int i = 0; i < 2 * B; i++) t->pend_tokens += t->lengths[i];
+        t->pend_docs += B;
+    }
+    if (c->loss == TC_LOSS_WEIGHTED) t->pend_weight += (double)step_docs;  // pairs weigh 1
+    return 0;
+}
+
 // Queues the step's micro-batches of this rank; counts their tokens and
 // documents. The tag of micro-batch a of step s (0-based) is s x accumulate
 // + a, so that a non-finite loss can be traced back to its documents.
 static int queue_micro_batches(trainer *t, uint64_t pos, uint64_t step_docs) {
     const tc_train_config *c = t->cfg;
+    if (contrastive(t)) return contrastive_micro_batches(t, pos, step_docs);
     double total = (double)step_docs;
     if (c->loss == TC_LOSS_WEIGHTED) {
         total = 0;
@@ -497,7 +547,7 @@ static int sync_steps(trainer *t) {
     const tc_train_config *c = t->cfg;
     if (t->pending == 0) return 0;
     if (be->ops->download(be, &t->seen, t->state, sizeof t->seen) || be->ops->synchronize(be)) return -1;
-    double stats[4] = {t->seen.loss_sum, t->pend_tokens, t->pend_docs, t->seen.bad_loss_tag >= 0};
+    double stats[4] = {t->seen.loss_sum + t->pend_host_loss, t->pend_tokens, t->pend_docs, t->seen.bad_loss_tag >= 0};
     if (t->comm->ops->allreduce_sum(t->comm, stats, 4, TC_COMM_F64)) return -1;
     if (stats[3] > 0 || !isfinite(stats[0])) return nonfinite_loss(t, t->seen.bad_loss_tag);
     if (t->seen.skipped > 0 && !c->loss_scaling)
@@ -510,7 +560,7 @@ static int sync_steps(trainer *t) {
     t->epoch_loss += stats[0], t->epoch_docs += per;
     t->window_loss += stats[0], t->window_docs += per;
     t->pending = 0;
-    t->pend_tokens = t->pend_docs = t->pend_weight = 0;
+    t->pend_tokens = t->pend_docs = t->pend_weight = t->pend_host_loss = 0;
     if (be->ops->zero(be, &t->state->loss_sum, sizeof t->state->loss_sum)) return -1;
     if (!t->logging) return 0;
     json_t *line = json_pack("{s:I, s:I, s:f, s:f}", "step", (json_int_t)t->step, "epoch", (json_int_t)t->epoch,
@@ -548,10 +598,29 @@ static void doc_metrics(const float *s, const float *y, const float *w, int K, d
     *f1 += gold + predicted ? 2.0 * hits / (gold + predicted) : 0;
 }
 
-// sums: loss, precision at 1, example F1, documents
+static void val_pair(void *ctx, uint64_t i, const int32_t **a, int32_t *la, const int32_t **p, int32_t *lp) {
+    const tc_train_config *c = ((trainer *)ctx)->cfg;
+    uint32_t d = c->val_idx[i];
+    *a = c->val->tokens + c->val->tok_offsets[d], *la = tc_train_set_length(c->val, d);
+    *p = c->val_positives->tokens + c->val_positives->tok_offsets[d], *lp = tc_train_set_length(c->val_positives, d);
+}
+
+// A validation's log line from its sums (validate): the classifier's
+// precision at 1 and example F1, or the pairs' retrieval figures.
+static json_t *val_line(const trainer *t, const double sums[4]) {
+    double n = sums[3];
+    const char *m1 = contrastive(t) ? "val_mrr_at_10" : "val_p_at_1";
+    const char *m2 = contrastive(t) ? "val_recall_at_1" : "val_example_f1";
+    return json_pack("{s:I, s:I, s:f, s:f, s:f, s:I}", "step", (json_int_t)t->step, "epoch", (json_int_t)t->epoch,
+                     "val_loss", sums[0] / n, m1, sums[1] / n, m2, sums[2] / n, "val_docs", (json_int_t)n);
+}
+
+// sums: loss, precision at 1, example F1, documents (contrastive: loss,
+// MRR@10 and recall@1 sums, pairs)
 static int validate(trainer *t, double sums[4]) {
     const tc_train_config *c = t->cfg;
     memset(sums, 0, 4 * sizeof *sums);
+    if (contrastive(t)) return tc_contrastive_validate(t->ct, c->n_val, val_pair, t, sums);
     uint32_t *docs = tc_malloc_array((size_t)c->batch, sizeof *docs);
     if (!docs) return -1;
     int rc = 0, K = t->cl->K;
@@ -585,9 +654,7 @@ static int evaluate(trainer *t, int *stop) {
     if (c->val) {
         if (validate(t, sums)) return -1;
         metric = sums[0] / sums[3];
-        line = json_pack("{s:I, s:I, s:f, s:f, s:f, s:I}", "step", (json_int_t)t->step, "epoch", (json_int_t)t->epoch,
-                         "val_loss", metric, "val_p_at_1", sums[1] / sums[3], "val_example_f1", sums[2] / sums[3],
-                         "val_docs", (json_int_t)sums[3]);
+        line = val_line(t, sums);
     } else {
         metric = t->window_docs > 0 ? t->window_loss / t->window_docs : INFINITY;
         line = json_pack("{s:I, s:I, s:f}", "step", (json_int_t)t->step, "epoch", (json_int_t)t->epoch, "train_loss", metric);
@@ -617,10 +684,9 @@ static int initial_validation(trainer *t) {
     double sums[4];
     if (validate(t, sums)) return -1;
     if (!t->logging) return 0;
-    return tc_train_log_write(&t->log, json_pack("{s:I, s:I, s:f, s:f, s:f, s:I, s:b}", "step", (json_int_t)0, "epoch",
-                                                 (json_int_t)0, "val_loss", sums[0] / sums[3], "val_p_at_1",
-                                                 sums[1] / sums[3], "val_example_f1", sums[2] / sums[3], "val_docs",
-                                                 (json_int_t)sums[3], "best", 0));
+    json_t *line = val_line(t, sums);
+    if (line) json_object_set_new(line, "best", json_false());
+    return tc_train_log_write(&t->log, line);
 }
 
 static int run_epochs(trainer *t, int *stopped) {
@@ -672,6 +738,10 @@ int tc_train_run(tc_classifier *cl, tc_comm *comm, const tc_train_config *cfg, t
     if (rc == 0 && t.logging) rc = prepare_out_dir(cfg->out_dir);
     if (rc == 0 && t.logging)
         rc = tc_train_log_open(&t.log, cfg->log_path ? cfg->log_path : log_path, cfg->resume_dir ? t.step : -1);
+    char tb_dir[4096];
+    snprintf(tb_dir, sizeof tb_dir, "%s/runs", cfg->out_dir);
+    if (rc == 0 && t.logging && !(cfg->tensorboard && !cfg->tensorboard[0]))
+        rc = tc_train_log_tensorboard(&t.log, cfg->tensorboard ? cfg->tensorboard : tb_dir);
     if (cfg->cli) tc_progress_start(&t.progress, cfg->cli, "steps", (uint64_t)t.total_steps);
     t.progress.enabled &= rank0(&t);
     if (rc == 0 && !cfg->resume_dir && cfg->val) rc = initial_validation(&t);

@@ -42,6 +42,10 @@ typedef enum { TC_LOSS_MEAN = 0, TC_LOSS_SUM, TC_LOSS_WEIGHTED } tc_loss_reducti
 const char *tc_loss_reduction_name(tc_loss_reduction r);
 int tc_loss_reduction_parse(const char *name, tc_loss_reduction *r);
 
+// What is trained: the TELEClass classifier (common/model/classifier.h), or
+// the encoder alone on pairs (common/train/contrastive.h).
+typedef enum { TC_OBJECTIVE_CLASSIFIER = 0, TC_OBJECTIVE_CONTRASTIVE } tc_objective;
+
 // tc-train's training budget by default (tc_train_budget): one epoch, at
 // least TC_DEFAULT_MIN_STEPS optimizer steps, at most TC_DEFAULT_MAX_EPOCHS
 // passes.
@@ -75,6 +79,7 @@ typedef struct {
     int patience;              // validations without improvement before stopping (0: never)
     const char *out_dir;
     const char *log_path;      // NULL: OUT/log.jsonl
+    const char *tensorboard;   // TensorBoard event files' directory (NULL: OUT/runs; "": none)
     const char *resume_dir;    // a checkpoint to continue from, or NULL
     const char *source_dir;    // the model directory (config.json, vocabulary)
     const char *const *class_names;
@@ -91,6 +96,13 @@ typedef struct {
     // parameters (tc_comm_shard) and updates that shard alone; gradients are
     // reduce-scattered, parameters all-gathered
     int shard_optimizer;
+    // --objective contrastive: `train` and `val` hold the anchors, these the
+    // positives of the same rows (row i pairs with row i); the classifier's
+    // head is left alone and the checkpoints are sentence-transformers models
+    tc_objective objective;
+    const tc_train_set *train_positives, *val_positives;
+    double similarity_scale;   // the cosine similarities' multiplier (0: 20)
+    int cached_chunk;          // sequences per encoder pass (0: the whole micro-batch)
 } tc_train_config;
 
 typedef struct {

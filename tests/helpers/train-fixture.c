@@ -13,6 +13,11 @@
 //     other_vocab.tct      tokens claiming another vocabulary
 //     nan_targets.tct      targets with a document weight of FLT_MAX (finite:
 //                          accepted, but its loss overflows to infinity)
+//     pair_tokens.tct      DOCS other documents of the same ids and classes: the
+//                          positives of tokens.tct (tc-train --objective contrastive)
+//     val_pair_tokens.tct  the positives of val_tokens.tct
+//     pair_short.tct       one row fewer than tokens.tct
+//     pair_other_ids.tct   as many rows as tokens.tct, other ids
 //     neg_targets.tct      targets with a negative document weight (refused)
 #include "tests/tiny_bert.h"
 #include "tests/train_fixtures.h"
@@ -50,7 +55,7 @@ static int write_docs(const char *dir, const char *tokens_name, const char *targ
     for (int i = 0; i < n; i++) {
         int leaf = 2 + i % LEAVES, top_only = i % 5 == 4;
         ids[i] = malloc(32);
-        snprintf(ids[i], 32, "%s%d", seed == 23 ? "v" : "d", i);
+        snprintf(ids[i], 32, "%s%d", seed == 23 || seed == 29 ? "v" : seed == 31 ? "o" : "d", i);
         int len = 4 + (int)((tiny_random(&st) + 1) * 7);
         rows[i] = malloc((size_t)len * 4);
         rows[i][0] = 2;  // [CLS]
@@ -142,7 +147,11 @@ int main(int argc, char **argv) {
         write_docs(dir, "val_tokens.tct", "val_targets.tct", 16, 23, fp, 0) ||
         write_docs(dir, "other_vocab.tct", NULL, docs, 11, "0123456789abcdef", 0) ||
         write_docs(dir, NULL, "nan_targets.tct", docs, 11, fp, FLT_MAX) ||
-        write_docs(dir, NULL, "neg_targets.tct", docs, 11, fp, -1))
+        write_docs(dir, NULL, "neg_targets.tct", docs, 11, fp, -1) ||
+        write_docs(dir, "pair_tokens.tct", NULL, docs, 13, fp, 0) ||
+        write_docs(dir, "val_pair_tokens.tct", NULL, 16, 29, fp, 0) ||
+        write_docs(dir, "pair_short.tct", NULL, docs - 1, 13, fp, 0) ||
+        write_docs(dir, "pair_other_ids.tct", NULL, docs, 31, fp, 0))
         return die("documents");
     int five = K - 1;
     if (write_stream(path_in(dir, "class_vectors.tct"), class_vectors_body, &six) ||
