@@ -139,7 +139,7 @@ static void run_case(const char *pooling_name, tc_pooling pooling) {
     int max_len = tc_bert_max_len(&m.cfg) < 24 ? tc_bert_max_len(&m.cfg) : 24;
     tc_classifier_options co = {B, B * max_len, max_len, pooling, 0, 0};
     ENSURE(tc_classifier_create(&cl, be, &m, &co, golden(&st, "E", NULL), K, D, golden(&st, "W", NULL)) == 0);
-    snprintf(out_dir, sizeof out_dir, "%s/step-%s", harness_tmpdir(), pooling_name);
+    snprintf(out_dir, sizeof out_dir, "%s/%s-step-%s", harness_tmpdir(), strrchr(golden_dir, '/') + 1, pooling_name);
     uint32_t idx[B] = {0, 1, 2, 3};
     const char *names[K] = {"c0", "c1", "c2", "c3", "c4"};
     tc_train_config c = {.train = &g.s, .train_idx = idx, .n_train = B, .batch = B, .accumulate = 1, .epochs = 1,
