@@ -206,10 +206,13 @@ int tc_bert_config_load(tc_bert_config *cfg, const char *path) {
                                 &cfg->rel_buckets)) ||
              parse_activation(root, path, &cfg->act);
     if (!rc && mpnet) {
-        // positions count from pad_token_id + 1 (transformers' create_position_ids_from_input_ids)
+        // transformers' MPNetEmbeddings fixes its padding index at 1, whatever
+        // pad_token_id says; positions count from it + 1
+        // (create_position_ids_from_input_ids)
+        cfg->pad_id = 1;
         cfg->pos_offset = cfg->pad_id + 1;
         if (cfg->pos_offset >= cfg->max_positions)
-            rc = tc_fail("%s: max_position_embeddings %d leaves no position after pad_token_id %d", path,
+            rc = tc_fail("%s: max_position_embeddings %d leaves no position after the padding one (%d)", path,
                          cfg->max_positions, cfg->pad_id);
     }
     if (!rc && cfg->hidden % cfg->heads)

@@ -45,7 +45,7 @@ typedef struct {
     tc_activation act;     // feed-forward activation
     float ln_eps;
     int has_pooler;
-    int pad_id;            // config pad_token_id (0 if absent; MPNet: 1)
+    int pad_id;            // config pad_token_id (0 if absent); MPNet: 1, transformers' fixed padding index
     int pos_offset;        // position of a sequence's first token: 0, MPNet pad_id + 1
     int rel_buckets;       // NB, relative_attention_num_buckets (MPNet), else 0
 } tc_bert_config;

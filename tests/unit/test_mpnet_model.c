@@ -154,7 +154,7 @@ static void test_mpnet_load_errors(void) {
     CHECK(load_fails(dir, "model.safetensors", "'encoder.layer.0.attention.LayerNorm.bias'"));
     ENSURE(copy_model(tmp_model("positions"), "\"max_position_embeddings\": 26", "\"max_position_embeddings\": 2",
                       NULL, NULL) == 0);
-    CHECK(load_fails(dir, "max_position_embeddings 2 leaves no position after pad_token_id 1", "config.json"));
+    CHECK(load_fails(dir, "max_position_embeddings 2 leaves no position after the padding one (1)", "config.json"));
 }
 
 int main(void) {
