@@ -61,6 +61,19 @@ typedef struct {
     const int32_t *offsets_dev;   // (B+1) in backend memory (the same pointer on the CPU)
 } tc_seq_layout;
 
+// A learned bias added to every attention score before the softmax, by
+// the distance between key and query (MPNet's relative positions):
+//   score(b, h, i, j) += table[bucket[j - i + span - 1] * NH + h]
+// The bucket of each distance is computed once by the model
+// (common/model/bert_model.h: tc_rel_bucket); span >= every T it meets.
+typedef struct {
+    const void *table;      // (NB, NH) in the backend dtype
+    const int32_t *bucket;  // (2 span - 1) in backend memory
+    int span;
+    int buckets;            // NB
+    float *dtable;          // backward: (NB, NH) f32 +=, summed over batch, heads' rows and positions
+} tc_attn_bias;
+
 typedef struct tc_backend tc_backend;
 
 enum { TC_BACKEND_EVENTS = 4 };  // event slots for overlapping batches
@@ -87,8 +100,9 @@ typedef struct {
     int (*event_wait)(tc_backend *be, int slot);
 
     // ---- forward operations
-    // out (N, C) = wte[ids] + wpe[pos] + wtt[types]; types NULL: type 0.
-    // ids, pos, types (N) int32 in backend memory; wte (V, C), wpe (P, C), wtt (TT, C).
+    // out (N, C) = wte[ids] + wpe[pos] + wtt[types]; types NULL: type 0;
+    // wtt NULL: no token types (MPNet). ids, pos, types (N) int32 in
+    // backend memory; wte (V, C), wpe (P, C), wtt (TT, C).
     int (*embeddings_forward)(tc_backend *be, void *out, const int32_t *ids, const int32_t *pos,
                               const int32_t *types, const void *wte, const void *wpe, const void *wtt, int N, int C);
     // out (N, C) = layernorm(inp + residual) * w (C) + b (C), statistics in f32.
@@ -108,9 +122,10 @@ typedef struct {
     // of each. out (N, C) = softmax(q k^T / sqrt(HS)) v per sequence and head.
     // att (B, NH, T, T), when not NULL, receives the probabilities (rows and
     // columns past a sequence's length are zero). scratch: at least
-    // attention_scratch_bytes(B, T, C, NH) bytes of backend memory.
+    // attention_scratch_bytes(B, T, C, NH) bytes of backend memory. bias:
+    // NULL, or added to the scaled scores (tc_attn_bias).
     int (*attention_forward)(tc_backend *be, void *out, void *att, void *scratch, const void *qkv,
-                             const tc_seq_layout *layout, int C, int NH);
+                             const tc_seq_layout *layout, int C, int NH, const tc_attn_bias *bias);
     size_t (*attention_scratch_bytes)(tc_backend *be, int B, int T, int C, int NH);
     // out (B, C): per sequence the mean of its rows of x (N, C) (TC_POOL_MEAN)
     // or its first row (TC_POOL_CLS, also the pooler's input).
@@ -140,8 +155,9 @@ typedef struct {
                            const void *w, const void *pre, int N, int IC, int OC, tc_activation act, int accumulate);
     // dqkv (N, 3C) from datty (N, C), the probabilities att (B, NH, T, T)
     // the forward kept and qkv (N, 3C); scratch: attention_backward_scratch_bytes.
+    // bias: NULL, or the forward's, whose dtable receives the table's gradient.
     int (*attention_backward)(tc_backend *be, void *dqkv, void *scratch, const void *datty, const void *att,
-                              const void *qkv, const tc_seq_layout *layout, int C, int NH);
+                              const void *qkv, const tc_seq_layout *layout, int C, int NH, const tc_attn_bias *bias);
     size_t (*attention_backward_scratch_bytes)(tc_backend *be, int B, int T, int C, int NH);
     // dx (N, C), every row written, from dout (B, C) (mean or first row).
     int (*pool_backward)(tc_backend *be, void *dx, const void *dout, const tc_seq_layout *layout, int C,

@@ -159,8 +159,8 @@ static void settle(tc_cli *cli, predict_options *o, const tc_predictor_model *pm
     long workers = po->devices.n_gpus ? po->devices.n_gpus : 1, least = (long)o->batch_size * workers * 8;
     if (o->window < least) o->window = least;
     po->max_rows = (size_t)o->window;
-    if (o->max_len > pm->model.cfg.max_positions)
-        tc_cli_usage_error(cli, "--max-len %d: the model has %d positions", o->max_len, pm->model.cfg.max_positions);
+    if (o->max_len > tc_bert_max_len(&pm->model.cfg))
+        tc_cli_usage_error(cli, "--max-len %d: the model has %d positions", o->max_len, tc_bert_max_len(&pm->model.cfg));
     if (!o->max_len) o->max_len = pm->max_len;
     if (o->f.top_k > pm->K) {
         tc_note("--top-k %d: the checkpoint has %d classes; writing %d", o->f.top_k, pm->K, pm->K);

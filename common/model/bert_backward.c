@@ -32,6 +32,11 @@ int tc_bert_backward_create(tc_bert_backward **out, tc_bert_forward *fw, float *
     bw->be = be;
     bw->grads = grads;
     tc_bert_params_point(&bw->g, grads, sizeof(float), cfg);
+    if (fw->bias_or_null) {
+        bw->bias = fw->bias;
+        bw->bias.dtable = bw->g.p[TC_BERT_REL_BIAS];
+        bw->bias_or_null = &bw->bias;
+    }
     *out = bw;
     return 0;
 }
@@ -95,7 +100,8 @@ static int layer_backward(tc_bert_backward *bw, int l, const tc_seq_layout *layo
                                W(TC_BERT_LN1_W), n, c, 0) ||
         op->matmul_backward(be, bw->d_atty, G(TC_BERT_ATTPROJ_W), G(TC_BERT_ATTPROJ_B), d, atty,
                             W(TC_BERT_ATTPROJ_W), NULL, n, c, c, TC_ACT_NONE, 0) ||
-        op->attention_backward(be, bw->d_qkv, bw->scratch, bw->d_atty, att, qkv, layout, c, cfg->heads) ||
+        op->attention_backward(be, bw->d_qkv, bw->scratch, bw->d_atty, att, qkv, layout, c, cfg->heads,
+                               bw->bias_or_null) ||
         // d(x) = d(res1) + the attention's input gradient
         op->matmul_backward(be, d, G(TC_BERT_QKV_W), G(TC_BERT_QKV_B), bw->d_qkv, x, W(TC_BERT_QKV_W), NULL, n, c,
                             3 * c, TC_ACT_NONE, 1))
@@ -125,6 +131,20 @@ static int head_backward(tc_bert_backward *bw, void *d_out, const tc_seq_layout 
                : 0;
 }
 
+// transformers builds the word embeddings (and MPNet's position
+// embeddings) with padding_idx = pad_token_id: that row gets no gradient,
+// even where a text holds the padding token itself.
+static int padding_rows_no_gradient(tc_bert_backward *bw) {
+    const tc_bert_config *cfg = &bw->fw->model->cfg;
+    size_t row = (size_t)cfg->hidden * sizeof(float);
+    tc_backend *be = bw->be;
+    if (cfg->pad_id < 0 || cfg->pad_id >= cfg->vocab_size) return 0;
+    if (be->ops->zero(be, (char *)bw->g.p[TC_BERT_WTE] + (size_t)cfg->pad_id * row, row)) return -1;
+    if (cfg->arch == TC_ARCH_MPNET && cfg->pad_id < cfg->max_positions)
+        return be->ops->zero(be, (char *)bw->g.p[TC_BERT_WPE] + (size_t)cfg->pad_id * row, row);
+    return 0;
+}
+
 int tc_bert_backward_run(tc_bert_backward *bw, void *d_out) {
     const tc_bert_forward *fw = bw->fw;
     const tc_backend_ops *op = bw->be->ops;
@@ -144,9 +164,10 @@ int tc_bert_backward_run(tc_bert_backward *bw, void *d_out) {
     if (op->layernorm_backward(bw->be, bw->d_hidden, bw->g.p[TC_BERT_EMB_LN_W], bw->g.p[TC_BERT_EMB_LN_B],
                                bw->d_hidden, a->emb, a->emb_mean, a->emb_rstd, fw->w.p[TC_BERT_EMB_LN_W], layout.N,
                                cfg->hidden, 0) ||
-        op->embeddings_backward(bw->be, bw->g.p[TC_BERT_WTE], bw->g.p[TC_BERT_WPE], bw->g.p[TC_BERT_WTT],
+        op->embeddings_backward(bw->be, bw->g.p[TC_BERT_WTE], bw->g.p[TC_BERT_WPE],
+                                cfg->type_vocab_size ? bw->g.p[TC_BERT_WTT] : NULL,
                                 bw->d_hidden, a->ids, a->pos, st->has_types ? a->types : NULL, layout.N, cfg->hidden) ||
-        (done && done(bw->layer_done_ctx, -1)))
+        padding_rows_no_gradient(bw) || (done && done(bw->layer_done_ctx, -1)))
         return tc_fail_context("%s: backward, embeddings", bw->be->name);
     return 0;
 }

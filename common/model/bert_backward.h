@@ -24,6 +24,8 @@ typedef struct {
     void *d_hidden, *d_atty, *d_qkv, *d_fch;
     void *d_pooled, *d_cls; // (B, C)
     void *scratch;          // attention backward scratch
+    tc_attn_bias bias;      // the forward's position bias, its gradient into g (MPNet)
+    const tc_attn_bias *bias_or_null;
     void *memory;
     // Called, when set, as parameter gradients become final: after the
     // head's backward (layer = L: the pooler's), after each layer's (l, from

@@ -29,6 +29,7 @@ static void carve_acts(carver *c, tc_bert_acts *a, const tc_bert_config *cfg, co
     a->types = carve(c, N * 4);
     a->pos = carve(c, N * 4);
     a->offsets = carve(c, (B + 1) * 4);
+    a->rel_bucket = carve(c, cfg->rel_buckets ? (2 * T - 1) * 4 : 0);
     a->emb = carve(c, keep * N * C * es);
     a->x0 = carve(c, N * C * es);
     a->emb_mean = carve(c, keep * N * 4);
@@ -60,8 +61,8 @@ static int check_options(const tc_bert_model *m, const tc_bert_run_options *o) {
     if (o->max_batch < 1 || o->max_len < 1 || o->max_tokens < 1)
         return tc_fail("batch sizes must be positive (batch %d, tokens %d, length %d)", o->max_batch, o->max_tokens,
                        o->max_len);
-    if (o->max_len > m->cfg.max_positions)
-        return tc_fail("sequences of %d tokens: the model has %d positions", o->max_len, m->cfg.max_positions);
+    if (o->max_len > tc_bert_max_len(&m->cfg))
+        return tc_fail("sequences of %d tokens: the model has %d positions", o->max_len, tc_bert_max_len(&m->cfg));
     if (o->pooling == TC_POOL_POOLER && !m->cfg.has_pooler)
         return tc_fail("%s: the model has no pooler (pooler.dense.weight); use mean or cls pooling", m->dir);
     return 0;
@@ -102,6 +103,23 @@ static int alloc_staging(tc_bert_forward *fw) {
     return 0;
 }
 
+// MPNet: the bucket of every distance a sequence of max_len tokens has,
+// computed once, and the bias the attention adds by it.
+static int setup_bias(tc_bert_forward *fw) {
+    const tc_bert_config *cfg = &fw->model->cfg;
+    if (!cfg->rel_buckets) return 0;
+    int span = fw->opt.max_len;
+    int32_t *bucket = tc_malloc_array(2 * (size_t)span - 1, sizeof *bucket);
+    if (!bucket) return -1;
+    for (int d = -(span - 1); d <= span - 1; d++) bucket[d + span - 1] = tc_rel_bucket(d);
+    tc_backend *be = fw->be;
+    int rc = be->ops->upload(be, fw->a.rel_bucket, bucket, (2 * (size_t)span - 1) * 4) || be->ops->synchronize(be);
+    free(bucket);
+    fw->bias = (tc_attn_bias){fw->w.p[TC_BERT_REL_BIAS], fw->a.rel_bucket, span, cfg->rel_buckets, NULL};
+    fw->bias_or_null = &fw->bias;
+    return rc ? -1 : 0;
+}
+
 int tc_bert_forward_create(tc_bert_forward **out, tc_backend *be, const tc_bert_model *model,
                            const tc_bert_run_options *opt) {
     *out = NULL;
@@ -124,6 +142,11 @@ int tc_bert_forward_create(tc_bert_forward **out, tc_backend *be, const tc_bert_
         return -1;
     }
     carve_acts(&c, &fw->a, &model->cfg, opt, tc_backend_dtype_size(be), scratch);
+    if (setup_bias(fw)) {
+        tc_fail_context("%s: cannot set up the position bias", be->name);
+        tc_bert_forward_free(fw);
+        return -1;
+    }
     *out = fw;
     return 0;
 }
@@ -149,29 +172,30 @@ static int stage_batch(tc_bert_forward *fw, tc_bert_staging *st, const int32_t *
     long n = 0;
     *T = 0;
     st->offsets[0] = 0;
+    int has_types = type_rows && cfg->type_vocab_size, mpnet = cfg->arch == TC_ARCH_MPNET;
     for (int b = 0; b < B; b++) {
-        int len = lengths[b];
+        int len = lengths[b], pos = cfg->pos_offset;
         if (len < 1 || len > fw->opt.max_len)
             return tc_fail("sequence %d has %d tokens (1..%d)", b, len, fw->opt.max_len);
         if (n + len > fw->opt.max_tokens)
             return tc_fail("batch of more than %d tokens", fw->opt.max_tokens);
         for (int t = 0; t < len; t++, n++) {
-            int32_t id = rows[b][t], type = type_rows ? type_rows[b][t] : 0;
+            int32_t id = rows[b][t], type = has_types ? type_rows[b][t] : 0;
             if (id < 0 || id >= cfg->vocab_size)
                 return tc_fail("sequence %d, token %d: id %d outside the vocabulary (0..%d)", b, t, id,
                                cfg->vocab_size - 1);
-            if (type < 0 || type >= cfg->type_vocab_size)
+            if (has_types && (type < 0 || type >= cfg->type_vocab_size))
                 return tc_fail("sequence %d, token %d: token type %d (0..%d)", b, t, type, cfg->type_vocab_size - 1);
             st->ids[n] = id;
             st->types[n] = type;
-            st->pos[n] = t;
+            st->pos[n] = mpnet && id == cfg->pad_id ? cfg->pad_id : pos++;
         }
         st->offsets[b + 1] = (int32_t)n;
         if (len > *T) *T = len;
     }
     st->B = B;
     st->N = (int)n;
-    st->has_types = type_rows != NULL;
+    st->has_types = has_types;
     return 0;
 }
 
@@ -212,7 +236,7 @@ static int run_layer(tc_bert_forward *fw, int l, const void *x, const tc_seq_lay
     float *ln2_mean = slot_of(a->ln2_mean, s, N, 1, 4), *ln2_rstd = slot_of(a->ln2_rstd, s, N, 1, 4);
 #define LP(which) tc_bert_layer_param(w, which, l, es, cfg)
     if (op->matmul_forward(be, qkv, NULL, x, LP(TC_BERT_QKV_W), LP(TC_BERT_QKV_B), n, C, 3 * C, TC_ACT_NONE) ||
-        op->attention_forward(be, atty, att, a->scratch, qkv, layout, C, cfg->heads) ||
+        op->attention_forward(be, atty, att, a->scratch, qkv, layout, C, cfg->heads, fw->bias_or_null) ||
         op->matmul_forward(be, attproj, NULL, atty, LP(TC_BERT_ATTPROJ_W), LP(TC_BERT_ATTPROJ_B), n, C, C,
                            TC_ACT_NONE) ||
         op->layernorm_forward(be, ln1, ln1_mean, ln1_rstd, res1, attproj, x, LP(TC_BERT_LN1_W), LP(TC_BERT_LN1_B),
@@ -259,7 +283,7 @@ static int run_batch(tc_bert_forward *fw, const tc_bert_staging *st, int T) {
     void *emb = fw->opt.keep ? a->emb : a->x0;  // (N, C)
     if (upload_batch(fw, st) ||
         op->embeddings_forward(be, emb, a->ids, a->pos, st->has_types ? a->types : NULL, fw->w.p[TC_BERT_WTE],
-                               fw->w.p[TC_BERT_WPE], fw->w.p[TC_BERT_WTT], st->N, C) ||
+                               fw->w.p[TC_BERT_WPE], cfg->type_vocab_size ? fw->w.p[TC_BERT_WTT] : NULL, st->N, C) ||
         op->layernorm_forward(be, a->x0, a->emb_mean, a->emb_rstd, NULL, emb, NULL, fw->w.p[TC_BERT_EMB_LN_W],
                               fw->w.p[TC_BERT_EMB_LN_B], cfg->ln_eps, st->N, C))
         return -1;

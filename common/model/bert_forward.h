@@ -39,6 +39,7 @@ typedef struct {
     int32_t *types;    // (N) token type ids
     int32_t *pos;      // (N) positions within their sequence
     int32_t *offsets;  // (B+1) sequence starts
+    int32_t *rel_bucket;  // (2 max_len - 1) bucket of each distance (MPNet), else NULL
     void *emb;         // (N, C) embeddings before their layer norm (keep)
     void *x0;          // (N, C) embeddings after it: layer 0's input
     float *emb_mean, *emb_rstd;  // (N) (keep)
@@ -77,6 +78,8 @@ typedef struct {
     tc_bert_params w;            // weights in backend memory
     void *weights_memory;        // NULL when w points at the model's f32 parameters
     tc_bert_acts a;
+    tc_attn_bias bias;           // the relative position bias (MPNet)
+    const tc_attn_bias *bias_or_null;
     void *acts_memory;
     size_t acts_bytes;
     tc_bert_staging staging[2];
@@ -88,7 +91,10 @@ int tc_bert_forward_create(tc_bert_forward **fw, tc_backend *be, const tc_bert_m
 void tc_bert_forward_free(tc_bert_forward *fw);
 
 // Queues one batch of B sequences: rows[b] holds lengths[b] token ids;
-// type_rows may be NULL (all type 0). Fails (tc_fail) on ids or types out of
+// type_rows may be NULL (all type 0; a model without token types ignores
+// them). Positions count from the model's pos_offset; in an MPNet model a
+// token that is the padding id takes the padding position and the others
+// count on past it, as transformers numbers them. Fails (tc_fail) on ids or types out of
 // range, empty or too long sequences, a batch over the sizes given at
 // creation, or a third batch in flight.
 int tc_bert_forward_submit(tc_bert_forward *fw, const int32_t *const *rows, const int32_t *const *type_rows,

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ size_t tc_bert_param_sizes(const tc_bert_config *c, size_t s[TC_BERT_NUM_PARAMS]
     s[TC_BERT_LN2_W] = s[TC_BERT_LN2_B] = L * C;
     s[TC_BERT_POOLER_W] = c->has_pooler ? C * C : 0;
     s[TC_BERT_POOLER_B] = c->has_pooler ? C : 0;
+    s[TC_BERT_REL_BIAS] = (size_t)c->rel_buckets * (size_t)c->heads;
     size_t total = 0;
     for (int i = 0; i < TC_BERT_NUM_PARAMS; i++) total += s[i];
     return total;
@@ -67,6 +69,69 @@ void *tc_bert_layer_param(const tc_bert_params *params, int which, int layer, si
     return (char *)params->p[which] + sizes[which] / (size_t)cfg->layers * (size_t)layer * elem_bytes;
 }
 
+// Each kind's tensor name in BertModel's and MPNetModel's files; MPNet's
+// q, k and v are three tensors stacked into QKV, as BERT's query, key, value.
+static const char *const param_names[2][TC_BERT_NUM_PARAMS] = {
+    [TC_ARCH_BERT] = {
+        [TC_BERT_WTE] = "embeddings.word_embeddings.weight",
+        [TC_BERT_WPE] = "embeddings.position_embeddings.weight",
+        [TC_BERT_WTT] = "embeddings.token_type_embeddings.weight",
+        [TC_BERT_EMB_LN_W] = "embeddings.LayerNorm.weight",
+        [TC_BERT_EMB_LN_B] = "embeddings.LayerNorm.bias",
+        [TC_BERT_QKV_W] = "encoder.layer.*.attention.self.{query,key,value}.weight",
+        [TC_BERT_QKV_B] = "encoder.layer.*.attention.self.{query,key,value}.bias",
+        [TC_BERT_ATTPROJ_W] = "encoder.layer.*.attention.output.dense.weight",
+        [TC_BERT_ATTPROJ_B] = "encoder.layer.*.attention.output.dense.bias",
+        [TC_BERT_LN1_W] = "encoder.layer.*.attention.output.LayerNorm.weight",
+        [TC_BERT_LN1_B] = "encoder.layer.*.attention.output.LayerNorm.bias",
+        [TC_BERT_FC_W] = "encoder.layer.*.intermediate.dense.weight",
+        [TC_BERT_FC_B] = "encoder.layer.*.intermediate.dense.bias",
+        [TC_BERT_FCPROJ_W] = "encoder.layer.*.output.dense.weight",
+        [TC_BERT_FCPROJ_B] = "encoder.layer.*.output.dense.bias",
+        [TC_BERT_LN2_W] = "encoder.layer.*.output.LayerNorm.weight",
+        [TC_BERT_LN2_B] = "encoder.layer.*.output.LayerNorm.bias",
+        [TC_BERT_POOLER_W] = "pooler.dense.weight",
+        [TC_BERT_POOLER_B] = "pooler.dense.bias",
+    },
+    [TC_ARCH_MPNET] = {
+        [TC_BERT_WTE] = "embeddings.word_embeddings.weight",
+        [TC_BERT_WPE] = "embeddings.position_embeddings.weight",
+        [TC_BERT_EMB_LN_W] = "embeddings.LayerNorm.weight",
+        [TC_BERT_EMB_LN_B] = "embeddings.LayerNorm.bias",
+        [TC_BERT_QKV_W] = "encoder.layer.*.attention.attn.{q,k,v}.weight",
+        [TC_BERT_QKV_B] = "encoder.layer.*.attention.attn.{q,k,v}.bias",
+        [TC_BERT_ATTPROJ_W] = "encoder.layer.*.attention.attn.o.weight",
+        [TC_BERT_ATTPROJ_B] = "encoder.layer.*.attention.attn.o.bias",
+        [TC_BERT_LN1_W] = "encoder.layer.*.attention.LayerNorm.weight",
+        [TC_BERT_LN1_B] = "encoder.layer.*.attention.LayerNorm.bias",
+        [TC_BERT_FC_W] = "encoder.layer.*.intermediate.dense.weight",
+        [TC_BERT_FC_B] = "encoder.layer.*.intermediate.dense.bias",
+        [TC_BERT_FCPROJ_W] = "encoder.layer.*.output.dense.weight",
+        [TC_BERT_FCPROJ_B] = "encoder.layer.*.output.dense.bias",
+        [TC_BERT_LN2_W] = "encoder.layer.*.output.LayerNorm.weight",
+        [TC_BERT_LN2_B] = "encoder.layer.*.output.LayerNorm.bias",
+        [TC_BERT_POOLER_W] = "pooler.dense.weight",
+        [TC_BERT_POOLER_B] = "pooler.dense.bias",
+        [TC_BERT_REL_BIAS] = "encoder.relative_attention_bias.weight",
+    },
+};
+
+const char *tc_bert_param_name(tc_arch arch, int which) {
+    return (unsigned)arch < 2 && (unsigned)which < TC_BERT_NUM_PARAMS ? param_names[arch][which] : NULL;
+}
+
+// transformers' MPNetEncoder.relative_position_bucket, step for step in f32
+// (the boundaries n = 16, 32, 64 land on whole numbers there and here).
+int tc_rel_bucket(int distance) {
+    const int half = TC_REL_BUCKETS / 2, exact = half / 2;
+    int n = -distance, bucket = n < 0 ? half : 0;
+    n = abs(n);
+    if (n < exact) return bucket + n;
+    float scaled = logf((float)n / (float)exact) / (float)log((double)TC_REL_MAX_DISTANCE / exact) * (float)(half - exact);
+    int large = exact + (int)scaled;
+    return bucket + (large < half - 1 ? large : half - 1);
+}
+
 // ---------------------------------------------------------------- config.json
 
 static int json_int(json_t *root, const char *path, const char *key, int required, int fallback, int min,
@@ -83,20 +148,22 @@ static int json_int(json_t *root, const char *path, const char *key, int require
     return 0;
 }
 
-// BERT only: the architecture is named in model_type (or, in old files,
-// architectures[0]); anything else is refused by name.
-static int check_architecture(json_t *root, const char *path) {
+// BERT or MPNet: the architecture is named in model_type (or, in old
+// files, architectures[0]); anything else is refused by name.
+static int check_architecture(json_t *root, const char *path, tc_arch *arch) {
     json_t *type = json_object_get(root, "model_type");
     if (json_is_string(type)) {
-        if (strcmp(json_string_value(type), "bert"))
-            return tc_fail("%s: model_type '%s' is not supported (BERT architectures only)", path,
-                           json_string_value(type));
+        const char *name = json_string_value(type);
+        if (!strcmp(name, "bert")) *arch = TC_ARCH_BERT;
+        else if (!strcmp(name, "mpnet")) *arch = TC_ARCH_MPNET;
+        else return tc_fail("%s: model_type '%s' is not supported (bert or mpnet)", path, name);
     } else {
-        json_t *arch = json_array_get(json_object_get(root, "architectures"), 0);
-        if (!json_is_string(arch)) return tc_fail("%s: no model_type: cannot tell the architecture", path);
-        if (strncmp(json_string_value(arch), "Bert", 4))
-            return tc_fail("%s: architecture '%s' is not supported (BERT architectures only)", path,
-                           json_string_value(arch));
+        json_t *first = json_array_get(json_object_get(root, "architectures"), 0);
+        if (!json_is_string(first)) return tc_fail("%s: no model_type: cannot tell the architecture", path);
+        const char *name = json_string_value(first);
+        if (!strncmp(name, "Bert", 4)) *arch = TC_ARCH_BERT;
+        else if (!strncmp(name, "MPNet", 5)) *arch = TC_ARCH_MPNET;
+        else return tc_fail("%s: architecture '%s' is not supported (BERT or MPNet)", path, name);
     }
     json_t *pos = json_object_get(root, "position_embedding_type");
     if (json_is_string(pos) && strcmp(json_string_value(pos), "absolute"))
@@ -124,7 +191,8 @@ int tc_bert_config_load(tc_bert_config *cfg, const char *path) {
         if (stat(path, &sb) != 0) return tc_fail("%s: missing (a model directory has config.json)", path);
         return tc_fail("%s: not valid JSON (%s, line %d)", path, err.text, err.line);
     }
-    int rc = json_is_object(root) ? check_architecture(root, path) : tc_fail("%s: not a JSON object", path);
+    int rc = json_is_object(root) ? check_architecture(root, path, &cfg->arch) : tc_fail("%s: not a JSON object", path);
+    int mpnet = cfg->arch == TC_ARCH_MPNET;
     if (!rc)
         rc = json_int(root, path, "vocab_size", 1, 0, 1, 1 << 24, &cfg->vocab_size) ||
              json_int(root, path, "hidden_size", 1, 0, 1, 1 << 16, &cfg->hidden) ||
@@ -132,9 +200,21 @@ int tc_bert_config_load(tc_bert_config *cfg, const char *path) {
              json_int(root, path, "num_attention_heads", 1, 0, 1, 1 << 12, &cfg->heads) ||
              json_int(root, path, "intermediate_size", 1, 0, 1, 1 << 18, &cfg->intermediate) ||
              json_int(root, path, "max_position_embeddings", 1, 0, 1, 1 << 20, &cfg->max_positions) ||
-             json_int(root, path, "type_vocab_size", 0, 2, 1, 1 << 16, &cfg->type_vocab_size) ||
-             json_int(root, path, "pad_token_id", 0, 0, 0, 1 << 24, &cfg->pad_id) ||
+             (!mpnet && json_int(root, path, "type_vocab_size", 0, 2, 1, 1 << 16, &cfg->type_vocab_size)) ||
+             json_int(root, path, "pad_token_id", 0, mpnet ? 1 : 0, 0, 1 << 24, &cfg->pad_id) ||
+             (mpnet && json_int(root, path, "relative_attention_num_buckets", 0, TC_REL_BUCKETS, TC_REL_BUCKETS, 1 << 16,
+                                &cfg->rel_buckets)) ||
              parse_activation(root, path, &cfg->act);
+    if (!rc && mpnet) {
+        // transformers' MPNetEmbeddings fixes its padding index at 1, whatever
+        // pad_token_id says; positions count from it + 1
+        // (create_position_ids_from_input_ids)
+        cfg->pad_id = 1;
+        cfg->pos_offset = cfg->pad_id + 1;
+        if (cfg->pos_offset >= cfg->max_positions)
+            rc = tc_fail("%s: max_position_embeddings %d leaves no position after the padding one (%d)", path,
+                         cfg->max_positions, cfg->pad_id);
+    }
     if (!rc && cfg->hidden % cfg->heads)
         rc = tc_fail("%s: hidden_size %d is not a multiple of num_attention_heads %d", path, cfg->hidden, cfg->heads);
     json_t *eps = json_object_get(root, "layer_norm_eps");
@@ -206,7 +286,10 @@ static int check_config_sizes(const tc_safetensors *st, const char *prefix, cons
     if (check_size(st, prefix, "embeddings.word_embeddings.weight", 1, c->hidden, "hidden_size") ||
         check_size(st, prefix, "embeddings.word_embeddings.weight", 0, c->vocab_size, "vocab_size") ||
         check_size(st, prefix, "embeddings.position_embeddings.weight", 0, c->max_positions, "max_position_embeddings") ||
-        check_size(st, prefix, "embeddings.token_type_embeddings.weight", 0, c->type_vocab_size, "type_vocab_size") ||
+        (c->type_vocab_size &&
+         check_size(st, prefix, "embeddings.token_type_embeddings.weight", 0, c->type_vocab_size, "type_vocab_size")) ||
+        (c->rel_buckets && check_size(st, prefix, "encoder.relative_attention_bias.weight", 0, c->rel_buckets,
+                                      "relative_attention_num_buckets")) ||
         check_size(st, prefix, "encoder.layer.0.intermediate.dense.weight", 0, c->intermediate, "intermediate_size"))
         return -1;
     const char *last;
@@ -239,24 +322,26 @@ static int read_layer(const weight_reader *r, tc_bert_model *m, int l) {
     size_t f = sizeof(float);
     float *qkv_w = tc_bert_layer_param(&m->params, TC_BERT_QKV_W, l, f, c);
     float *qkv_b = tc_bert_layer_param(&m->params, TC_BERT_QKV_B, l, f, c);
-    static const char *qkv[3] = {"query", "key", "value"};
+    int mpnet = c->arch == TC_ARCH_MPNET;
+    static const char *qkv[2][3] = {{"self.query", "self.key", "self.value"}, {"attn.q", "attn.k", "attn.v"}};
     char name[256];
     for (int i = 0; i < 3; i++) {
-        snprintf(name, sizeof name, "encoder.layer.%d.attention.self.%s.weight", l, qkv[i]);
+        snprintf(name, sizeof name, "encoder.layer.%d.attention.%s.weight", l, qkv[mpnet][i]);
         if (read_tensor(r, name, 2, C, C, qkv_w + i * C * C)) return -1;
-        snprintf(name, sizeof name, "encoder.layer.%d.attention.self.%s.bias", l, qkv[i]);
+        snprintf(name, sizeof name, "encoder.layer.%d.attention.%s.bias", l, qkv[mpnet][i]);
         if (read_tensor(r, name, 1, C, 0, qkv_b + i * C)) return -1;
     }
+    const char *attproj = mpnet ? "attn.o" : "output.dense", *ln1 = mpnet ? "" : "output.";
     struct {
         int which;
         const char *fmt;
         int rank;
         int64_t d0, d1;
     } parts[] = {
-        {TC_BERT_ATTPROJ_W, "encoder.layer.%d.attention.output.dense.weight", 2, C, C},
-        {TC_BERT_ATTPROJ_B, "encoder.layer.%d.attention.output.dense.bias", 1, C, 0},
-        {TC_BERT_LN1_W, "encoder.layer.%d.attention.output.%s", 1, C, 0},
-        {TC_BERT_LN1_B, "encoder.layer.%d.attention.output.%s", 1, C, 0},
+        {TC_BERT_ATTPROJ_W, "encoder.layer.%d.attention.%s.weight", 2, C, C},
+        {TC_BERT_ATTPROJ_B, "encoder.layer.%d.attention.%s.bias", 1, C, 0},
+        {TC_BERT_LN1_W, "encoder.layer.%d.attention.%s%s", 1, C, 0},
+        {TC_BERT_LN1_B, "encoder.layer.%d.attention.%s%s", 1, C, 0},
         {TC_BERT_FC_W, "encoder.layer.%d.intermediate.dense.weight", 2, F, C},
         {TC_BERT_FC_B, "encoder.layer.%d.intermediate.dense.bias", 1, F, 0},
         {TC_BERT_FCPROJ_W, "encoder.layer.%d.output.dense.weight", 2, C, F},
@@ -265,8 +350,11 @@ static int read_layer(const weight_reader *r, tc_bert_model *m, int l) {
         {TC_BERT_LN2_B, "encoder.layer.%d.output.%s", 1, C, 0},
     };
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
-        int is_w = parts[i].which == TC_BERT_LN1_W || parts[i].which == TC_BERT_LN2_W;
-        snprintf(name, sizeof name, parts[i].fmt, l, is_w ? r->ln_w : r->ln_b);
+        int which = parts[i].which, is_w = which == TC_BERT_LN1_W || which == TC_BERT_LN2_W;
+        const char *ln = is_w ? r->ln_w : r->ln_b;
+        if (which == TC_BERT_ATTPROJ_W || which == TC_BERT_ATTPROJ_B) snprintf(name, sizeof name, parts[i].fmt, l, attproj);
+        else if (which == TC_BERT_LN1_W || which == TC_BERT_LN1_B) snprintf(name, sizeof name, parts[i].fmt, l, ln1, ln);
+        else snprintf(name, sizeof name, parts[i].fmt, l, ln);
         float *dst = tc_bert_layer_param(&m->params, parts[i].which, l, f, c);
         if (read_tensor(r, name, parts[i].rank, parts[i].d0, parts[i].d1, dst)) return -1;
     }
@@ -301,8 +389,10 @@ static int read_weights(tc_bert_model *m, const tc_safetensors *st) {
     snprintf(ln_b, sizeof ln_b, "embeddings.%s", r.ln_b);
     if (read_tensor(&r, "embeddings.word_embeddings.weight", 2, c->vocab_size, c->hidden, p[TC_BERT_WTE]) ||
         read_tensor(&r, "embeddings.position_embeddings.weight", 2, c->max_positions, c->hidden, p[TC_BERT_WPE]) ||
-        read_tensor(&r, "embeddings.token_type_embeddings.weight", 2, c->type_vocab_size, c->hidden,
-                    p[TC_BERT_WTT]) ||
+        (c->type_vocab_size && read_tensor(&r, "embeddings.token_type_embeddings.weight", 2, c->type_vocab_size,
+                                           c->hidden, p[TC_BERT_WTT])) ||
+        (c->rel_buckets && read_tensor(&r, "encoder.relative_attention_bias.weight", 2, c->rel_buckets, c->heads,
+                                       p[TC_BERT_REL_BIAS])) ||
         read_tensor(&r, ln_w, 1, c->hidden, 0, p[TC_BERT_EMB_LN_W]) ||
         read_tensor(&r, ln_b, 1, c->hidden, 0, p[TC_BERT_EMB_LN_B]))
         return -1;

@@ -2,6 +2,14 @@
 // (config.json, vocab.txt, model.safetensors), and the sentence-transformers
 // settings found beside it (1_Pooling/config.json, modules.json).
 //
+// config.json's model_type picks the architecture: "bert", or "mpnet"
+// (MPNet, all-mpnet-base-v2), the same post-norm encoder with three
+// differences: no token type embeddings; positions that start after the
+// padding id (pad_token_id + 1, as RoBERTa's); and a learned relative
+// position bias, a (NB, NH) table looked up by the bucket of each key's
+// distance to the query (tc_rel_bucket) and added to every layer's
+// attention scores. Its q, k, v are stacked at load like BERT's.
+//
 // The parameters live in one flat f32 buffer, grouped by kind across layers
 // (llm.c style), so that an optimizer or an all-reduce walks one array and a
 // backend uploads it in one copy. Query, key and value weights are stacked
@@ -9,7 +17,8 @@
 //
 // Dims legend (here and in kernels/backend.h):
 //   V vocabulary, P max positions, TT token types, C hidden size,
-//   L layers, NH attention heads, HS = C / NH head size, F intermediate size.
+//   L layers, NH attention heads, HS = C / NH head size, F intermediate size,
+//   NB relative position buckets (MPNet; 0 for BERT).
 #ifndef TC_BERT_MODEL_H
 #define TC_BERT_MODEL_H
 
@@ -22,10 +31,13 @@
 const char *tc_pooling_name(tc_pooling pooling);
 int tc_pooling_parse(const char *name, tc_pooling *pooling);  // "mean", "cls", "pooler"
 
+typedef enum { TC_ARCH_BERT = 0, TC_ARCH_MPNET } tc_arch;
+
 typedef struct {
+    tc_arch arch;          // from config.json's model_type
     int vocab_size;        // V
     int max_positions;     // P
-    int type_vocab_size;   // TT
+    int type_vocab_size;   // TT (0: no token types, MPNet)
     int hidden;            // C
     int layers;            // L
     int heads;             // NH
@@ -33,14 +45,30 @@ typedef struct {
     tc_activation act;     // feed-forward activation
     float ln_eps;
     int has_pooler;
-    int pad_id;            // config pad_token_id (0 if absent)
+    int pad_id;            // config pad_token_id (0 if absent); MPNet: 1, transformers' fixed padding index
+    int pos_offset;        // position of a sequence's first token: 0, MPNet pad_id + 1
+    int rel_buckets;       // NB, relative_attention_num_buckets (MPNet), else 0
 } tc_bert_config;
+
+// The longest sequence the position embeddings cover.
+static inline int tc_bert_max_len(const tc_bert_config *cfg) { return cfg->max_positions - cfg->pos_offset; }
+
+// MPNet's relative position bucket of key position minus query position:
+// 32 buckets, half for each direction, the first 8 exact, then
+// log-spaced up to a distance of 128 (as transformers' MPNetEncoder
+// computes it, in f32, with 32 buckets whatever the table holds).
+enum { TC_REL_BUCKETS = 32, TC_REL_MAX_DISTANCE = 128 };
+int tc_rel_bucket(int distance);
+
+// The name of a parameter kind in a Hugging Face file of the architecture
+// ("*" for the layer number); NULL for a kind it does not have.
+const char *tc_bert_param_name(tc_arch arch, int which);
 
 // The parameter tensors, in the order of the flat buffer.
 enum {
     TC_BERT_WTE,        // (V, C)  word embeddings
     TC_BERT_WPE,        // (P, C)  position embeddings
-    TC_BERT_WTT,        // (TT, C) token type embeddings
+    TC_BERT_WTT,        // (TT, C) token type embeddings (0 elements for MPNet)
     TC_BERT_EMB_LN_W,   // (C)
     TC_BERT_EMB_LN_B,   // (C)
     TC_BERT_QKV_W,      // (L, 3C, C) query, key, value rows
@@ -57,6 +85,7 @@ enum {
     TC_BERT_LN2_B,      // (L, C)
     TC_BERT_POOLER_W,   // (C, C)     0 elements without a pooler
     TC_BERT_POOLER_B,   // (C)
+    TC_BERT_REL_BIAS,   // (NB, NH)   relative position bias (MPNet), 0 elements for BERT
     TC_BERT_NUM_PARAMS
 };
 

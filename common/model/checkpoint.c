@@ -79,7 +79,7 @@ static int write_json(const char *path, json_t *obj) {
 
 // ---------------------------------------------------------------- tensors
 
-// The encoder's tensors with BertModel's names, pointing into host f32
+// The encoder's tensors with BertModel's or MPNetModel's names, pointing into host f32
 // parameters laid out as common/model/bert_model.h says.
 typedef struct {
     tc_st_write_tensor *t;
@@ -103,38 +103,44 @@ static int encoder_tensors(tensor_list *l, const tc_bert_config *cfg, float *par
     tc_bert_params p;
     tc_bert_params_point(&p, params, sizeof(float), cfg);
     int64_t C = cfg->hidden, F = cfg->intermediate;
+    int mpnet = cfg->arch == TC_ARCH_MPNET;
     add_tensor(l, "embeddings.word_embeddings.weight", p.p[TC_BERT_WTE], cfg->vocab_size, C);
     add_tensor(l, "embeddings.position_embeddings.weight", p.p[TC_BERT_WPE], cfg->max_positions, C);
-    add_tensor(l, "embeddings.token_type_embeddings.weight", p.p[TC_BERT_WTT], cfg->type_vocab_size, C);
+    if (cfg->type_vocab_size)
+        add_tensor(l, "embeddings.token_type_embeddings.weight", p.p[TC_BERT_WTT], cfg->type_vocab_size, C);
     add_tensor(l, "embeddings.LayerNorm.weight", p.p[TC_BERT_EMB_LN_W], C, 0);
     add_tensor(l, "embeddings.LayerNorm.bias", p.p[TC_BERT_EMB_LN_B], C, 0);
-    static const char *qkv[3] = {"query", "key", "value"};
+    static const char *qkv[2][3] = {{"self.query", "self.key", "self.value"}, {"attn.q", "attn.k", "attn.v"}};
     char name[96];
 #define LP(which) ((const float *)tc_bert_layer_param(&p, which, i, sizeof(float), cfg))
     for (int i = 0; i < L; i++) {
         for (int k = 0; k < 3; k++) {
-            snprintf(name, sizeof name, "encoder.layer.%d.attention.self.%s.weight", i, qkv[k]);
+            snprintf(name, sizeof name, "encoder.layer.%d.attention.%s.weight", i, qkv[mpnet][k]);
             add_tensor(l, name, LP(TC_BERT_QKV_W) + (size_t)k * C * C, C, C);
-            snprintf(name, sizeof name, "encoder.layer.%d.attention.self.%s.bias", i, qkv[k]);
+            snprintf(name, sizeof name, "encoder.layer.%d.attention.%s.bias", i, qkv[mpnet][k]);
             add_tensor(l, name, LP(TC_BERT_QKV_B) + (size_t)k * C, C, 0);
         }
         static const struct {
-            const char *fmt;
+            const char *fmt[2];  // BERT's, MPNet's
             int which, rows_f, cols_f;
         } parts[] = {
-            {"encoder.layer.%d.attention.output.dense.weight", TC_BERT_ATTPROJ_W, 0, 0},
-            {"encoder.layer.%d.attention.output.dense.bias", TC_BERT_ATTPROJ_B, 0, -1},
-            {"encoder.layer.%d.attention.output.LayerNorm.weight", TC_BERT_LN1_W, 0, -1},
-            {"encoder.layer.%d.attention.output.LayerNorm.bias", TC_BERT_LN1_B, 0, -1},
-            {"encoder.layer.%d.intermediate.dense.weight", TC_BERT_FC_W, 1, 0},
-            {"encoder.layer.%d.intermediate.dense.bias", TC_BERT_FC_B, 1, -1},
-            {"encoder.layer.%d.output.dense.weight", TC_BERT_FCPROJ_W, 0, 1},
-            {"encoder.layer.%d.output.dense.bias", TC_BERT_FCPROJ_B, 0, -1},
-            {"encoder.layer.%d.output.LayerNorm.weight", TC_BERT_LN2_W, 0, -1},
-            {"encoder.layer.%d.output.LayerNorm.bias", TC_BERT_LN2_B, 0, -1},
+            {{"encoder.layer.%d.attention.output.dense.weight", "encoder.layer.%d.attention.attn.o.weight"},
+             TC_BERT_ATTPROJ_W, 0, 0},
+            {{"encoder.layer.%d.attention.output.dense.bias", "encoder.layer.%d.attention.attn.o.bias"},
+             TC_BERT_ATTPROJ_B, 0, -1},
+            {{"encoder.layer.%d.attention.output.LayerNorm.weight", "encoder.layer.%d.attention.LayerNorm.weight"},
+             TC_BERT_LN1_W, 0, -1},
+            {{"encoder.layer.%d.attention.output.LayerNorm.bias", "encoder.layer.%d.attention.LayerNorm.bias"},
+             TC_BERT_LN1_B, 0, -1},
+            {{"encoder.layer.%d.intermediate.dense.weight", "encoder.layer.%d.intermediate.dense.weight"}, TC_BERT_FC_W, 1, 0},
+            {{"encoder.layer.%d.intermediate.dense.bias", "encoder.layer.%d.intermediate.dense.bias"}, TC_BERT_FC_B, 1, -1},
+            {{"encoder.layer.%d.output.dense.weight", "encoder.layer.%d.output.dense.weight"}, TC_BERT_FCPROJ_W, 0, 1},
+            {{"encoder.layer.%d.output.dense.bias", "encoder.layer.%d.output.dense.bias"}, TC_BERT_FCPROJ_B, 0, -1},
+            {{"encoder.layer.%d.output.LayerNorm.weight", "encoder.layer.%d.output.LayerNorm.weight"}, TC_BERT_LN2_W, 0, -1},
+            {{"encoder.layer.%d.output.LayerNorm.bias", "encoder.layer.%d.output.LayerNorm.bias"}, TC_BERT_LN2_B, 0, -1},
         };
         for (size_t k = 0; k < sizeof parts / sizeof *parts; k++) {
-            snprintf(name, sizeof name, parts[k].fmt, i);
+            snprintf(name, sizeof name, parts[k].fmt[mpnet], i);
             int64_t rows = parts[k].rows_f ? F : C, cols = parts[k].cols_f < 0 ? 0 : parts[k].cols_f ? F : C;
             add_tensor(l, name, LP(parts[k].which), rows, cols);
         }
@@ -144,6 +150,8 @@ static int encoder_tensors(tensor_list *l, const tc_bert_config *cfg, float *par
         add_tensor(l, "pooler.dense.weight", p.p[TC_BERT_POOLER_W], C, C);
         add_tensor(l, "pooler.dense.bias", p.p[TC_BERT_POOLER_B], C, 0);
     }
+    if (cfg->rel_buckets)
+        add_tensor(l, "encoder.relative_attention_bias.weight", p.p[TC_BERT_REL_BIAS], cfg->rel_buckets, cfg->heads);
     return 0;
 }
 

@@ -6,31 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-// Names and weight decay of the encoder's parameter kinds (TELEClass, like
-// BERT's recipe, decays everything but biases and layer norms).
-static const struct {
-    const char *name;
-    int decay;
-} encoder_kinds[TC_BERT_NUM_PARAMS] = {
-    [TC_BERT_WTE] = {"embeddings.word_embeddings.weight", 1},
-    [TC_BERT_WPE] = {"embeddings.position_embeddings.weight", 1},
-    [TC_BERT_WTT] = {"embeddings.token_type_embeddings.weight", 1},
-    [TC_BERT_EMB_LN_W] = {"embeddings.LayerNorm.weight", 0},
-    [TC_BERT_EMB_LN_B] = {"embeddings.LayerNorm.bias", 0},
-    [TC_BERT_QKV_W] = {"encoder.layer.*.attention.self.{query,key,value}.weight", 1},
-    [TC_BERT_QKV_B] = {"encoder.layer.*.attention.self.{query,key,value}.bias", 0},
-    [TC_BERT_ATTPROJ_W] = {"encoder.layer.*.attention.output.dense.weight", 1},
-    [TC_BERT_ATTPROJ_B] = {"encoder.layer.*.attention.output.dense.bias", 0},
-    [TC_BERT_LN1_W] = {"encoder.layer.*.attention.output.LayerNorm.weight", 0},
-    [TC_BERT_LN1_B] = {"encoder.layer.*.attention.output.LayerNorm.bias", 0},
-    [TC_BERT_FC_W] = {"encoder.layer.*.intermediate.dense.weight", 1},
-    [TC_BERT_FC_B] = {"encoder.layer.*.intermediate.dense.bias", 0},
-    [TC_BERT_FCPROJ_W] = {"encoder.layer.*.output.dense.weight", 1},
-    [TC_BERT_FCPROJ_B] = {"encoder.layer.*.output.dense.bias", 0},
-    [TC_BERT_LN2_W] = {"encoder.layer.*.output.LayerNorm.weight", 0},
-    [TC_BERT_LN2_B] = {"encoder.layer.*.output.LayerNorm.bias", 0},
-    [TC_BERT_POOLER_W] = {"pooler.dense.weight", 1},
-    [TC_BERT_POOLER_B] = {"pooler.dense.bias", 0},
+// Weight decay of the encoder's parameter kinds (TELEClass, like BERT's
+// recipe, decays everything but biases and layer norms: its rule matches
+// "bias" in a name, so MPNet's relative_attention_bias is not decayed).
+static const int encoder_decay[TC_BERT_NUM_PARAMS] = {
+    [TC_BERT_WTE] = 1, [TC_BERT_WPE] = 1, [TC_BERT_WTT] = 1, [TC_BERT_QKV_W] = 1, [TC_BERT_ATTPROJ_W] = 1,
+    [TC_BERT_FC_W] = 1, [TC_BERT_FCPROJ_W] = 1, [TC_BERT_POOLER_W] = 1,
 };
 
 // The optimizer's view: the encoder's kinds, then W and E. The pooler is
@@ -45,7 +26,8 @@ static void build_groups(tc_classifier *cl) {
     for (int k = 0; k < TC_BERT_NUM_PARAMS; k++) {
         int unused = (k == TC_BERT_POOLER_W || k == TC_BERT_POOLER_B) && cl->opt.pooling != TC_POOL_POOLER;
         if (sizes[k] && !unused)
-            cl->groups[n++] = (tc_param_group){encoder_kinds[k].name, master.p[k], at, sizes[k], encoder_kinds[k].decay};
+            cl->groups[n++] = (tc_param_group){tc_bert_param_name(cl->model->cfg.arch, k), master.p[k], at, sizes[k],
+                                               encoder_decay[k]};
         at += sizes[k];
     }
     size_t wt = (size_t)cl->D * (size_t)cl->C, e = (size_t)cl->K * (size_t)cl->D;

@@ -36,7 +36,7 @@ int tc_token_source_open(tc_token_source *s, tct_reader *reader, const tc_bert_m
     s->reader = reader;
     s->model = model;
     s->where = where;
-    s->max_len = max_len > 0 && max_len < model->cfg.max_positions ? max_len : model->cfg.max_positions;
+    s->max_len = max_len > 0 && max_len < tc_bert_max_len(&model->cfg) ? max_len : tc_bert_max_len(&model->cfg);
     s->truncate = truncate;
     return tct_table_open(&s->table, reader, columns, 3);
 }

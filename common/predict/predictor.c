@@ -72,7 +72,7 @@ static int check_sizes(tc_predictor_model *pm, const char *dir, int K, int D) {
     if (pm->pooling == TC_POOL_POOLER && !m->cfg.has_pooler)
         return tc_fail("%s/classifier.json: pooling 'pooler', but the model has no pooler.dense.weight", dir);
     // tc-train records its --max-len; what the model's positions allow is what it trained on
-    if (pm->max_len > m->cfg.max_positions) pm->max_len = m->cfg.max_positions;
+    if (pm->max_len > tc_bert_max_len(&m->cfg)) pm->max_len = tc_bert_max_len(&m->cfg);
     return 0;
 }
 

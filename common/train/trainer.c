@@ -337,8 +337,9 @@ static int stage_ready(void *ctx, int stage) {
             size_t per = sizes[k] / (size_t)L;
             add_piece(t, g + offs[k] + (size_t)stage * per, per);
         }
-    } else {  // the embeddings and their layer norm: everything before the layers
+    } else {  // the embeddings and their layer norm (everything before the layers), the position bias
         add_piece(t, g, offs[TC_BERT_QKV_W]);
+        if (sizes[TC_BERT_REL_BIAS]) add_piece(t, g + offs[TC_BERT_REL_BIAS], sizes[TC_BERT_REL_BIAS]);
     }
     if (stage != -1 && t->bucket_bytes < BUCKET_BYTES) return 0;
     int rc = t->comm->ops->allreduce_pieces_async(t->comm, t->bucket_bufs, t->bucket_counts, t->bucket_n, TC_COMM_F32);

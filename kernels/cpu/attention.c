@@ -1,7 +1,8 @@
 // Multi-head self-attention of packed sequences, one task per (sequence,
 // head): scores = q k^T / sqrt(HS) (L, L), a softmax per row, then
 // out = probabilities . v. Only the sequence's own L rows take part, so the
-// padding mask is implicit and no work is spent on padding.
+// padding mask is implicit and no work is spent on padding. A relative
+// position bias (MPNet), when given, is added to the scaled scores.
 #include "kernels/cpu/cpu_ops.h"
 
 // Without this, GCC keeps the clamps of the approximations as branches (a
@@ -20,6 +21,7 @@ typedef struct {
     float *out, *att, *scratch;
     const float *qkv;
     const tc_seq_layout *layout;
+    const tc_attn_bias *bias;
     int C, NH;
 } attention_job;
 
@@ -46,6 +48,16 @@ static void softmax_row(float *x, int n) {
     for (i = 0; i < n; i++) x[i] *= inv;
 }
 
+// scores (L, L), row stride ld, += the bias of head h by distance.
+static void add_bias(float *scores, int L, int ld, const tc_attn_bias *bias, int h, int NH) {
+    const float *table = bias->table;
+    for (int i = 0; i < L; i++) {
+        const int32_t *bucket = bias->bucket + bias->span - 1 - i;  // bucket[j]: distance j - i
+        float *row = scores + (size_t)i * ld;
+        for (int j = 0; j < L; j++) row[j] += table[(size_t)bucket[j] * NH + h];
+    }
+}
+
 static void attention_task(void *ctx, int task, int thread) {
     const attention_job *j = ctx;
     int b = task / j->NH, h = task % j->NH, C = j->C, HS = C / j->NH, T = j->layout->T;
@@ -66,13 +78,14 @@ static void attention_task(void *ctx, int task, int thread) {
     if (L == 0) return;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, L, L, HS, 1.0f / sqrtf((float)HS), q, 3 * C, k, 3 * C,
                 0.0f, scores, ld);
+    if (j->bias) add_bias(scores, L, ld, j->bias, h, j->NH);
     for (int i = 0; i < L; i++) softmax_row(scores + (size_t)i * ld, L);
     float *o = j->out + (size_t)off * C + (size_t)h * HS;  // (L, HS), row stride C
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L, HS, L, 1.0f, scores, ld, v, 3 * C, 0.0f, o, C);
 }
 
 void tc_cpu_attention_forward(tc_pool *pool, float *out, float *att, float *scratch, const float *qkv,
-                              const tc_seq_layout *layout, int C, int NH) {
-    attention_job j = {out, att, scratch, qkv, layout, C, NH};
+                              const tc_seq_layout *layout, int C, int NH, const tc_attn_bias *bias) {
+    attention_job j = {out, att, scratch, qkv, layout, bias, C, NH};
     tc_pool_run(pool, layout->B * NH, attention_task, &j);
 }

@@ -69,9 +69,11 @@ static int cpu_activation(tc_backend *be, void *out, const void *inp, size_t n, 
 }
 
 static int cpu_attention(tc_backend *be, void *out, void *att, void *scratch, const void *qkv,
-                         const tc_seq_layout *layout, int C, int NH) {
+                         const tc_seq_layout *layout, int C, int NH, const tc_attn_bias *bias) {
     if (C % NH) return tc_fail("attention: %d columns do not split into %d heads", C, NH);
-    tc_cpu_attention_forward(POOL(be), out, att, scratch, qkv, layout, C, NH);
+    if (bias && bias->span < layout->T)
+        return tc_fail("attention: the position bias covers %d tokens, not %d", bias->span, layout->T);
+    tc_cpu_attention_forward(POOL(be), out, att, scratch, qkv, layout, C, NH, bias);
     return 0;
 }
 

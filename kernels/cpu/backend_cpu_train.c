@@ -31,10 +31,14 @@ int tc_cpu_be_matmul_backward(tc_backend *be, void *dinp, float *dw, float *dbia
 }
 
 int tc_cpu_be_attention_backward(tc_backend *be, void *dqkv, void *scratch, const void *datty, const void *att,
-                                 const void *qkv, const tc_seq_layout *layout, int C, int NH) {
+                                 const void *qkv, const tc_seq_layout *layout, int C, int NH,
+                                 const tc_attn_bias *bias) {
     if (C % NH) return tc_fail("attention backward: %d columns do not split into %d heads", C, NH);
     if (!att) return tc_fail("attention backward: the forward pass did not keep the probabilities");
-    tc_cpu_attention_backward(POOL(be), dqkv, scratch, datty, att, qkv, layout, C, NH);
+    if (bias && (bias->span < layout->T || !bias->dtable))
+        return tc_fail("attention backward: the position bias covers %d tokens, not %d, or has no gradient", bias->span,
+                       layout->T);
+    tc_cpu_attention_backward(POOL(be), dqkv, scratch, datty, att, qkv, layout, C, NH, bias);
     return 0;
 }
 

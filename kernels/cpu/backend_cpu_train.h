@@ -13,7 +13,8 @@ int tc_cpu_be_matmul_backward(tc_backend *be, void *dinp, float *dw, float *dbia
                               const void *w, const void *pre, int N, int IC, int OC, tc_activation act,
                               int accumulate);
 int tc_cpu_be_attention_backward(tc_backend *be, void *dqkv, void *scratch, const void *datty, const void *att,
-                                 const void *qkv, const tc_seq_layout *layout, int C, int NH);
+                                 const void *qkv, const tc_seq_layout *layout, int C, int NH,
+                                 const tc_attn_bias *bias);
 size_t tc_cpu_be_attention_backward_scratch_bytes(tc_backend *be, int B, int T, int C, int NH);
 int tc_cpu_be_pool_backward(tc_backend *be, void *dx, const void *dout, const tc_seq_layout *layout, int C,
                             tc_pooling mode);

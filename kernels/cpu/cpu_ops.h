@@ -32,7 +32,7 @@ void tc_cpu_activation_inplace(float *x, size_t n, tc_activation act);
 
 // kernels/cpu/attention.c
 void tc_cpu_attention_forward(tc_pool *pool, float *out, float *att, float *scratch, const float *qkv,
-                              const tc_seq_layout *layout, int C, int NH);
+                              const tc_seq_layout *layout, int C, int NH, const tc_attn_bias *bias);
 size_t tc_cpu_attention_scratch_bytes(int threads, int T);
 
 // kernels/cpu/pooling.c

@@ -16,9 +16,13 @@ static void embeddings_task(void *ctx, int task, int thread) {
     size_t C = (size_t)j->C;
     for (long n = begin; n < end; n++) {
         const float *word = j->wte + (size_t)j->ids[n] * C;         // (C)
-        const float *type = j->wtt + (size_t)(j->types ? j->types[n] : 0) * C;
         const float *position = j->wpe + (size_t)j->pos[n] * C;
         float *o = j->out + (size_t)n * C;
+        if (!j->wtt) {  // no token types (MPNet)
+            for (size_t c = 0; c < C; c++) o[c] = word[c] + position[c];
+            continue;
+        }
+        const float *type = j->wtt + (size_t)(j->types ? j->types[n] : 0) * C;
         for (size_t c = 0; c < C; c++) o[c] = (word[c] + type[c]) + position[c];
     }
 }

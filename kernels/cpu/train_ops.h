@@ -35,7 +35,8 @@ void tc_cpu_matmul_backward(tc_pool *pool, float *dinp, float *dw, float *dbias,
 
 // kernels/cpu/attention_backward.c
 void tc_cpu_attention_backward(tc_pool *pool, float *dqkv, float *scratch, const float *datty, const float *att,
-                               const float *qkv, const tc_seq_layout *layout, int C, int NH);
+                               const float *qkv, const tc_seq_layout *layout, int C, int NH,
+                               const tc_attn_bias *bias);
 size_t tc_cpu_attention_backward_scratch_bytes(int threads, int T);
 
 // kernels/cpu/pooling_backward.c

@@ -6,6 +6,9 @@
 // batched product gives y = p v; y is gathered back to the packed rows.
 // Sorting batches by length (tc-encode does) keeps the padding small.
 //
+// A relative position bias (MPNet), when given, is added to the scaled
+// scores by the softmax kernel, before the mask.
+//
 // scratch (backend dtype): q, k, v, y (B, NH, T, HS) each, then the
 // scores (B, NH, T, T) when the caller keeps no `att`.
 #include "kernels/cuda/cuda_common.cuh"
@@ -45,8 +48,11 @@ __global__ void unpermute_kernel(T *out, const T *y, const int32_t *offsets, siz
     }
 }
 
-// One warp per score row (b, h, i), in place.
-template <typename T> __global__ void masked_softmax_kernel(T *att, const int32_t *offsets, int NH, int Tmax, size_t rows) {
+// One warp per score row (b, h, i), in place; table (NB, NH) and bucket
+// (2 span - 1): the position bias, or NULL.
+template <typename T>
+__global__ void masked_softmax_kernel(T *att, const int32_t *offsets, int NH, int Tmax, size_t rows, const T *table,
+                                      const int32_t *bucket, int span) {
     size_t row = blockIdx.x * (size_t)(blockDim.x / 32) + threadIdx.x / 32;
     int lane = threadIdx.x % 32;
     if (row >= rows) return;
@@ -57,17 +63,25 @@ template <typename T> __global__ void masked_softmax_kernel(T *att, const int32_
         for (int j = lane; j < Tmax; j += 32) s[j] = from_float<T>(0.0f);
         return;
     }
+    // the biased score of key j, kept in f32 (the stored score may be bf16)
+    int h = (int)(row / Tmax % NH);
+    const int32_t *by_key = table ? bucket + span - 1 - i : nullptr;  // by_key[j]: the bucket of distance j - i
+    auto score = [&](int j) {
+        float x = to_float(s[j]);
+        return table ? x + to_float(table[(size_t)by_key[j] * NH + h]) : x;
+    };
     float mx = -INFINITY;
-    for (int j = lane; j < L; j += 32) mx = fmaxf(mx, to_float(s[j]));
+    for (int j = lane; j < L; j += 32) mx = fmaxf(mx, score(j));
     mx = warp_max(mx);
     float sum = 0.0f;
-    for (int j = lane; j < L; j += 32) sum += expf(to_float(s[j]) - mx);
+    for (int j = lane; j < L; j += 32) sum += expf(score(j) - mx);
     float inv = 1.0f / warp_sum(sum);
-    for (int j = lane; j < Tmax; j += 32) s[j] = from_float<T>(j < L ? expf(to_float(s[j]) - mx) * inv : 0.0f);
+    for (int j = lane; j < Tmax; j += 32) s[j] = from_float<T>(j < L ? expf(score(j) - mx) * inv : 0.0f);
 }
 
 int tc_cuda_attention_forward(cudaStream_t stream, cublasHandle_t blas, tct_dtype dtype, void *out, void *att,
-                              void *scratch, const void *qkv, const tc_seq_layout *layout, int C, int NH) {
+                              void *scratch, const void *qkv, const tc_seq_layout *layout, int C, int NH,
+                              const tc_attn_bias *bias) {
     int B = layout->B, T = layout->T, HS = C / NH;
     if (B == 0 || T == 0) return 0;
     size_t es = dtype == TCT_F32 ? 4 : 2, per_head = (size_t)B * T * C;  // elements of q (= k = v = y)
@@ -88,7 +102,8 @@ int tc_cuda_attention_forward(cudaStream_t stream, cublasHandle_t blas, tct_dtyp
                                             CUBLAS_GEMM_DEFAULT));
     TC_DISPATCH(dtype, E,
                 masked_softmax_kernel<E><<<(unsigned)((rows + warps - 1) / warps), 32 * warps, 0, stream>>>(
-                    (E *)scores, layout->offsets_dev, NH, T, rows));
+                    (E *)scores, layout->offsets_dev, NH, T, rows, bias ? (const E *)bias->table : nullptr,
+                    bias ? bias->bucket : nullptr, bias ? bias->span : 0));
     LAUNCH_CHECK("attention softmax");
     CUBLAS_CHECK(cublasGemmStridedBatchedEx(blas, CUBLAS_OP_N, CUBLAS_OP_N, HS, T, T, &one, v, t, HS, qk_stride, scores,
                                             t, T, s_stride, &zero, y, t, HS, qk_stride, B * NH, CUBLAS_COMPUTE_32F,

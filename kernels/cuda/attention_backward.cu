@@ -10,8 +10,14 @@
 // rows and columns of every product. dQ, dK and dV go back to the packed
 // rows of dqkv (N, 3C), every element of the real rows written.
 //
+// With a relative position bias (MPNet), its table's gradient is dS summed
+// by bucket: a block per (distance, head) sums dS along that diagonal over
+// the batch, then one thread per (bucket, head) adds up its distances, in
+// a fixed order (no atomics: the sums do not depend on scheduling).
+//
 // scratch (compute type): q, k, v, dy, dv (B, NH, T, HS) each, then dP
-// (B, NH, T, T); dq is written over dy and dk over v once they are used.
+// (B, NH, T, T); dq is written over dy and dk over v once they are used;
+// then, 256-byte aligned, the diagonal sums (NH, 2T - 1) f32.
 //
 // Column-major terms (a row-major (r, c) matrix is its own transpose):
 //   dV^T (HS, T) = dY^T . P          N, T
@@ -22,9 +28,13 @@
 
 #include <math.h>
 
-size_t tc_cuda_attention_backward_scratch_bytes(tct_dtype dtype, int B, int T, int C, int NH) {
+static size_t diagonal_sums_at(tct_dtype dtype, int B, int T, int C, int NH) {
     size_t es = dtype == TCT_F32 ? 4 : 2;
-    return es * (5 * (size_t)B * T * C + (size_t)B * NH * T * T);
+    return (es * (5 * (size_t)B * T * C + (size_t)B * NH * T * T) + 255) / 256 * 256;
+}
+
+size_t tc_cuda_attention_backward_scratch_bytes(tct_dtype dtype, int B, int T, int C, int NH) {
+    return diagonal_sums_at(dtype, B, T, C, NH) + 4 * (size_t)NH * (2 * (size_t)T - 1);
 }
 
 namespace {
@@ -88,10 +98,43 @@ __global__ void softmax_backward_kernel(E *dp, const E *p, const int32_t *offset
         d[j] = from_float<E>(j < L ? to_float(pr[j]) * (to_float(d[j]) - dot) : 0.0f);
 }
 
+// diag (NH, 2T - 1): block (d, h) sums dS[b, h, i, i + d - (T - 1)] over
+// the sequences b and their rows i.
+template <typename E>
+__global__ void bias_diagonal_kernel(float *diag, const E *ds, const int32_t *offsets, int B, int NH, int Tmax) {
+    int d = (int)blockIdx.x - (Tmax - 1), h = (int)blockIdx.y;
+    float sum = 0.0f;
+    for (int k = threadIdx.x; k < B * Tmax; k += blockDim.x) {
+        int b = k / Tmax, i = k % Tmax, L = offsets[b + 1] - offsets[b];
+        if (i < L && i + d >= 0 && i + d < L) sum += to_float(ds[(((size_t)b * NH + h) * Tmax + i) * Tmax + i + d]);
+    }
+    __shared__ float warps[32];
+    sum = warp_sum(sum);
+    if (threadIdx.x % 32 == 0) warps[threadIdx.x / 32] = sum;
+    __syncthreads();
+    if (threadIdx.x < 32) {
+        sum = threadIdx.x < blockDim.x / 32 ? warps[threadIdx.x] : 0.0f;
+        sum = warp_sum(sum);
+        if (threadIdx.x == 0) diag[(size_t)h * (2 * Tmax - 1) + (d + Tmax - 1)] = sum;
+    }
+}
+
+// dtable (NB, NH) += the diagonal sums of each bucket's distances.
+__global__ void bias_bucket_kernel(float *dtable, const float *diag, const int32_t *bucket, int span, int NB, int NH,
+                                   int Tmax) {
+    int k = blockIdx.x * blockDim.x + threadIdx.x;
+    if (k >= NB * NH) return;
+    int nb = k / NH, h = k % NH;
+    float sum = 0.0f;
+    for (int d = -(Tmax - 1); d <= Tmax - 1; d++)
+        if (bucket[d + span - 1] == nb) sum += diag[(size_t)h * (2 * Tmax - 1) + (d + Tmax - 1)];
+    dtable[k] += sum;
+}
+
 }  // namespace
 
 int tc_cuda_attention_backward(tc_backend *be, void *dqkv, void *scratch, const void *datty, const void *att,
-                               const void *qkv, const tc_seq_layout *layout, int C, int NH) {
+                               const void *qkv, const tc_seq_layout *layout, int C, int NH, const tc_attn_bias *bias) {
     int B = layout->B, T = layout->T, HS = C / NH;
     if (B == 0 || T == 0) return 0;
     cudaStream_t stream = tc_cuda_stream_of(be);
@@ -125,6 +168,17 @@ int tc_cuda_attention_backward(tc_backend *be, void *dqkv, void *scratch, const 
                 softmax_backward_kernel<E><<<(unsigned)((rows + warps - 1) / warps), 32 * warps, 0, stream>>>(
                     (E *)dp, (const E *)att, layout->offsets_dev, NH, T, rows));
     LAUNCH_CHECK("attention backward softmax");
+    if (bias) {
+        float *diag = (float *)(base + diagonal_sums_at(dtype, B, T, C, NH));
+        TC_DISPATCH(dtype, E,
+                    bias_diagonal_kernel<E><<<dim3(2 * T - 1, NH), 256, 0, stream>>>(diag, (const E *)dp,
+                                                                                     layout->offsets_dev, B, NH, T));
+        LAUNCH_CHECK("attention backward bias diagonals");
+        int n = bias->buckets * NH;
+        bias_bucket_kernel<<<(n + 127) / 128, 128, 0, stream>>>(bias->dtable, diag, bias->bucket, bias->span,
+                                                                bias->buckets, NH, T);
+        LAUNCH_CHECK("attention backward bias buckets");
+    }
     // dQ = dS K / sqrt(HS), over dy
     CUBLAS_CHECK(cublasGemmStridedBatchedEx(blas, CUBLAS_OP_N, CUBLAS_OP_N, HS, T, T, &scale, k, t, HS, h_stride, dp, t,
                                             T, s_stride, &zero, dq, t, HS, h_stride, batch, CUBLAS_COMPUTE_32F,

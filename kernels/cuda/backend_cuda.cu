@@ -153,10 +153,12 @@ int cuda_activation(tc_backend *be, void *out, const void *inp, size_t n, tc_act
 }
 
 int cuda_attention(tc_backend *be, void *out, void *att, void *scratch, const void *qkv, const tc_seq_layout *layout,
-                   int C, int NH) {
+                   int C, int NH, const tc_attn_bias *bias) {
     if (C % NH) return tc_fail("attention: %d columns do not split into %d heads", C, NH);
+    if (bias && bias->span < layout->T)
+        return tc_fail("attention: the position bias covers %d tokens, not %d", bias->span, layout->T);
     return use_device(be) || tc_cuda_attention_forward(impl_of(be)->stream, impl_of(be)->blas, be->dtype, out, att,
-                                                       scratch, qkv, layout, C, NH)
+                                                       scratch, qkv, layout, C, NH, bias)
                ? -1
                : 0;
 }

@@ -27,11 +27,14 @@ int matmul_backward(tc_backend *be, void *dinp, float *dw, float *dbias, void *d
 }
 
 int attention_backward(tc_backend *be, void *dqkv, void *scratch, const void *datty, const void *att, const void *qkv,
-                       const tc_seq_layout *layout, int C, int NH) {
+                       const tc_seq_layout *layout, int C, int NH, const tc_attn_bias *bias) {
     if (C % NH) return tc_fail("attention backward: %d columns do not split into %d heads", C, NH);
     if (!att) return tc_fail("attention backward: the forward pass did not keep the probabilities");
+    if (bias && (bias->span < layout->T || !bias->dtable))
+        return tc_fail("attention backward: the position bias covers %d tokens, not %d, or has no gradient", bias->span,
+                       layout->T);
     if (tc_cuda_select(be)) return -1;
-    return tc_cuda_attention_backward(be, dqkv, scratch, datty, att, qkv, layout, C, NH);
+    return tc_cuda_attention_backward(be, dqkv, scratch, datty, att, qkv, layout, C, NH, bias);
 }
 
 size_t attention_backward_scratch(tc_backend *be, int B, int T, int C, int NH) {

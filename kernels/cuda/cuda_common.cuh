@@ -132,7 +132,8 @@ int tc_cuda_bias_activation(cudaStream_t stream, tct_dtype dtype, void *out, voi
                             int cols, tc_activation act);
 // kernels/cuda/attention.cu
 int tc_cuda_attention_forward(cudaStream_t stream, cublasHandle_t blas, tct_dtype dtype, void *out, void *att,
-                              void *scratch, const void *qkv, const tc_seq_layout *layout, int C, int NH);
+                              void *scratch, const void *qkv, const tc_seq_layout *layout, int C, int NH,
+                              const tc_attn_bias *bias);
 size_t tc_cuda_attention_scratch_bytes(tct_dtype dtype, int B, int T, int C, int NH);
 // kernels/cuda/pooling.cu
 int tc_cuda_pool_forward(cudaStream_t stream, tct_dtype dtype, void *out, const void *x, const tc_seq_layout *layout,

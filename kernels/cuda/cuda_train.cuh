@@ -82,7 +82,7 @@ int tc_cuda_layernorm_backward(tc_backend *be, void *dx, float *dw, float *db, c
 int tc_cuda_matmul_backward(tc_backend *be, void *dinp, float *dw, float *dbias, void *dout, const void *inp,
                             const void *w, const void *pre, int N, int IC, int OC, tc_activation act, int accumulate);
 int tc_cuda_attention_backward(tc_backend *be, void *dqkv, void *scratch, const void *datty, const void *att,
-                               const void *qkv, const tc_seq_layout *layout, int C, int NH);
+                               const void *qkv, const tc_seq_layout *layout, int C, int NH, const tc_attn_bias *bias);
 size_t tc_cuda_attention_backward_scratch_bytes(tct_dtype dtype, int B, int T, int C, int NH);
 int tc_cuda_pool_backward(tc_backend *be, void *dx, const void *dout, const tc_seq_layout *layout, int C,
                           tc_pooling mode);

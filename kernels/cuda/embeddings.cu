@@ -7,8 +7,13 @@ __global__ void embeddings_kernel(T *out, const int32_t *ids, const int32_t *pos
                                   const T *wpe, const T *wtt, int C) {
     size_t n = blockIdx.x;
     const T *word = wte + (size_t)ids[n] * C;                      // (C)
-    const T *type = wtt + (size_t)(types ? types[n] : 0) * C;      // (C)
     const T *position = wpe + (size_t)pos[n] * C;                  // (C)
+    if (!wtt) {  // no token types (MPNet)
+        for (int c = threadIdx.x; c < C; c += blockDim.x)
+            out[n * C + c] = from_float<T>(to_float(word[c]) + to_float(position[c]));
+        return;
+    }
+    const T *type = wtt + (size_t)(types ? types[n] : 0) * C;      // (C)
     for (int c = threadIdx.x; c < C; c += blockDim.x)
         out[n * C + c] = from_float<T>((to_float(word[c]) + to_float(type[c])) + to_float(position[c]));
 }

@@ -133,3 +133,22 @@ head -c $((size / 2)) t.tct > cut.tct
 expect_error truncated 1 "cut.tct: .*truncated" tc-encode $cpu -m m cut.tct -o cut_out.tct
 check truncated_no_output test ! -e cut_out.tct
 expect_error terminal_refused 1 "refusing to write binary tensors to a terminal" sh -c "script -qec 'tc-encode $cpu -m m t.tct' /dev/null < /dev/null | grep refusing >&2; exit 1"
+
+# MPNet (model_type mpnet): the tiny MPNetModel transformers wrote takes
+# documents of its 26 positions less the two before the first token; an
+# unknown model_type or a missing tensor is one line naming the file,
+# before anything is computed or written
+mp="$TC_ROOT/tests/golden/train_step_mpnet/model"
+"$fixture" tokens mp.tct 40 24 40 seed=5
+expect mpnet_encode 0 tc-encode $cpu -m "$mp" mp.tct -o mp_out.tct
+expect mpnet_list 0 tc-dump --stats mp_out.tct
+check mpnet_shape sh -c 'grep -Eq "^  embeddings +f32 +\[40,16\]" out && grep -q "nan 0  inf 0" out'
+"$fixture" tokens mp_long.tct 10 25 40 seed=6
+expect_error mpnet_too_long 1 "mp_long.tct: row [0-9]+ \('doc-[0-9]+'\): 25 tokens; the model takes at most 24" \
+    tc-encode $cpu -m "$mp" mp_long.tct
+mkdir -p mp_bad
+cp "$mp/model.safetensors" "$mp/vocab.txt" mp_bad/
+sed 's/"model_type": "mpnet"/"model_type": "xlnet"/' "$mp/config.json" > mp_bad/config.json
+expect_error mpnet_unknown_type 1 "mp_bad/config.json: model_type 'xlnet' is not supported \(bert or mpnet\)" \
+    tc-encode $cpu -m mp_bad mp.tct -o mp_bad_out.tct
+check mpnet_unknown_type_no_output test ! -e mp_bad_out.tct

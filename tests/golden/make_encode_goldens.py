@@ -13,10 +13,17 @@ over:
 Token ids come from the model's own tokenizer (SentenceTransformer.tokenize),
 so the test does not depend on tc-tokenize. The result is one tensor stream
 that is also a valid tokens file: doc_ids str[N], input_ids i32[N,512]
-(padded with 0), lengths i32[N], plus embeddings f32[N,384], stored exactly
-(f32, no rounding), zstd level 19.
+(padded with the tokenizer's padding id), lengths i32[N], plus embeddings
+f32[N,D], stored exactly (f32, no rounding), zstd level 19.
+
+The MPNet golden (tests/golden/encode_mpnet.tct, read by the same test) is
+  python3 tests/golden/make_encode_goldens.py --model models/all-mpnet-base-v2 \
+      --docs 32 --long 1 --out tests/golden/encode_mpnet.tct
+with one more adversarial line holding MPNet's own special tokens (a <pad>
+inside a text takes the padding position).
 
 usage: python3 tests/golden/make_encode_goldens.py [--model DIR] [--data DIR]
+                                                    [--docs N] [--long N]
                                                     [--pack PATH] [--out FILE]
 --pack is the golden-pack helper (built by `make tests`; found under build/
 when not given).
@@ -66,6 +73,9 @@ ADVERSARIAL = [
     "Ünïcödé ÀÉÎÕÜ ßẞ ﬁ ligature",
 ]
 
+# Special tokens of a RoBERTa-style vocabulary (MPNet), written in a text.
+ADVERSARIAL_ROBERTA = ["<s> </s> <pad> <unk> <mask> special tokens <pad> in text"]
+
 
 def vocab_fingerprint(path):
     """FNV-1a 64 over the file's bytes, as common/fingerprint.h computes it."""
@@ -99,6 +109,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "all-MiniLM-L6-v2"))
     ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data"))
+    ap.add_argument("--docs", type=int, default=500, help="20NG test documents at 128 tokens")
+    ap.add_argument("--long", type=int, default=4, help="long 20NG documents at 512 tokens")
     ap.add_argument("--pack", default=None)
     ap.add_argument("--out", default=os.path.join(ROOT, "tests", "golden", "encode_minilm.tct"))
     args = ap.parse_args()
@@ -106,11 +118,12 @@ def main():
     model = SentenceTransformer(args.model, device="cpu")
     model.eval()
     corpus = read_corpus(os.path.join(args.data, "20ng", "test", "corpus.txt"))
-    head = corpus[:500]
-    long_docs = [d for d in corpus[500:] if len(model.tokenizer(d[1])["input_ids"]) > 600][:4]
+    head = corpus[:args.docs]
+    long_docs = [d for d in corpus[500:] if len(model.tokenizer(d[1])["input_ids"]) > 600][:args.long]
+    adversarial = ADVERSARIAL + (ADVERSARIAL_ROBERTA if model.tokenizer.pad_token == "<pad>" else [])
     groups = [
         (["20ng-test:" + i for i, _ in head], [t for _, t in head], 128),
-        (["adversarial:%d" % k for k in range(len(ADVERSARIAL))], ADVERSARIAL, 256),
+        (["adversarial:%d" % k for k in range(len(adversarial))], adversarial, 256),
         (["20ng-test:" + i for i, _ in long_docs], [t for _, t in long_docs], 512),
     ]
     doc_ids, ids, embs = [], [], []
@@ -120,7 +133,8 @@ def main():
         ids += group_ids
         embs.append(group_emb)
     width = 512
-    input_ids = np.zeros((len(ids), width), dtype=np.int32)
+    pad_id = model.tokenizer.pad_token_id
+    input_ids = np.full((len(ids), width), pad_id, dtype=np.int32)
     lengths = np.array([len(r) for r in ids], dtype=np.int32)
     for k, row in enumerate(ids):
         input_ids[k, : len(row)] = row
@@ -131,7 +145,7 @@ def main():
          ["input_ids:vocab_fingerprint=%s" % vocab_fingerprint(vocab),
           "input_ids:vocab_size=%d" % model.tokenizer.vocab_size,
           "input_ids:max_len=%d" % width,
-          "input_ids:pad_id=0",
+          "input_ids:pad_id=%d" % pad_id,
           "embeddings:pooling=mean",
           "embeddings:normalized=true"],
          ["made_by=tests/golden/make_encode_goldens.py",

@@ -29,24 +29,59 @@ Writes tests/golden/train_step/golden.safetensors:
   every encoder tensor (BertModel names) and for interaction.weight (W) and
   label_embedding_weights (E).
 
-usage: python3 tests/golden/make_train_step_golden.py
+With --arch mpnet the same for a tiny random MPNetModel (no token types,
+positions from pad_token_id + 1, a relative position bias of 32 buckets)
+in tests/golden/train_step_mpnet: its sequences are padded with <pad> (1),
+start with <s> (0) and end with </s> (2), one holds a <pad> inside (it
+takes the padding position) and one is 22 tokens long, so that distances
+reach the log-spaced buckets. The gradient of
+encoder.relative_attention_bias.weight is among the goldens, and per case
+CASE.after_embeddings F32 (B, C): the masked mean of last_hidden_state of
+the model after the step, which a checkpoint must reproduce when loaded;
+and rel_buckets I32 (1201): transformers' bucket of each distance -600..600.
+
+usage: python3 tests/golden/make_train_step_golden.py [--arch bert|mpnet]
 """
+import argparse
 import copy
 import os
 
 import numpy as np
 import torch
 from safetensors.torch import save_file
-from transformers import BertConfig, BertModel
+from transformers import BertConfig, BertModel, MPNetConfig, MPNetModel
+from transformers.models.mpnet.modeling_mpnet import MPNetEncoder
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "train_step")
 B, K, D = 4, 5, 6
 LENGTHS = [5, 9, 3, 7]
 LR, WD, EPS = 1e-3, 0.01, 1e-4
+ARCH = "bert"
+BOS, EOS, PAD = 2, 3, 0  # [CLS], [SEP], [PAD]
+
+
+def make_mpnet():
+    config = MPNetConfig(vocab_size=40, hidden_size=16, num_hidden_layers=2, num_attention_heads=4,
+                         intermediate_size=32, max_position_embeddings=26, hidden_act="gelu",
+                         hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, layer_norm_eps=1e-5,
+                         initializer_range=0.3, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                         relative_attention_num_buckets=32)
+    torch.manual_seed(1234)
+    return MPNetModel(config, add_pooling_layer=True)
 
 
 def make_model():
+    if ARCH == "mpnet":
+        model = make_mpnet()
+        with torch.no_grad():  # as below, and the bias table well away from 0
+            for name, p in model.named_parameters():
+                if "LayerNorm.weight" in name:
+                    p.copy_(1 + 0.2 * torch.randn_like(p))
+                elif name.endswith("bias") or "relative_attention_bias" in name:
+                    p.copy_(0.5 * torch.randn_like(p) if "relative" in name else 0.1 * torch.randn_like(p))
+        model.eval()
+        return model
     config = BertConfig(vocab_size=40, hidden_size=16, num_hidden_layers=2, num_attention_heads=4,
                         intermediate_size=32, max_position_embeddings=24, type_vocab_size=2, hidden_act="gelu",
                         hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, layer_norm_eps=1e-12,
@@ -66,20 +101,24 @@ def make_model():
 def save_model(model):
     os.makedirs(os.path.join(OUT, "model"), exist_ok=True)
     model.save_pretrained(os.path.join(OUT, "model"), safe_serialization=True)
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"] if ARCH == "mpnet" else \
+        ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     with open(os.path.join(OUT, "model", "vocab.txt"), "w") as f:
         for i in range(40):
-            f.write(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"][i] + "\n" if i < 5 else f"w{i}\n")
+            f.write(specials[i] + "\n" if i < 5 else f"w{i}\n")
 
 
 def make_batch():
     g = torch.Generator().manual_seed(99)
     T = max(LENGTHS)
-    ids = torch.zeros(B, T, dtype=torch.long)
+    ids = torch.full((B, T), PAD, dtype=torch.long)
     mask = torch.zeros(B, T, dtype=torch.long)
     for b, n in enumerate(LENGTHS):
         ids[b, :n] = torch.randint(5, 40, (n,), generator=g)
-        ids[b, 0], ids[b, n - 1] = 2, 3
+        ids[b, 0], ids[b, n - 1] = BOS, EOS
         mask[b, :n] = 1
+    if ARCH == "mpnet":
+        ids[1, 4] = PAD  # a <pad> inside a text: attended, at the padding position
     y = (torch.rand(B, K, generator=g) < 0.4).float()
     # a document weight per row (augmented documents weigh less) and masked
     # classes (descendants of core classes) of weight 0, as tc-taxo targets
@@ -115,10 +154,22 @@ def one_step(model, pooling, ids, mask, y, w, W0, E0):
                             lr=LR, betas=(0.9, 0.999), eps=EPS, foreach=False)
     opt.step()
     after = {n: p.detach().clone() for n, p in named}
+    with torch.no_grad():
+        hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state
+        m = mask.unsqueeze(-1).float()
+        after["embeddings"] = (hidden * m).sum(1) / m.sum(1)
     return loss.detach(), norm.detach(), grads, after
 
 
 def main():
+    global OUT, LENGTHS, ARCH, BOS, EOS, PAD
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--arch", choices=["bert", "mpnet"], default="bert")
+    ARCH = ap.parse_args().arch
+    if ARCH == "mpnet":
+        OUT = os.path.join(HERE, "train_step_mpnet")
+        LENGTHS = [5, 9, 3, 22]
+        BOS, EOS, PAD = 0, 2, 1
     model = make_model()
     save_model(model)
     ids, mask, y, w, W, E = make_batch()
@@ -131,7 +182,12 @@ def main():
         for n in grads:
             golden[f"{pooling}.grad.{n}"] = grads[n].contiguous()
             golden[f"{pooling}.after.{n}"] = after[n].contiguous()
+        if ARCH == "mpnet":
+            golden[f"{pooling}.after_embeddings"] = after["embeddings"].contiguous()
         print(f"{pooling}: loss {loss.item():.6f}, gradient norm {norm.item():.6f}, {len(grads)} tensors")
+    if ARCH == "mpnet":
+        distances = torch.arange(-600, 601)
+        golden["rel_buckets"] = MPNetEncoder.relative_position_bucket(distances).to(torch.int32)
     save_file({k: v.contiguous() for k, v in golden.items()}, os.path.join(OUT, "golden.safetensors"),
               metadata={"torch": torch.__version__, "lr": str(LR), "weight_decay": str(WD), "eps": str(EPS)})
 

@@ -136,15 +136,15 @@ static void check_attention(tc_backend *be, int B, const int *lengths, int C, in
     float *qkv = random_input(be->dtype, (size_t)N * 3 * C, 2), *ref = malloc((size_t)N * C * 4),
           *att = malloc(att_n * 4), *scratch = malloc(tc_cpu_attention_scratch_bytes(1, T));
     tc_seq_layout host = {B, T, N, offsets, offsets};
-    tc_cpu_attention_forward(NULL, ref, att, scratch, qkv, &host, C, NH);
+    tc_cpu_attention_forward(NULL, ref, att, scratch, qkv, &host, C, NH, NULL);
     void *dqkv = gpu_put(be, qkv, (size_t)N * 3 * C), *dout = be->ops->alloc(be, (size_t)N * C * 4),
          *datt = be->ops->alloc(be, att_n * 4),
          *dscratch = be->ops->alloc(be, be->ops->attention_scratch_bytes(be, B, T, C, NH));
     int32_t *doff = gpu_put_raw(be, offsets, (size_t)(B + 1) * 4);
     tc_seq_layout dev = {B, T, N, offsets, doff};
-    CHECK(be->ops->attention_forward(be, dout, NULL, dscratch, dqkv, &dev, C, NH) == 0);
+    CHECK(be->ops->attention_forward(be, dout, NULL, dscratch, dqkv, &dev, C, NH, NULL) == 0);
     CHECKF(same(be, "attention", dout, ref, (size_t)N * C), "B %d C %d NH %d %s", B, C, NH, dtype_label(be->dtype));
-    CHECK(be->ops->attention_forward(be, dout, datt, dscratch, dqkv, &dev, C, NH) == 0);
+    CHECK(be->ops->attention_forward(be, dout, datt, dscratch, dqkv, &dev, C, NH, NULL) == 0);
     CHECK(same(be, "attention (kept)", dout, ref, (size_t)N * C));
     CHECK(same(be, "probabilities", datt, att, att_n));
     free(qkv), free(ref), free(att), free(scratch);

@@ -188,16 +188,16 @@ static void check_attention(tc_backend *be, int B, const int *lengths, int C, in
                                 ? tc_cpu_attention_scratch_bytes(1, T)
                                 : tc_cpu_attention_backward_scratch_bytes(1, T));
     tc_seq_layout host = {B, T, N, offsets, offsets};
-    tc_cpu_attention_forward(NULL, y, att, scratch, qkv, &host, C, NH);
+    tc_cpu_attention_forward(NULL, y, att, scratch, qkv, &host, C, NH, NULL);
     round_to(t, att, att_n);  // the GPU keeps them in its type
     float *datty = random_input(t, ny, 1), *ref = calloc(nq, 4);
-    tc_cpu_attention_backward(NULL, ref, scratch, datty, att, qkv, &host, C, NH);
+    tc_cpu_attention_backward(NULL, ref, scratch, datty, att, qkv, &host, C, NH, NULL);
     void *d_qkv = gpu_put(be, qkv, nq), *d_att = gpu_put(be, att, att_n), *d_datty = gpu_put(be, datty, ny);
     void *d_dqkv = be->ops->alloc(be, nq * 4);
     void *d_scratch = be->ops->alloc(be, be->ops->attention_backward_scratch_bytes(be, B, T, C, NH));
     int32_t *d_off = gpu_put_raw(be, offsets, (size_t)(B + 1) * 4);
     tc_seq_layout dev = {B, T, N, offsets, d_off};
-    CHECKF(be->ops->attention_backward(be, d_dqkv, d_scratch, d_datty, d_att, d_qkv, &dev, C, NH) == 0,
+    CHECKF(be->ops->attention_backward(be, d_dqkv, d_scratch, d_datty, d_att, d_qkv, &dev, C, NH, NULL) == 0,
            "attention_backward: %s", tc_error());
     loosen = 2.5;
     CHECKF(same_act(be, "attention dqkv", d_dqkv, ref, nq), "B %d C %d NH %d %s", B, C, NH, dtype_label(t));

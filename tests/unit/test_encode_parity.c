@@ -4,7 +4,11 @@
 // tests/golden/make_encode_goldens.py. Every document must reach cosine
 // >= 0.99999 and every element be within 1e-4. Under the sanitizers
 // (TC_SANITIZE=1, a run for memory errors, not numbers) every 8th document
-// is checked, to keep that run short.
+// is checked, to keep that run short. The same for the paper's encoder,
+// all-mpnet-base-v2 (models/all-mpnet-base-v2; skipped without it): 64
+// documents (32 from 20 Newsgroups, the adversarial lines and one with
+// MPNet's special tokens written in it, 1 at 512 positions), golden
+// tests/golden/encode_mpnet.tct from the same script.
 #include "tests/harness.h"
 #include "tests/ensure.h"
 #include "common/model/bert_forward.h"
@@ -20,15 +24,15 @@ static const char *in_root(const char *rel) {
     return root_path;
 }
 
-static void test_default_model_matches_sentence_transformers(void) {
+static void check_parity(const char *model_rel, const char *golden_rel, int min_docs) {
     struct stat sb;
     char model_dir[2048];
-    snprintf(model_dir, sizeof model_dir, "%s", in_root("models/all-MiniLM-L6-v2"));
+    snprintf(model_dir, sizeof model_dir, "%s", in_root(model_rel));
     char weights[2100];
     snprintf(weights, sizeof weights, "%s/model.safetensors", model_dir);
     if (stat(weights, &sb) != 0) SKIP("%s is missing (run `make model`)", weights);
     tct_bundle golden;
-    ENSURE(tct_bundle_load(&golden, in_root("tests/golden/encode_minilm.tct")) == 0);
+    ENSURE(tct_bundle_load(&golden, in_root(golden_rel)) == 0);
     const tct_bundle_tensor *ids = tct_bundle_expect(&golden, "golden", "input_ids", TCT_I32, 2);
     const tct_bundle_tensor *lengths = tct_bundle_expect(&golden, "golden", "lengths", TCT_I32, 1);
     const tct_bundle_tensor *expected = tct_bundle_expect(&golden, "golden", "embeddings", TCT_F32, 2);
@@ -77,7 +81,7 @@ static void test_default_model_matches_sentence_transformers(void) {
     }
     printf("  %d of %d documents: min cosine %.9f, max abs error %.3g (document %d)\n", checked, N, min_cos, max_err,
            worst_doc);
-    CHECK(N >= 530 && checked == (N + stride - 1) / stride);
+    CHECK(N >= min_docs && checked == (N + stride - 1) / stride);
     CHECKF(min_cos >= 0.99999, "min cosine %.9f", min_cos);
     CHECKF(max_err <= 1e-4, "max abs error %.3g", max_err);
     free(out);
@@ -87,7 +91,16 @@ static void test_default_model_matches_sentence_transformers(void) {
     tct_bundle_free(&golden);
 }
 
+static void test_default_model_matches_sentence_transformers(void) {
+    check_parity("models/all-MiniLM-L6-v2", "tests/golden/encode_minilm.tct", 530);
+}
+
+static void test_mpnet_matches_sentence_transformers(void) {
+    check_parity("models/all-mpnet-base-v2", "tests/golden/encode_mpnet.tct", 64);
+}
+
 int main(void) {
     RUN(test_default_model_matches_sentence_transformers);
+    RUN(test_mpnet_matches_sentence_transformers);
     HARNESS_EXIT();
 }

@@ -268,10 +268,10 @@ static void check_attention(int B, const int *lengths, int C, int NH, int thread
     tc_seq_layout layout = {B, T, N, offsets, offsets};
     naive_attention(ref, probs, qkv, offsets, B, T, C, NH);
     to_float(ref_att, probs, att_n);
-    tc_cpu_attention_forward(pool, out, NULL, scratch, qkv, &layout, C, NH);
+    tc_cpu_attention_forward(pool, out, NULL, scratch, qkv, &layout, C, NH, NULL);
     CHECKF(harness_close("attention", out, ref, (size_t)N * C, 2e-6, 1e-5), "B %d C %d NH %d threads %d", B, C, NH, threads);
     memset(out, 0, (size_t)N * C * 4);
-    tc_cpu_attention_forward(pool, out, att, scratch, qkv, &layout, C, NH);
+    tc_cpu_attention_forward(pool, out, att, scratch, qkv, &layout, C, NH, NULL);
     CHECK_CLOSE("attention (probabilities kept)", out, ref, (size_t)N * C, 2e-6, 1e-5);
     CHECK_CLOSE("probabilities", att, ref_att, att_n, 1e-6, 1e-5);
     tc_pool_destroy(pool);

@@ -237,12 +237,12 @@ static void test_attention_backward(void) {
     float *scratch = malloc(be->ops->attention_scratch_bytes(be, B, T, C, NH));
     float *bscratch = malloc(be->ops->attention_backward_scratch_bytes(be, B, T, C, NH));
     float *dy = rnd(NC, 1), *dqkv = malloc(3 * NC * 4);
-    be->ops->attention_forward(be, y, att, scratch, qkv, &layout, C, NH);
-    CHECK(be->ops->attention_backward(be, dqkv, bscratch, dy, att, qkv, &layout, C, NH) == 0);
+    be->ops->attention_forward(be, y, att, scratch, qkv, &layout, C, NH, NULL);
+    CHECK(be->ops->attention_backward(be, dqkv, bscratch, dy, att, qkv, &layout, C, NH, NULL) == 0);
     att_ctx c = {to_double(qkv, 3 * NC), malloc(NC * 8), dy, off, B, C, NH};
     double *g = numeric_grad(att_loss, &c, c.qkv, 3 * NC);
     CHECK_GRAD("attention d qkv", dqkv, g, 3 * NC);
-    CHECK(be->ops->attention_backward(be, dqkv, bscratch, dy, NULL, qkv, &layout, C, NH) == -1 &&
+    CHECK(be->ops->attention_backward(be, dqkv, bscratch, dy, NULL, qkv, &layout, C, NH, NULL) == -1 &&
           strstr(tc_error(), "did not keep"));
     free(qkv), free(y), free(att), free(scratch), free(bscratch), free(dy), free(dqkv), free(c.qkv), free(c.y), free(g);
 }

@@ -8,6 +8,11 @@
 //   loss, gradient norm         relative 1e-5                  (measured ~5e-7)
 //   gradients                   |x - ref| <= 1e-5 max|ref| + 1e-4 |ref|   (8.3e-7)
 //   parameters after the step   |x - ref| <= 5e-7 + 1e-6 |ref|            (1.2e-7)
+// The same for the tiny MPNet of tests/golden/train_step_mpnet (its
+// relative position bias's gradient and update included), whose checkpoint
+// must also, loaded again, give the mean-pooled outputs transformers'
+// MPNetModel gives after the step; and tc_rel_bucket must equal
+// transformers' bucket of every distance -600..600.
 #include "tests/harness.h"
 #include "tests/ensure.h"
 #include "common/model/classifier.h"
@@ -19,7 +24,7 @@
 
 enum { B = 4, K = 5, D = 6 };
 
-static char golden_dir[2048];
+static char golden_root[2048], golden_dir[2048];
 
 static const float *golden(const tc_safetensors *st, const char *name, size_t *count) {
     const tc_st_tensor *t = tc_safetensors_find(st, name);
@@ -34,7 +39,7 @@ typedef struct {
     tc_train_set s;
     char *ids[B];
     int64_t tok_off[B + 1], pos_off[B + 1], mask_off[B + 1];
-    int32_t tokens[B * 24], pos[B * K], mask[B * K];
+    int32_t tokens[B * 24], pos[B * K], mask[B * K];  // sequences of up to 24 tokens
     float weights[B];
 } golden_set;
 
@@ -91,6 +96,34 @@ static int close_to(const char *what, const float *x, const float *ref, size_t n
     return harness_close(what, x, ref, n, atol + atol_of_max * scale, rtol);
 }
 
+// The checkpoint in dir, loaded as a model, embeds the golden batch as the
+// golden's CASE.after_embeddings says (mean over the tokens, f32).
+static int reloaded_outputs_match(const tc_safetensors *st, const char *dir, const char *pooling_name) {
+    char key[256];
+    snprintf(key, sizeof key, "%s.after_embeddings", pooling_name);
+    size_t n = 0;
+    const float *ref = golden(st, key, &n);
+    const tc_st_tensor *in = tc_safetensors_find(st, "input_ids"), *len = tc_safetensors_find(st, "lengths");
+    if (!ref || !in || !len) return 0;
+    tc_bert_model m;
+    if (tc_bert_model_load(&m, dir)) return printf("  %s\n", tc_error()), 0;
+    int C = m.cfg.hidden, T = (int)in->shape[1], ok = n == (size_t)B * C;
+    const int32_t *rows[B], *lengths = len->data;
+    for (int b = 0; b < B; b++) rows[b] = (const int32_t *)in->data + b * T;
+    tc_backend *be = tc_backend_cpu_create(1);
+    tc_bert_forward *fw = NULL;
+    tc_bert_run_options o = {B, B * T, T, TC_POOL_MEAN, 0, 0, 0};
+    float out[B * 64];
+    ok = ok && C <= 64 && be && tc_bert_forward_create(&fw, be, &m, &o) == 0 &&
+         tc_bert_forward_submit(fw, rows, NULL, lengths, B) == 0 && tc_bert_forward_collect(fw, out) == 0;
+    if (!ok) printf("  reloaded: %s\n", tc_error());
+    ok = ok && close_to("reloaded checkpoint's outputs", out, ref, n, 0, 1e-5, 1e-6);
+    tc_bert_forward_free(fw);
+    tc_backend_destroy(be);
+    tc_bert_model_free(&m);
+    return ok;
+}
+
 static void run_case(const char *pooling_name, tc_pooling pooling) {
     char path[4096], out_dir[4096];
     snprintf(path, sizeof path, "%s/golden.safetensors", golden_dir);
@@ -103,15 +136,16 @@ static void run_case(const char *pooling_name, tc_pooling pooling) {
     tc_backend *be = tc_backend_cpu_create(2);
     tc_comm *comm = tc_comm_single_create();
     tc_classifier *cl;
-    tc_classifier_options co = {B, B * 24, 24, pooling, 0, 0};
+    int max_len = tc_bert_max_len(&m.cfg) < 24 ? tc_bert_max_len(&m.cfg) : 24;
+    tc_classifier_options co = {B, B * max_len, max_len, pooling, 0, 0};
     ENSURE(tc_classifier_create(&cl, be, &m, &co, golden(&st, "E", NULL), K, D, golden(&st, "W", NULL)) == 0);
-    snprintf(out_dir, sizeof out_dir, "%s/step-%s", harness_tmpdir(), pooling_name);
+    snprintf(out_dir, sizeof out_dir, "%s/%s-step-%s", harness_tmpdir(), strrchr(golden_dir, '/') + 1, pooling_name);
     uint32_t idx[B] = {0, 1, 2, 3};
     const char *names[K] = {"c0", "c1", "c2", "c3", "c4"};
     tc_train_config c = {.train = &g.s, .train_idx = idx, .n_train = B, .batch = B, .accumulate = 1, .epochs = 1,
                          .max_steps = 1, .seed = 1, .lr = 1e-3, .warmup_steps = 0, .constant_lr = 1, .beta1 = 0.9f,
                          .beta2 = 0.999f, .eps = 1e-4f, .weight_decay = 0.01f, .max_grad_norm = 1.0f,
-                         .out_dir = out_dir, .source_dir = path, .class_names = names, .max_len = 24};
+                         .out_dir = out_dir, .source_dir = path, .class_names = names, .max_len = max_len};
     tc_train_result r;
     ENSURE(tc_train_run(cl, comm, &c, &r) == 0 || (printf("  %s\n", tc_error()), 0));
     char key[256], log_path[4096];
@@ -156,6 +190,11 @@ static void run_case(const char *pooling_name, tc_pooling pooling) {
                "%s: not in the checkpoint with transformers' shape", a->name);
     }
     tc_safetensors_close(&hf);
+    snprintf(key, sizeof key, "%s.after_embeddings", pooling_name);
+    if (tc_safetensors_find(&st, key)) {
+        snprintf(path, sizeof path, "%s/final", out_dir);
+        CHECKF(reloaded_outputs_match(&st, path, pooling_name), "%s: the reloaded checkpoint's outputs", path);
+    }
     // gradients: the flat buffer, by parameter group (QKV grouped per layer as the model stacks them)
     snprintf(key, sizeof key, "%s.grad.interaction.weight", pooling_name);
     size_t n = 0;
@@ -174,6 +213,10 @@ static void run_case(const char *pooling_name, tc_pooling pooling) {
     const float *gfc = golden(&st, key, &n);
     const float *mine = tc_bert_layer_param(&cl->bw->g, TC_BERT_FCPROJ_W, 1, 4, &m.cfg);
     CHECK(gfc && close_to("grad encoder.layer.1.output.dense.weight", mine, gfc, n, 1e-5, 1e-4, 0));
+    snprintf(key, sizeof key, "%s.grad.encoder.relative_attention_bias.weight", pooling_name);
+    const float *grel = golden(&st, key, &n);
+    CHECK(!grel == !m.cfg.rel_buckets);
+    if (grel) CHECK(close_to("grad encoder.relative_attention_bias.weight", cl->bw->g.p[TC_BERT_REL_BIAS], grel, n, 1e-5, 1e-4, 0));
     free(W);
     tc_safetensors_close(&enc), tc_safetensors_close(&head), tc_safetensors_close(&st);
     tc_classifier_free(cl);
@@ -182,13 +225,36 @@ static void run_case(const char *pooling_name, tc_pooling pooling) {
     tc_bert_model_free(&m);
 }
 
-static void test_step_pooler(void) { run_case("pooler", TC_POOL_POOLER); }
-static void test_step_mean(void) { run_case("mean", TC_POOL_MEAN); }
+static void use_golden(const char *name) { snprintf(golden_dir, sizeof golden_dir, "%s/%s", golden_root, name); }
+
+static void test_step_pooler(void) { use_golden("train_step"), run_case("pooler", TC_POOL_POOLER); }
+static void test_step_mean(void) { use_golden("train_step"), run_case("mean", TC_POOL_MEAN); }
+static void test_mpnet_step_pooler(void) { use_golden("train_step_mpnet"), run_case("pooler", TC_POOL_POOLER); }
+static void test_mpnet_step_mean(void) { use_golden("train_step_mpnet"), run_case("mean", TC_POOL_MEAN); }
+
+static void test_mpnet_buckets(void) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/train_step_mpnet/golden.safetensors", golden_root);
+    tc_safetensors st;
+    if (tc_safetensors_open(&st, path)) SKIP("%s", tc_error());
+    const tc_st_tensor *t = tc_safetensors_find(&st, "rel_buckets");
+    ENSURE(t && t->dtype == TC_ST_I32 && t->count == 1201);
+    const int32_t *ref = t->data;
+    int wrong = 0;
+    for (int d = -600; d <= 600; d++)
+        if (tc_rel_bucket(d) != ref[d + 600] && wrong++ < 5)
+            printf("  distance %d: bucket %d, transformers %d\n", d, tc_rel_bucket(d), ref[d + 600]);
+    CHECKF(wrong == 0, "%d distances in another bucket", wrong);
+    tc_safetensors_close(&st);
+}
 
 int main(void) {
     const char *root = getenv("TC_ROOT");
-    snprintf(golden_dir, sizeof golden_dir, "%s/tests/golden/train_step", root && *root ? root : ".");
+    snprintf(golden_root, sizeof golden_root, "%s/tests/golden", root && *root ? root : ".");
     RUN(test_step_pooler);
     RUN(test_step_mean);
+    RUN(test_mpnet_buckets);
+    RUN(test_mpnet_step_pooler);
+    RUN(test_mpnet_step_mean);
     HARNESS_EXIT();
 }
