@@ -144,9 +144,8 @@ static void push_normalized(tokenizing *t, uint32_t cp) {
 }
 
 // Canonical ordering: the held-back combining characters, stably sorted by
-// combining class.
-static void flush_run(tokenizing *t) {
-    tc_wordpiece_scratch *s = t->s;
+// combining class (insertion sort: runs are a few characters).
+static void sort_run_by_class(tc_wordpiece_scratch *s) {
     for (size_t i = 1; i < s->run_n; i++) {
         uint32_t cp = s->run[i];
         uint8_t cc = s->run_class[i];
@@ -158,6 +157,11 @@ static void flush_run(tokenizing *t) {
         s->run[j] = cp;
         s->run_class[j] = cc;
     }
+}
+
+static void flush_run(tokenizing *t) {
+    tc_wordpiece_scratch *s = t->s;
+    sort_run_by_class(s);
     size_t n = s->run_n;
     s->run_n = 0;
     for (size_t i = 0; i < n; i++) push_normalized(t, s->run[i]);
@@ -321,17 +325,7 @@ static void norm_lowered(const tc_wordpiece *wp, tc_wordpiece_scratch *s, uint32
 }
 
 static void norm_flush_run(const tc_wordpiece *wp, tc_wordpiece_scratch *s) {
-    for (size_t i = 1; i < s->run_n; i++) {
-        uint32_t cp = s->run[i];
-        uint8_t cc = s->run_class[i];
-        size_t j = i;
-        for (; j > 0 && s->run_class[j - 1] > cc; j--) {
-            s->run[j] = s->run[j - 1];
-            s->run_class[j] = s->run_class[j - 1];
-        }
-        s->run[j] = cp;
-        s->run_class[j] = cc;
-    }
+    sort_run_by_class(s);
     size_t n = s->run_n;
     s->run_n = 0;
     for (size_t i = 0; i < n; i++) norm_lowered(wp, s, s->run[i]);
