@@ -30,7 +30,7 @@ if python3 -c 'import venv, ensurepip' > /dev/null 2>&1; then
 fi
 
 venv=build/venv
-venv_ok() { [ -x "$venv/bin/python3" ] && "$venv/bin/python3" -c 'import numpy, tokenizers' > /dev/null 2>&1; }
+venv_ok() { [ -x "$venv/bin/python3" ] && "$venv/bin/python3" -c 'import numpy, tokenizers, tensorboard' > /dev/null 2>&1; }
 
 if [ "${1:-}" = --check ]; then
     [ -z "$missing$missing_optional" ] && venv_ok && exit 0

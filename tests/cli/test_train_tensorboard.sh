@@ -26,9 +26,9 @@ check tensorboard_not_default test ! -e "$T/s/runs"
 expect tensorboard_none 0 tc-train $common --class-vectors "$fx/class_vectors.tct" --no-tensorboard \
     -o "$T/n" "$fx/tokens.tct" "$fx/targets.tct"
 check tensorboard_none_written test ! -e "$T/n/runs"
-if "$PYTHON" -c 'import tensorboard' 2> /dev/null; then
-    check tensorboard_classifier_read "$PYTHON" "$TC_ROOT/tests/cli/tb_compare.py" "$T/c/runs" "$T/c/log.jsonl"
-    check tensorboard_contrastive_read "$PYTHON" "$TC_ROOT/tests/cli/tb_compare.py" "$T/tb" "$T/s/log.jsonl"
+if py=$(python_with tensorboard); then
+    check tensorboard_classifier_read "$py" "$TC_ROOT/tests/cli/tb_compare.py" "$T/c/runs" "$T/c/log.jsonl"
+    check tensorboard_contrastive_read "$py" "$TC_ROOT/tests/cli/tb_compare.py" "$T/tb" "$T/s/log.jsonl"
 else
-    skip tensorboard_read "$PYTHON lacks the tensorboard package (scripts/deps.sh installs tests/requirements.txt)"
+    skip tensorboard_read "no Python with the tensorboard package (scripts/deps.sh installs tests/requirements.txt in build/venv)"
 fi
