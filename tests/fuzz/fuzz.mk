@@ -16,12 +16,12 @@ FUZZ_LIBS := -lzstd -lyaml -lopenblas -lutf8proc -ljansson -lcurl -lm
 FUZZ_LIB_SRC := $(wildcard common/*.c common/*/*.c formats/*.c kernels/cpu/*.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_LIB := $(FUZZ_DIR)/libtc-fuzz.a
-FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_PROGRAMS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: all targets seeds
 .SECONDARY:
 all: targets seeds
-targets: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
+targets: $(FUZZ_PROGRAMS:%=$(FUZZ_DIR)/%)
 seeds: $(FUZZ_DIR)/seeds/.made
 
 $(FUZZ_DIR)/obj/%.o: %.c
