@@ -7,8 +7,10 @@
 // exits, not when it hangs. So every collective is started non-blocking and
 // waited for at most comm->timeout seconds; and each rank, as it starts a
 // collective, tells every other one its count of collectives (small
-// messages on a communicator of their own), so that a rank that gives up
-// names the ranks that never arrived.
+// messages on a communicator of their own), and while it waits repeats it a
+// few times a second, so that a rank that gives up names the ranks that
+// never arrived or went silent after arriving (stopped inside the
+// collective).
 #include "common/comm/comm.h"
 #include "common/error.h"
 
@@ -27,6 +29,8 @@ typedef struct {
     MPI_Comm heartbeat;
     int64_t started;                 // collectives this rank started
     int64_t *seen;                   // (size) the last collective each rank was heard starting
+    double *heard;                   // (size) when each rank was last heard from
+    double next_tick;                // when a waiting rank next repeats its count
     int64_t ring[HEARTBEAT_RING];    // send buffers: a send's value stays put while it may be in flight
 } mpi_impl;
 
@@ -53,6 +57,16 @@ static void drain_heartbeats(mpi_impl *m) {
         if (MPI_Recv(&k, 1, MPI_INT64_T, st.MPI_SOURCE, HEARTBEAT_TAG, m->heartbeat, MPI_STATUS_IGNORE) != MPI_SUCCESS)
             return;
         if (k > m->seen[st.MPI_SOURCE]) m->seen[st.MPI_SOURCE] = k;
+        m->heard[st.MPI_SOURCE] = now();
+    }
+}
+
+static void send_count(tc_comm *comm, int64_t *k) {
+    mpi_impl *m = comm->impl;
+    for (int r = 0; r < comm->size; r++) {
+        MPI_Request req;
+        if (r != comm->rank && MPI_Isend(k, 1, MPI_INT64_T, r, HEARTBEAT_TAG, m->heartbeat, &req) == MPI_SUCCESS)
+            MPI_Request_free(&req);
     }
 }
 
@@ -63,22 +77,33 @@ static void announce(tc_comm *comm) {
     int64_t *k = &m->ring[++m->started % HEARTBEAT_RING];
     *k = m->started;
     m->seen[comm->rank] = m->started;
-    for (int r = 0; r < comm->size; r++) {
-        MPI_Request req;
-        if (r != comm->rank && MPI_Isend(k, 1, MPI_INT64_T, r, HEARTBEAT_TAG, m->heartbeat, &req) == MPI_SUCCESS)
-            MPI_Request_free(&req);
-    }
+    send_count(comm, k);
+}
+
+// How often a waiting rank says it is still there, and how long a silence
+// names a rank: a few ticks, well inside the timeout.
+static double tick_period(const tc_comm *comm) { return comm->timeout > 0 ? fmin(0.25, comm->timeout / 8) : 0.25; }
+
+// Still waiting: the same count again, from the buffer that holds it.
+static void tick(tc_comm *comm) {
+    mpi_impl *m = comm->impl;
+    double t = now();
+    if (t < m->next_tick) return;
+    m->next_tick = t + tick_period(comm);
+    send_count(comm, &m->ring[m->started % HEARTBEAT_RING]);
 }
 
 // The collective did not complete in time: the line names the ranks not
-// heard starting it.
+// heard starting it, and those silent for half the timeout (a waiting rank
+// ticks several times in that span).
 static int lost(tc_comm *comm, const char *what) {
     mpi_impl *m = comm->impl;
     drain_heartbeats(m);
+    double t = now(), quiet = fmax(comm->timeout / 2, 4 * tick_period(comm));
     char names[160] = "";
     int n = 0, len = 0;
     for (int r = 0; r < comm->size; r++)
-        if (m->seen[r] < m->started && n++ < MAX_NAMED && len < (int)sizeof names - 16)
+        if (r != comm->rank && (m->seen[r] < m->started || t - m->heard[r] > quiet) && n++ < MAX_NAMED && len < (int)sizeof names - 16)
             len += snprintf(names + len, sizeof names - (size_t)len, "%s%d", n > 1 ? ", " : "", r);
     if (n > MAX_NAMED) snprintf(names + len, sizeof names - (size_t)len, " and %d more", n - MAX_NAMED);
     if (n == 0)
@@ -101,6 +126,7 @@ static int wait_for(tc_comm *comm, MPI_Request *req, const char *what) {
         if (done) return 0;
         if (spins < 1000) continue;
         drain_heartbeats(comm->impl);
+        tick(comm);
         if (now() > deadline) return lost(comm, what);  // the request is left: MPI is not used again
         nanosleep(&(struct timespec){0, 50000}, NULL);
     }
@@ -156,6 +182,7 @@ static void mpi_destroy(tc_comm *comm) {
         MPI_Finalize();
     }
     free(m->seen);
+    free(m->heard);
     free(m);
     free(comm);
 }
@@ -225,9 +252,10 @@ tc_comm *tc_comm_mpi_create(void) {
     mpi_impl *m = tc_calloc(1, sizeof *m);
     if (c) MPI_Comm_size(MPI_COMM_WORLD, &c->size);
     if (m && c) m->seen = tc_calloc((size_t)c->size, sizeof *m->seen);
-    if (!c || !m || !m->seen || (rc = MPI_Comm_dup(MPI_COMM_WORLD, &m->heartbeat)) != MPI_SUCCESS) {
-        if (c && m && m->seen) mpi_fail("heartbeat communicator", rc);
-        if (m) free(m->seen);
+    if (m && c) m->heard = tc_calloc((size_t)c->size, sizeof *m->heard);
+    if (!c || !m || !m->seen || !m->heard || (rc = MPI_Comm_dup(MPI_COMM_WORLD, &m->heartbeat)) != MPI_SUCCESS) {
+        if (c && m && m->seen && m->heard) mpi_fail("heartbeat communicator", rc);
+        if (m) free(m->seen), free(m->heard);
         free(m), free(c);
         MPI_Finalize();
         return NULL;
@@ -235,6 +263,7 @@ tc_comm *tc_comm_mpi_create(void) {
     c->ops = &mpi_ops;
     c->impl = m;
     c->timeout = TC_COMM_DEFAULT_TIMEOUT;
+    for (int r = 0; r < c->size; r++) m->heard[r] = now();
     MPI_Comm_rank(MPI_COMM_WORLD, &c->rank);
     strcpy(c->name, "mpi");
     return c;
