@@ -52,7 +52,8 @@ endif
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wvla -Wno-format-truncation
 CFLAGS_BASE := -std=c11 -g $(WARN) -D_GNU_SOURCE -pthread -I. -MMD -MP \
-               -DTC_VERSION='"$(VERSION)"' -DTC_HAVE_CUDA=$(HAVE_CUDA) -DTC_HAVE_MPI=$(HAVE_MPI)
+               -DTC_VERSION='"$(VERSION)"' -DTC_HAVE_CUDA=$(HAVE_CUDA) -DTC_HAVE_MPI=$(HAVE_MPI) \
+               -DTC_HAVE_DNNL=$(HAVE_DNNL)
 ifeq ($(SANITIZE),1)
   OPTFLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 else ifeq ($(NATIVE),1)
@@ -64,6 +65,9 @@ TC_CFLAGS := $(CFLAGS_BASE) $(OPTFLAGS) $(CFLAGS)
 TC_LDFLAGS := $(OPTFLAGS) -pthread -Wl,--as-needed $(LDFLAGS)
 LIBS := -lzstd -lyaml -lopenblas -lutf8proc -ljansson -lcurl -lm
 
+ifeq ($(HAVE_DNNL),1)
+  LIBS += -ldnnl -lgomp
+endif
 ifeq ($(HAVE_CUDA),1)
   TC_CFLAGS += -I$(CUDA_HOME)/include
   LIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublasLt -lcublas -lnccl -lcudart -lstdc++ -ldl -lrt
@@ -170,7 +174,7 @@ $(BUILD)/tests/test_gpu_%: $(BUILD)/tests/gpu/test_gpu_%.o $(LIBTC)
 # Test environment shared by check and check-gpu: where the programs are.
 TEST_ENV := TC_BIN=$(abspath $(BUILD)/bin) TC_TESTBIN=$(abspath $(BUILD)/tests) \
             TC_BUILD=$(abspath $(BUILD)) TC_SANITIZE=$(SANITIZE) TC_HAVE_CUDA=$(HAVE_CUDA) \
-            TC_HAVE_MPI=$(HAVE_MPI) PYTHON=$(PYTHON)
+            TC_HAVE_MPI=$(HAVE_MPI) TC_HAVE_DNNL=$(HAVE_DNNL) PYTHON=$(PYTHON)
 
 check: all tests
 	@$(TEST_ENV) sh tests/run.sh

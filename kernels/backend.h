@@ -216,6 +216,13 @@ static inline void tc_backend_destroy(tc_backend *be) {
 // The CPU backend with `threads` threads (0: all cores). NULL after tc_fail.
 tc_backend *tc_backend_cpu_create(int threads);
 
+// The CPU backend with its linear layers' products in `precision`: TCT_F32
+// (OpenBLAS), TCT_BF16 or TCT_I8 (oneDNN, kernels/cpu/matmul_onednn.h; NULL
+// after tc_fail naming what the CPU or the build lacks). The reduced ones
+// prepare each weight buffer once, on its first product: for inference only,
+// weights must not change afterwards.
+tc_backend *tc_backend_cpu_create_precision(int threads, tct_dtype precision);
+
 // A GPU backend on CUDA device `device` computing in dtype (TCT_F32,
 // TCT_BF16, TCT_F16); only in builds with CUDA (TC_HAVE_CUDA).
 tc_backend *tc_backend_cuda_create(int device, tct_dtype dtype);

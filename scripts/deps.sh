@@ -9,7 +9,7 @@ set -u
 cd "$(dirname "$0")/.."
 
 packages="gcc make libzstd-dev zstd libyaml-dev libopenblas-dev libutf8proc-dev libjansson-dev
-libcurl4-openssl-dev libopenmpi-dev openmpi-bin python3 python3-venv gnuplot-nox"
+libcurl4-openssl-dev libdnnl-dev libopenmpi-dev openmpi-bin python3 python3-venv gnuplot-nox"
 
 # clang and its libFuzzer runtime build the fuzz targets (make fuzz-smoke,
 # part of make test). Optional: asked for where this system's archive has

@@ -94,4 +94,19 @@ else
 fi
 echo "HAVE_MPI := $have_mpi"
 
-printf "configuration:\n%b  CUDA backend: %s\n  MPI (CPU ranks): %s\n" "$summary" "$cuda_note" "$mpi_note" >&2
+# oneDNN 2.x: the CPU's bf16 and int8 matrix products (--precision). Optional:
+# without it the CPU computes in fp32 and those precisions say so.
+have_dnnl=0
+dnnl_note="no (Debian package libdnnl-dev; make deps)"
+if probe dnnl dnnl.h 'dnnl_version()' "-ldnnl -lgomp"; then
+    printf '#include <stdio.h>\n#include <dnnl_version.h>\n#if DNNL_VERSION_MAJOR != 2\n#error 2.x\n#endif\nint main(void) { printf("%%d.%%d.%%d", DNNL_VERSION_MAJOR, DNNL_VERSION_MINOR, DNNL_VERSION_PATCH); return 0; }\n' > "$tmp/v.c"
+    if $CC "$tmp/v.c" -o "$tmp/v" > /dev/null 2>&1; then
+        have_dnnl=1
+        dnnl_note="yes ($("$tmp/v"))"
+    else
+        dnnl_note="no (oneDNN found, but not the 2.x API this code is written against)"
+    fi
+fi
+echo "HAVE_DNNL := $have_dnnl"
+
+printf "configuration:\n%b  CUDA backend: %s\n  MPI (CPU ranks): %s\n  oneDNN (CPU bf16, int8): %s\n" "$summary" "$cuda_note" "$mpi_note" "$dnnl_note" >&2

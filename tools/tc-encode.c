@@ -25,7 +25,8 @@ static const char usage[] =
     "\n"
     "  -m, --model DIR       Hugging Face model directory (default models/all-MiniLM-L6-v2)\n"
     "      --batch-size N    sequences per batch (default 32)\n"
-    "      --precision P     GPU arithmetic: fp32, bf16 or fp16 (default fp32; the CPU: fp32)\n"
+    "      --precision P     arithmetic of the matrix products: fp32 (default), bf16, fp16\n"
+    "                        (GPUs), int8 (the CPU), auto (the fastest this device has)\n"
     "      --pooling P       mean, cls or pooler (default: the model's sentence-transformers\n"
     "                        setting, else mean)\n"
     "      --normalize       L2-normalize the embeddings (default: on when the model's\n"
@@ -112,18 +113,15 @@ static void settle(tc_cli *cli, const encode_options *o, const tc_bert_model *m,
     if (!m->st_has_modules && (!o->pooling || o->normalize < 0))
         tc_verbose("%s/modules.json: none: assuming %s pooling, %s (what sentence-transformers does without it)", m->dir,
                    tc_pooling_name(eo->pooling), eo->normalize ? "normalized" : "not normalized");
-    if (!strcmp(o->precision, "fp32")) eo->precision = TCT_F32;
-    else if (!strcmp(o->precision, "bf16")) eo->precision = TCT_BF16;
-    else if (!strcmp(o->precision, "fp16")) eo->precision = TCT_F16;
-    else tc_cli_usage_error(cli, "--precision: '%s' is not fp32, bf16 or fp16", o->precision);
     if (tc_devices_select(cli, &eo->devices)) tc_cli_usage_error(cli, "%s", tc_error());
-    if (eo->devices.n_gpus == 0 && eo->precision != TCT_F32)
-        tc_cli_usage_error(cli, "--precision %s needs a GPU (the CPU computes in fp32)", o->precision);
+    if (tc_precision_select(o->precision, &eo->devices, &eo->precision)) {
+        if (!tc_precision_known(o->precision)) tc_cli_usage_error(cli, "%s", tc_error());
+        tc_cli_fail(cli, "%s", tc_error());
+    }
 }
 
 static int begin_output(tct_writer *wr, const tc_bert_model *m, const tc_encoder_options *eo, tct_dtype dtype,
                         int *id_tensor, int *emb_tensor) {
-    static const char *precisions[] = {[TCT_F32] = "fp32", [TCT_F16] = "fp16", [TCT_BF16] = "bf16"};
     char device[64];
     if (eo->devices.n_gpus) snprintf(device, sizeof device, "%d GPU%s", eo->devices.n_gpus, eo->devices.n_gpus > 1 ? "s" : "");
     else snprintf(device, sizeof device, "cpu");
@@ -133,7 +131,7 @@ static int begin_output(tct_writer *wr, const tc_bert_model *m, const tc_encoder
         {"vocab_fingerprint", m->vocab_fingerprint},
         {"pooling", tc_pooling_name(eo->pooling)},
         {"normalized", eo->normalize ? "true" : "false"},
-        {"precision", eo->devices.n_gpus ? precisions[eo->precision] : "fp32"},
+        {"precision", tc_precision_name(eo->precision)},
         {"device", device},
     };
     uint64_t id_dims[1] = {TCT_ROWS_UNKNOWN}, emb_dims[2] = {TCT_ROWS_UNKNOWN, (uint64_t)m->cfg.hidden};
@@ -173,6 +171,7 @@ static int encode_stream(tc_cli *cli, const encode_options *o, const tc_bert_mod
                    eo->devices.n_gpus ? "GPUs" : "the CPU", tc_encoder_workers(enc),
                    tc_encoder_workers(enc) > 1 ? "s" : "", eo->batch_size, rows, tc_pooling_name(eo->pooling),
                    eo->normalize ? ", normalized" : "");
+        tc_verbose_precision(eo->precision, &eo->devices);
     }
     if (tc_tensor_output_open(&out, cli)) goto done;
     opened = 1;

@@ -49,7 +49,8 @@ static const char usage[] =
     "      --batch-size N    sequences per batch (default 32)\n"
     "      --window N        rows sorted by length together (default 4096; at least 8\n"
     "                        batches for each device)\n"
-    "      --precision P     GPU arithmetic: fp32, bf16 or fp16 (default fp32; the CPU: fp32)\n"
+    "      --precision P     arithmetic of the encoder's matrix products: fp32 (default),\n"
+    "                        bf16, fp16 (GPUs), int8 (the CPU), auto (the fastest there)\n"
     TC_CLI_GPU_HELP TC_CLI_COMMON_HELP;
 
 enum { OPT_SCORES = TC_OPT_FIRST_PROGRAM, OPT_THRESHOLD, OPT_PATHS, OPT_PATH_SCORE, OPT_SIGMOID, OPT_TEXT, OPT_MAX_LEN,
@@ -148,13 +149,11 @@ static void settle(tc_cli *cli, predict_options *o, const tc_predictor_model *pm
     memset(po, 0, sizeof *po);
     po->batch_size = o->batch_size;
     po->threads = tc_cli_threads(cli);
-    if (!strcmp(o->precision, "fp32")) po->precision = TCT_F32;
-    else if (!strcmp(o->precision, "bf16")) po->precision = TCT_BF16;
-    else if (!strcmp(o->precision, "fp16")) po->precision = TCT_F16;
-    else tc_cli_usage_error(cli, "--precision: '%s' is not fp32, bf16 or fp16", o->precision);
     if (tc_devices_select(cli, &po->devices)) tc_cli_usage_error(cli, "%s", tc_error());
-    if (po->devices.n_gpus == 0 && po->precision != TCT_F32)
-        tc_cli_usage_error(cli, "--precision %s needs a GPU (the CPU computes in fp32)", o->precision);
+    if (tc_precision_select(o->precision, &po->devices, &po->precision)) {
+        if (!tc_precision_known(o->precision)) tc_cli_usage_error(cli, "%s", tc_error());
+        tc_cli_fail(cli, "%s", tc_error());
+    }
     // enough rows for every device to take several batches of each window (as tc-encode)
     long workers = po->devices.n_gpus ? po->devices.n_gpus : 1, least = (long)o->batch_size * workers * 8;
     if (o->window < least) o->window = least;
@@ -198,7 +197,6 @@ static void abort_destination(destination *d) {
 static int begin_predictions(tc_prediction_writer *pw, destination *d, const predict_options *o,
                              const tc_predictor_model *pm, const tc_predictor_options *po, const char *const *names,
                              const tc_taxonomy *tx) {
-    static const char *precisions[] = {[TCT_F32] = "fp32", [TCT_F16] = "fp16", [TCT_BF16] = "bf16"};
     char device[64];
     if (po->devices.n_gpus) snprintf(device, sizeof device, "%d GPU%s", po->devices.n_gpus, po->devices.n_gpus > 1 ? "s" : "");
     else snprintf(device, sizeof device, "cpu");
@@ -209,7 +207,7 @@ static int begin_predictions(tc_prediction_writer *pw, destination *d, const pre
         {"vocab_fingerprint", pm->model.vocab_fingerprint},
         {"pooling", tc_pooling_name(pm->pooling)},
         {"normalized", pm->normalize ? "true" : "false"},
-        {"precision", po->devices.n_gpus ? precisions[po->precision] : "fp32"},
+        {"precision", tc_precision_name(po->precision)},
         {"device", device},
     };
     return tc_prediction_writer_begin(pw, &o->f, pm->K, names, tx, po->max_rows, d->text ? NULL : d->tensors.writer,
@@ -254,6 +252,7 @@ static int predict_stream(tc_cli *cli, const predict_options *o, const tc_predic
                    pm->dir, po->devices.n_gpus ? "GPUs" : "the CPU", tc_predictor_workers(p),
                    tc_predictor_workers(p) > 1 ? "s" : "", po->batch_size, po->max_rows, tc_pooling_name(pm->pooling),
                    pm->normalize ? ", normalized" : "", src->max_len);
+        tc_verbose_precision(po->precision, &po->devices);
     }
     if (open_destination(&dest, cli, o->text) || begin_predictions(&pw, &dest, o, pm, po, names, tx)) goto done;
     if (win[0].n && tc_predictor_start(p, win[0].n, win[0].rows, win[0].lengths)) goto done;

@@ -1,8 +1,11 @@
 #include "common/comm/devices.h"
 #include "common/error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "kernels/cpu/matmul_onednn.h"
 
 #if TC_HAVE_CUDA
 #include "kernels/cuda/device.h"
@@ -54,4 +57,52 @@ int tc_devices_select(const tc_cli *cli, tc_devices *out) {
         visible = tc_cuda_device_count(why, sizeof why);
 #endif
     return tc_devices_parse(cli->gpus, visible, why, out);
+}
+
+const char *tc_precision_name(tct_dtype precision) {
+    switch (precision) {
+    case TCT_F32: return "fp32";
+    case TCT_BF16: return "bf16";
+    case TCT_F16: return "fp16";
+    case TCT_I8: return "int8";
+    default: return "?";
+    }
+}
+
+static int cpu_precision(const char *name, tct_dtype *out) {
+    char why[300];
+    if (!strcmp(name, "auto")) {
+        *out = tc_onednn_native_bf16() ? TCT_BF16 : tc_onednn_supported(TCT_I8, why, sizeof why) ? TCT_F32 : TCT_I8;
+        return 0;
+    }
+    if (!strcmp(name, "fp16")) return tc_fail("--precision fp16: GPUs only; the CPU computes in fp32, bf16 or int8");
+    *out = !strcmp(name, "bf16") ? TCT_BF16 : TCT_I8;
+    if (tc_onednn_supported(*out, why, sizeof why)) return tc_fail("--precision %s: %s", name, why);
+    return 0;
+}
+
+int tc_precision_known(const char *name) {
+    static const char *names[] = {"fp32", "bf16", "fp16", "int8", "auto"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!strcmp(name, names[i])) return 1;
+    return 0;
+}
+
+int tc_precision_select(const char *name, const tc_devices *devices, tct_dtype *out) {
+    if (!tc_precision_known(name)) return tc_fail("--precision: '%s' is not fp32, bf16, fp16, int8 or auto", name);
+    if (!strcmp(name, "fp32")) {
+        *out = TCT_F32;
+        return 0;
+    }
+    if (devices->n_gpus == 0) return cpu_precision(name, out);
+    if (!strcmp(name, "int8")) return tc_fail("--precision int8: the CPU only (--gpus none); GPUs compute in fp32, bf16 or fp16");
+    *out = !strcmp(name, "fp16") ? TCT_F16 : TCT_BF16;
+    return 0;
+}
+
+void tc_verbose_precision(tct_dtype precision, const tc_devices *devices) {
+    char text[300];
+    if (devices->n_gpus || precision == TCT_F32) snprintf(text, sizeof text, "%s", tc_precision_name(precision));
+    else tc_onednn_describe(precision, text, sizeof text);
+    tc_verbose("precision: %s%s", text, devices->n_gpus == 0 && precision == TCT_F32 ? " through OpenBLAS" : "");
 }

@@ -8,6 +8,7 @@
 #define TC_DEVICES_H
 
 #include "common/cli/cli.h"
+#include "formats/tct.h"
 
 enum { TC_MAX_GPUS = 64 };
 
@@ -22,5 +23,20 @@ int tc_devices_parse(const char *spec, int visible, const char *why, tc_devices 
 
 // Parses cli->gpus against the GPUs this process can see.
 int tc_devices_select(const tc_cli *cli, tc_devices *out);
+
+// --precision NAME on the selected devices, into *out:
+//   GPUs: fp32, bf16, fp16; auto = bf16
+//   CPU:  fp32 (OpenBLAS), bf16, int8 (oneDNN, where this CPU has the units);
+//         auto = bf16 where the CPU has bf16 units (avx512_bf16, amx_bf16),
+//         else int8 where oneDNN has a kernel for it, else fp32
+// -1 after tc_fail naming what the device, CPU or build lacks.
+int tc_precision_select(const char *name, const tc_devices *devices, tct_dtype *out);
+int tc_precision_known(const char *name);  // a usage error when not
+
+// -v: the precision and, on the CPU, the library and kernel that compute it.
+void tc_verbose_precision(tct_dtype precision, const tc_devices *devices);
+
+// "fp32", "bf16", "fp16", "int8".
+const char *tc_precision_name(tct_dtype precision);
 
 #endif

@@ -122,7 +122,7 @@ static int setup_worker(tc_encoder *enc, worker *w) {
         tc_fail("this build has no CUDA backend");
 #endif
     } else {
-        w->be = tc_backend_cpu_create(o->threads);
+        w->be = tc_backend_cpu_create_precision(o->threads, o->precision);
     }
     if (!w->be) return -1;
     tc_bert_run_options run = {.max_batch = o->batch_size, .max_tokens = o->batch_size * o->max_len,

@@ -23,7 +23,7 @@ typedef struct {
     int max_len;             // longest sequence accepted (<= the model's positions)
     tc_pooling pooling;
     int normalize;
-    tct_dtype precision;     // GPU compute type: TCT_F32, TCT_BF16, TCT_F16 (the CPU: f32)
+    tct_dtype precision;     // products in TCT_F32, TCT_BF16, TCT_F16 (GPUs) or TCT_I8 (the CPU): tc_precision_select
     int threads;             // CPU threads (0: all cores)
     tc_devices devices;      // GPUs; none: the CPU
 } tc_encoder_options;

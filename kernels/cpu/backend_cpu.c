@@ -7,6 +7,7 @@
 #include "kernels/backend.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/backend_cpu_train.h"
+#include "kernels/cpu/matmul_onednn.h"
 
 #include <cblas.h>
 #include <stdio.h>
@@ -14,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define POOL(be) ((tc_pool *)(be)->impl)
+#define ONEDNN(be) (((tc_cpu_impl *)(be)->impl)->onednn)
 
 static void *cpu_alloc(tc_backend *be, size_t bytes) {
     size_t rounded = (bytes + 63) / 64 * 64;
@@ -27,7 +28,10 @@ static void *cpu_alloc(tc_backend *be, size_t bytes) {
     return p;
 }
 
-static void cpu_free(tc_backend *be, void *p) { free(p); }
+static void cpu_free(tc_backend *be, void *p) {
+    if (ONEDNN(be)) tc_onednn_forget(ONEDNN(be), p);
+    free(p);
+}
 
 static int cpu_copy(tc_backend *be, void *dst, const void *src, size_t bytes) {
     if (dst != src && bytes) memcpy(dst, src, bytes);
@@ -59,6 +63,7 @@ static int cpu_layernorm(tc_backend *be, void *out, float *mean, float *rstd, vo
 
 static int cpu_matmul(tc_backend *be, void *out, void *pre, const void *inp, const void *w, const void *bias, int N,
                       int IC, int OC, tc_activation act) {
+    if (ONEDNN(be)) return tc_onednn_matmul_forward(ONEDNN(be), POOL(be), out, pre, inp, w, bias, N, IC, OC, act);
     tc_cpu_matmul_forward(POOL(be), out, pre, inp, w, bias, N, IC, OC, act);
     return 0;
 }
@@ -92,7 +97,9 @@ static int cpu_normalize(tc_backend *be, void *out, const void *x, int B, int D)
 }
 
 static void cpu_destroy(tc_backend *be) {
+    tc_onednn_destroy(ONEDNN(be));
     tc_pool_destroy(POOL(be));
+    free(be->impl);
     free(be);
 }
 
@@ -120,23 +127,28 @@ static const tc_backend_ops cpu_ops = {
     TC_CPU_TRAIN_OPS,
 };
 
-tc_backend *tc_backend_cpu_create(int threads) {
+tc_backend *tc_backend_cpu_create_precision(int threads, tct_dtype precision) {
     if (threads <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (int)n : 1;
     }
     tc_backend *be = tc_calloc(1, sizeof *be);
-    if (!be) return NULL;
-    be->impl = tc_pool_create(threads);
-    if (!be->impl) {
-        free(be);
+    tc_cpu_impl *impl = tc_calloc(1, sizeof *impl);
+    if (be && impl) impl->pool = tc_pool_create(threads);
+    if (impl && impl->pool && precision != TCT_F32) impl->onednn = tc_onednn_create(precision, threads);
+    if (!be || !impl || !impl->pool || (precision != TCT_F32 && !impl->onednn)) {
+        if (impl) tc_pool_destroy(impl->pool);
+        free(impl), free(be);
         return NULL;
     }
     openblas_set_num_threads(1);
+    be->impl = impl;
     be->ops = &cpu_ops;
     snprintf(be->name, sizeof be->name, "cpu");
-    be->dtype = TCT_F32;
+    be->dtype = TCT_F32;  // buffers hold f32 whatever the products compute in
     be->host_memory = 1;
     be->threads = threads;
     return be;
 }
+
+tc_backend *tc_backend_cpu_create(int threads) { return tc_backend_cpu_create_precision(threads, TCT_F32); }

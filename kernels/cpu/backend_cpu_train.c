@@ -8,7 +8,6 @@
 #include <math.h>
 #include <string.h>
 
-#define POOL(be) ((tc_pool *)(be)->impl)
 
 int tc_cpu_be_embeddings_backward(tc_backend *be, float *dwte, float *dwpe, float *dwtt, const void *dout,
                                   const int32_t *ids, const int32_t *pos, const int32_t *types, int N, int C) {

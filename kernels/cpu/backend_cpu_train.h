@@ -3,7 +3,18 @@
 #ifndef TC_BACKEND_CPU_TRAIN_H
 #define TC_BACKEND_CPU_TRAIN_H
 
+#include "common/threadpool.h"
 #include "kernels/backend.h"
+#include "kernels/cpu/matmul_onednn.h"
+
+// The CPU backend's impl: its thread pool and, for a reduced precision, the
+// prepared weights of oneDNN's products.
+typedef struct {
+    tc_pool *pool;
+    tc_onednn *onednn;  // NULL: fp32 through OpenBLAS
+} tc_cpu_impl;
+
+#define POOL(be) (((tc_cpu_impl *)(be)->impl)->pool)
 
 int tc_cpu_be_embeddings_backward(tc_backend *be, float *dwte, float *dwpe, float *dwtt, const void *dout,
                                   const int32_t *ids, const int32_t *pos, const int32_t *types, int N, int C);

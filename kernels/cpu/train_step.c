@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define POOL(be) ((tc_pool *)(be)->impl)
 
 int tc_cpu_be_from_f32(tc_backend *be, void *dst, const float *src, size_t n) {
     if (dst != src && n) memmove(dst, src, n * sizeof(float));

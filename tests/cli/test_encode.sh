@@ -75,8 +75,8 @@ expect_error default_model_missing 1 "models/all-MiniLM-L6-v2: no such model dir
 expect_error roberta 1 "model_type 'roberta' is not supported" tc-encode $cpu -m rob t.tct
 expect_error no_pooler 1 "has no pooler" tc-encode $cpu -m cls --pooling pooler t.tct
 expect_error bad_pooling 2 "--pooling: unknown pooling 'max'" tc-encode $cpu -m m --pooling max t.tct
-expect_error bad_precision 2 "--precision: 'fp8' is not fp32, bf16 or fp16" tc-encode $cpu -m m --precision fp8 t.tct
-expect_error cpu_precision 2 "--precision bf16 needs a GPU" tc-encode $cpu -m m --precision bf16 t.tct
+expect_error bad_precision 2 "--precision: 'fp8' is not fp32, bf16, fp16, int8 or auto" tc-encode $cpu -m m --precision fp8 t.tct
+expect_error cpu_precision 1 "--precision fp16: GPUs only; the CPU computes in fp32, bf16 or int8" tc-encode $cpu -m m --precision fp16 t.tct
 expect_error bad_dtype 2 "--dtype: 'i8' is not f32, f16 or bf16" tc-encode $cpu -m m --dtype i8 t.tct
 expect_error bad_batch 2 "--batch-size: '0' is not an integer" tc-encode $cpu -m m --batch-size 0 t.tct
 expect_error bad_gpus 2 "--gpus x" tc-encode --gpus x -m m t.tct

@@ -247,8 +247,8 @@ expect_error text_scores 2 "--text prints class names; --scores is for tensor ou
 expect_error text_sigmoid 2 "--text prints class names; --sigmoid is for tensor output" tc-predict $cpu -m $ck --text --sigmoid $val
 expect_error max_len_small 2 "--max-len: '1'" tc-predict $cpu -m $ck --max-len 1 $val
 expect_error max_len_large 2 "--max-len 99: the model has 32 positions" tc-predict $cpu -m $ck --max-len 99 $val
-expect_error bad_precision 2 "--precision: 'fp8' is not fp32, bf16 or fp16" tc-predict $cpu -m $ck --precision fp8 $val
-expect_error cpu_precision 2 "--precision bf16 needs a GPU" tc-predict $cpu -m $ck --precision bf16 $val
+expect_error bad_precision 2 "--precision: 'fp8' is not fp32, bf16, fp16, int8 or auto" tc-predict $cpu -m $ck --precision fp8 $val
+expect_error cpu_precision 1 "--precision fp16: GPUs only; the CPU computes in fp32, bf16 or int8" tc-predict $cpu -m $ck --precision fp16 $val
 expect_error bad_batch 2 "--batch-size: '0'" tc-predict $cpu -m $ck --batch-size 0 $val
 expect_error bad_gpus 2 "--gpus x" tc-predict --gpus x -m $ck $val
 if [ "${TC_HAVE_CUDA:-0}" = 1 ]; then

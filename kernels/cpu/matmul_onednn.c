@@ -1,0 +1,564 @@
+// Linear layers in bf16 or int8 through oneDNN's matmul (see matmul_onednn.h).
+//
+// Each pool thread multiplies its own block of rows with oneDNN limited to
+// one thread, as the fp32 path does with OpenBLAS: one set of threads does
+// everything. oneDNN picks its kernel for the CPU at run time (AMX, AVX-512
+// VNNI or BF16, AVX2); a reference kernel means the CPU lacks the units, and
+// the precision is refused rather than run slowly. Primitives are described
+// per call (oneDNN's primitive cache makes the creation a lookup); the
+// scratchpad is the thread's own, so that threads never share one.
+#include "kernels/cpu/matmul_onednn.h"
+
+#include "common/error.h"
+#include "kernels/cpu/cpu_ops.h"
+
+#if TC_HAVE_DNNL
+#include <cblas.h>
+#include <dnnl.h>
+#include <dnnl_version.h>
+#include <math.h>
+#include <omp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if DNNL_VERSION_MAJOR != 2
+#error "kernels/cpu/matmul_onednn.c is written against oneDNN 2.x (Debian 12's libdnnl-dev)"
+#endif
+
+typedef struct {
+    const float *w;          // the backend buffer it was made from
+    int IC, OC;
+    dnnl_memory_desc_t wmd;  // the layout oneDNN wants the weights in
+    void *weights;           // (IC, OC) in that layout, bf16 or s8
+    float *scale;            // (OC) int8: each output channel's weight scale
+    int32_t *colsum;         // (OC) int8: each channel's sum of quantized weights
+} prepared;
+
+// int8: input columns whose magnitude passes OUTLIER_MAGNITUDE in a block of
+// rows are multiplied in f32 beside the int8 product (as LLM.int8() does):
+// transformers' hidden states carry a few such channels, and one of them
+// in a row would otherwise set that row's scale and crush the rest.
+enum { MAX_OUTLIERS = 32 };
+#define OUTLIER_MAGNITUDE 6.0f
+
+typedef struct {  // one pool thread's buffers, grown as needed, never shrunk
+    dnnl_stream_t stream;
+    void *src, *acc, *scratch;
+    size_t src_bytes, acc_bytes, scratch_bytes;
+    float *row_scale;
+    int32_t *row_zero;
+    size_t rows;
+    // int8's outlier columns, multiplied in f32: where, their values, their weights
+    void *keep, *outlier_x, *outlier_w;
+    size_t keep_bytes, outlier_x_bytes, outlier_w_bytes;
+    int outliers[MAX_OUTLIERS];
+    int n_outliers;
+    int failed;
+    char why[200];
+} thread_state;
+
+struct tc_onednn {
+    tct_dtype precision;
+    dnnl_engine_t engine;
+    int weight_max;  // int8: 127, or 63 where u8 x s8 pairs would saturate int16 (AVX2 without VNNI)
+    prepared *items;
+    int n_items, cap_items;
+    thread_state *threads;
+    int n_threads;
+};
+
+static const char *isa_name(dnnl_cpu_isa_t isa) {
+    switch (isa) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    default: return "older than sse41";
+    }
+}
+
+static int has_vnni(dnnl_cpu_isa_t isa) {
+    return isa == dnnl_cpu_isa_avx2_vnni || isa == dnnl_cpu_isa_avx512_core_vnni ||
+           isa == dnnl_cpu_isa_avx512_core_bf16 || isa == dnnl_cpu_isa_avx512_core_amx;
+}
+
+static dnnl_data_type_t src_type(tct_dtype p) { return p == TCT_BF16 ? dnnl_bf16 : dnnl_u8; }
+static dnnl_data_type_t weight_type(tct_dtype p) { return p == TCT_BF16 ? dnnl_bf16 : dnnl_s8; }
+static dnnl_data_type_t acc_type(tct_dtype p) { return p == TCT_BF16 ? dnnl_f32 : dnnl_s32; }
+
+// The matmul (M, K) . (K, N) -> (M, N); weights in wmd, or any layout when NULL.
+static dnnl_status_t describe_matmul(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, tct_dtype p, int M, int K,
+                                     int N, const dnnl_memory_desc_t *wmd) {
+    dnnl_memory_desc_t src, weights, dst;
+    dnnl_dims_t src_dims = {M, K}, weight_dims = {K, N}, dst_dims = {M, N};
+    dnnl_status_t s = dnnl_memory_desc_init_by_tag(&src, 2, src_dims, src_type(p), dnnl_ab);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&dst, 2, dst_dims, acc_type(p), dnnl_ab);
+    if (s == dnnl_success && !wmd) s = dnnl_memory_desc_init_by_tag(&weights, 2, weight_dims, weight_type(p), dnnl_format_tag_any);
+    if (s != dnnl_success) return s;
+    dnnl_matmul_desc_t desc;
+    s = dnnl_matmul_desc_init(&desc, &src, wmd ? wmd : &weights, NULL, &dst);
+    if (s != dnnl_success) return s;
+    dnnl_primitive_attr_t attr;
+    if ((s = dnnl_primitive_attr_create(&attr)) != dnnl_success) return s;
+    s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(pd, &desc, attr, engine, NULL);
+    dnnl_primitive_attr_destroy(attr);
+    return s;
+}
+
+static const char *impl_name(dnnl_primitive_desc_t pd) {
+    const char *name = NULL;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success || !name) return "?";
+    return name;
+}
+
+// The kernel oneDNN picks for a BERT-sized product in p, into impl (size n):
+// 0 when it is a real one, -1 when only the reference code would run.
+static int probe_kernel(tct_dtype p, char *impl, size_t n) {
+    dnnl_engine_t engine;
+    snprintf(impl, n, "none");
+    if (dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success) return -1;
+    dnnl_primitive_desc_t pd;
+    int rc = -1;
+    if (describe_matmul(&pd, engine, p, 128, 384, 384, NULL) == dnnl_success) {
+        snprintf(impl, n, "%s", impl_name(pd));
+        rc = strncmp(impl, "ref", 3) ? 0 : -1;
+        dnnl_primitive_desc_destroy(pd);
+    }
+    dnnl_engine_destroy(engine);
+    return rc;
+}
+
+int tc_onednn_supported(tct_dtype precision, char *why, size_t n) {
+    if (precision != TCT_BF16 && precision != TCT_I8) {
+        snprintf(why, n, "oneDNN computes bf16 or int8 here, not %s", tct_dtype_name(precision));
+        return -1;
+    }
+    char impl[128];
+    if (probe_kernel(precision, impl, sizeof impl) == 0) return 0;
+    const char *isa = isa_name(dnnl_get_effective_cpu_isa());
+    if (precision == TCT_BF16)
+        snprintf(why, n,
+                 "this CPU lacks avx512_core, avx512_bf16 and amx_bf16, which oneDNN needs for bf16 (it has %s; "
+                 "oneDNN offers %s)",
+                 isa, strcmp(impl, "none") ? "only its slow reference code" : "no bf16 matmul at all");
+    else
+        snprintf(why, n, "this CPU lacks avx2, which oneDNN needs for int8 (it has %s; oneDNN offers %s)", isa,
+                 strcmp(impl, "none") ? "only its slow reference code" : "no int8 matmul at all");
+    return -1;
+}
+
+int tc_onednn_native_bf16(void) {
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    char why[300];
+    return (isa == dnnl_cpu_isa_avx512_core_bf16 || isa == dnnl_cpu_isa_avx512_core_amx) &&
+           tc_onednn_supported(TCT_BF16, why, sizeof why) == 0;
+}
+
+void tc_onednn_describe(tct_dtype precision, char *text, size_t n) {
+    char impl[128];
+    probe_kernel(precision, impl, sizeof impl);
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    const dnnl_version_t *v = dnnl_version();
+    snprintf(text, n, "%s through oneDNN %d.%d.%d on %s (kernel %s%s)", precision == TCT_BF16 ? "bf16" : "int8",
+             v->major, v->minor, v->patch, isa_name(isa), impl,
+             precision == TCT_I8 && !has_vnni(isa) ? "; no VNNI: weights at 7 bits" : "");
+}
+
+tc_onednn *tc_onednn_create(tct_dtype precision, int threads) {
+    char why[300];
+    if (tc_onednn_supported(precision, why, sizeof why)) {
+        tc_fail("%s", why);
+        return NULL;
+    }
+    tc_onednn *d = tc_calloc(1, sizeof *d);
+    if (!d) return NULL;
+    d->precision = precision;
+    d->weight_max = has_vnni(dnnl_get_effective_cpu_isa()) ? 127 : 63;
+    d->n_threads = threads;
+    d->threads = tc_calloc((size_t)threads, sizeof *d->threads);
+    if (!d->threads || dnnl_engine_create(&d->engine, dnnl_cpu, 0) != dnnl_success) {
+        if (d->threads) tc_fail("oneDNN: no CPU engine");
+        free(d->threads);
+        free(d);
+        return NULL;
+    }
+    for (int t = 0; t < threads; t++)
+        if (dnnl_stream_create(&d->threads[t].stream, d->engine, dnnl_stream_default_flags) != dnnl_success) {
+            tc_fail("oneDNN: cannot create a stream");
+            tc_onednn_destroy(d);
+            return NULL;
+        }
+    return d;
+}
+
+int tc_onednn_weight_max(const tc_onednn *d) { return d->weight_max; }
+
+static void prepared_free(prepared *p) {
+    free(p->weights);
+    free(p->scale);
+    free(p->colsum);
+}
+
+void tc_onednn_destroy(tc_onednn *d) {
+    if (!d) return;
+    for (int i = 0; i < d->n_items; i++) prepared_free(&d->items[i]);
+    free(d->items);
+    for (int t = 0; t < d->n_threads; t++) {
+        thread_state *s = &d->threads[t];
+        if (s->stream) dnnl_stream_destroy(s->stream);
+        free(s->src), free(s->acc), free(s->scratch), free(s->row_scale), free(s->row_zero);
+        free(s->keep), free(s->outlier_x), free(s->outlier_w);
+    }
+    free(d->threads);
+    if (d->engine) dnnl_engine_destroy(d->engine);
+    free(d);
+}
+
+void tc_onednn_forget(tc_onednn *d, const void *w) {
+    for (int i = 0; d && i < d->n_items; i++)
+        if (d->items[i].w == w) {
+            prepared_free(&d->items[i]);
+            d->items[i] = d->items[--d->n_items];
+            return;
+        }
+}
+
+static uint16_t to_bf16(float x) {
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    u += 0x7fffu + ((u >> 16) & 1u);  // round to nearest even
+    return (uint16_t)(u >> 16);
+}
+
+// The weights (OC, IC) f32 as a (IC, OC) tensor of the reduced type in
+// oneDNN's layout "ba" (the same bytes as (OC, IC) row-major); int8 with
+// per-channel scales and sums.
+static void *reduce_weights(const tc_onednn *d, prepared *p) {
+    size_t n = (size_t)p->IC * (size_t)p->OC;
+    if (d->precision == TCT_BF16) {
+        uint16_t *b = tc_malloc_array(n, 2);
+        for (size_t i = 0; b && i < n; i++) b[i] = to_bf16(p->w[i]);
+        return b;
+    }
+    int8_t *q = tc_malloc_array(n, 1);
+    p->scale = tc_malloc_array((size_t)p->OC, sizeof *p->scale);
+    p->colsum = tc_malloc_array((size_t)p->OC, sizeof *p->colsum);
+    if (!q || !p->scale || !p->colsum) {
+        free(q);
+        return NULL;
+    }
+    for (int o = 0; o < p->OC; o++) {
+        const float *row = p->w + (size_t)o * (size_t)p->IC;
+        float top = 0;
+        for (int i = 0; i < p->IC; i++) top = fmaxf(top, fabsf(row[i]));
+        float scale = top > 0 ? top / (float)d->weight_max : 1.0f, inverse = 1.0f / scale;
+        int32_t sum = 0;
+        for (int i = 0; i < p->IC; i++) {
+            int8_t v = (int8_t)lrintf(row[i] * inverse);
+            q[(size_t)o * (size_t)p->IC + (size_t)i] = v;
+            sum += v;
+        }
+        p->scale[o] = scale;
+        p->colsum[o] = sum;
+    }
+    return q;
+}
+
+// Reorders the reduced weights into the layout oneDNN's kernel asks for.
+static int reorder_weights(tc_onednn *d, prepared *p, void *plain) {
+    dnnl_memory_desc_t from;
+    dnnl_dims_t dims = {p->IC, p->OC};
+    dnnl_primitive_desc_t pd = NULL, rpd = NULL;
+    dnnl_primitive_t reorder = NULL;
+    dnnl_memory_t src = NULL, dst = NULL;
+    int rc = -1;
+    if (dnnl_memory_desc_init_by_tag(&from, 2, dims, weight_type(d->precision), dnnl_ba) != dnnl_success ||
+        describe_matmul(&pd, d->engine, d->precision, 256, p->IC, p->OC, NULL) != dnnl_success)
+        return tc_fail("oneDNN: no %s matmul for %d x %d weights", tct_dtype_name(d->precision), p->OC, p->IC);
+    p->wmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    p->weights = aligned_alloc(64, (dnnl_memory_desc_get_size(&p->wmd) + 63) / 64 * 64);
+    if (!p->weights) tc_fail("out of memory (weights for oneDNN)");
+    else if (dnnl_memory_create(&src, &from, d->engine, plain) == dnnl_success &&
+             dnnl_memory_create(&dst, &p->wmd, d->engine, p->weights) == dnnl_success &&
+             dnnl_reorder_primitive_desc_create(&rpd, &from, d->engine, &p->wmd, d->engine, NULL) == dnnl_success &&
+             dnnl_primitive_create(&reorder, rpd) == dnnl_success) {
+        dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}};
+        if (dnnl_primitive_execute(reorder, d->threads[0].stream, 2, args) == dnnl_success &&
+            dnnl_stream_wait(d->threads[0].stream) == dnnl_success)
+            rc = 0;
+    }
+    if (rc && p->weights) tc_fail("oneDNN: cannot reorder %d x %d weights", p->OC, p->IC);
+    if (reorder) dnnl_primitive_destroy(reorder);
+    if (rpd) dnnl_primitive_desc_destroy(rpd);
+    if (src) dnnl_memory_destroy(src);
+    if (dst) dnnl_memory_destroy(dst);
+    dnnl_primitive_desc_destroy(pd);
+    return rc;
+}
+
+// The prepared copy of w, made on first use.
+static prepared *prepare(tc_onednn *d, const float *w, int IC, int OC) {
+    for (int i = 0; i < d->n_items; i++)
+        if (d->items[i].w == w && d->items[i].IC == IC && d->items[i].OC == OC) return &d->items[i];
+    if (d->n_items == d->cap_items) {
+        int cap = d->cap_items ? 2 * d->cap_items : 32;
+        prepared *grown = realloc(d->items, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            tc_fail("out of memory (oneDNN weights table)");
+            return NULL;
+        }
+        d->items = grown, d->cap_items = cap;
+    }
+    prepared *p = &d->items[d->n_items];
+    *p = (prepared){.w = w, .IC = IC, .OC = OC};
+    void *plain = reduce_weights(d, p);
+    int rc = plain ? reorder_weights(d, p, plain) : tc_fail("out of memory (%d x %d weights)", OC, IC);
+    free(plain);
+    if (rc) {
+        prepared_free(p);
+        return NULL;
+    }
+    d->n_items++;
+    return p;
+}
+
+// A buffer of at least `want` bytes, 64-byte aligned.
+static int grow(void **buf, size_t *have, size_t want) {
+    if (*have >= want) return 0;
+    free(*buf);
+    *have = 0;
+    if (!(*buf = aligned_alloc(64, (want + 63) / 64 * 64))) return -1;
+    *have = want;
+    return 0;
+}
+
+static int grow_rows(thread_state *s, size_t rows) {
+    if (rows <= s->rows) return 0;
+    free(s->row_scale), free(s->row_zero);
+    s->row_scale = malloc(rows * sizeof *s->row_scale);
+    s->row_zero = malloc(rows * sizeof *s->row_zero);
+    s->rows = s->row_scale && s->row_zero ? rows : 0;
+    return s->rows ? 0 : -1;
+}
+
+// Rows (M, K) as u8, each with its own scale and zero point: x ~ scale (q - zero).
+// (Comparisons, not fminf/fmaxf: those are calls to libm here, these vectorize.)
+// Columns where keep[k] is 0 count as zero (they are multiplied apart).
+static void quantize_rows(const float *x, const float *keep, int M, int K, uint8_t *q, float *scale, int32_t *zero) {
+    for (int m = 0; m < M; m++) {
+        const float *row = x + (size_t)m * (size_t)K;
+        float lo = 0, hi = 0;  // the range holds zero, so that zero is exact
+        for (int k = 0; k < K; k++) {
+            float v = row[k] * keep[k];
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        float s = hi > lo ? (hi - lo) / 255.0f : 1.0f, inverse = 1.0f / s;
+        float z = rintf(-lo * inverse);
+        z = z < 0 ? 0 : z > 255 ? 255 : z;
+        uint8_t *out = q + (size_t)m * (size_t)K;
+        for (int k = 0; k < K; k++) {
+            float v = row[k] * keep[k] * inverse + z + 0.5f;
+            v = v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v;
+            out[k] = (uint8_t)(int32_t)v;
+        }
+        scale[m] = s, zero[m] = (int32_t)z;
+    }
+}
+
+static void rows_to_bf16(const float *x, size_t n, uint16_t *out) {
+    for (size_t i = 0; i < n; i++) out[i] = to_bf16(x[i]);
+}
+
+typedef struct {
+    tc_onednn *d;
+    const prepared *p;
+    float *out, *pre;
+    const float *inp, *bias;
+    int N, n_tasks;
+    tc_activation act;
+} matmul_job;
+
+// The product of M rows in the thread's buffers: s->acc (M, OC) = src . weights.
+static int multiply(tc_onednn *d, const prepared *p, thread_state *s, int M) {
+    dnnl_primitive_desc_t pd;
+    if (describe_matmul(&pd, d->engine, d->precision, M, p->IC, p->OC, &p->wmd) != dnnl_success)
+        return snprintf(s->why, sizeof s->why, "oneDNN: no matmul of %d rows for the prepared weights", M), -1;
+    const dnnl_memory_desc_t *src_md = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0),
+                             *dst_md = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0),
+                             *scratch_md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    size_t scratch_bytes = scratch_md ? dnnl_memory_desc_get_size(scratch_md) : 0;
+    dnnl_primitive_t prim = NULL;
+    dnnl_memory_t mem[4] = {NULL, NULL, NULL, NULL};
+    int rc = -1;
+    if (grow(&s->scratch, &s->scratch_bytes, scratch_bytes ? scratch_bytes : 64))
+        snprintf(s->why, sizeof s->why, "out of memory (oneDNN scratchpad, %zu bytes)", scratch_bytes);
+    else if (dnnl_primitive_create(&prim, pd) != dnnl_success ||
+             dnnl_memory_create(&mem[0], src_md, d->engine, s->src) != dnnl_success ||
+             dnnl_memory_create(&mem[1], &p->wmd, d->engine, p->weights) != dnnl_success ||
+             dnnl_memory_create(&mem[2], dst_md, d->engine, s->acc) != dnnl_success ||
+             (scratch_md && dnnl_memory_create(&mem[3], scratch_md, d->engine, s->scratch) != dnnl_success))
+        snprintf(s->why, sizeof s->why, "oneDNN: cannot set up a matmul of %d x %d x %d", M, p->IC, p->OC);
+    else {
+        dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, mem[0]}, {DNNL_ARG_WEIGHTS, mem[1]}, {DNNL_ARG_DST, mem[2]},
+                                  {DNNL_ARG_SCRATCHPAD, mem[3]}};
+        if (dnnl_primitive_execute(prim, s->stream, mem[3] ? 4 : 3, args) == dnnl_success &&
+            dnnl_stream_wait(s->stream) == dnnl_success)
+            rc = 0;
+        else
+            snprintf(s->why, sizeof s->why, "oneDNN: a matmul of %d x %d x %d failed", M, p->IC, p->OC);
+    }
+    for (int i = 0; i < 4; i++)
+        if (mem[i]) dnnl_memory_destroy(mem[i]);
+    if (prim) dnnl_primitive_destroy(prim);
+    dnnl_primitive_desc_destroy(pd);
+    return rc;
+}
+
+// out (M, OC) = the products scaled back to f32, plus bias.
+static void scale_back(const tc_onednn *d, const prepared *p, const thread_state *s, float *out, const float *bias,
+                       int M) {
+    int OC = p->OC;
+    for (int m = 0; m < M; m++) {
+        float *o = out + (size_t)m * (size_t)OC;
+        if (d->precision == TCT_BF16) {
+            const float *acc = (const float *)s->acc + (size_t)m * (size_t)OC;
+            for (int n = 0; n < OC; n++) o[n] = acc[n] + (bias ? bias[n] : 0.0f);
+            continue;
+        }
+        const int32_t *acc = (const int32_t *)s->acc + (size_t)m * (size_t)OC;
+        float rs = s->row_scale[m];
+        int32_t rz = s->row_zero[m];
+        for (int n = 0; n < OC; n++)
+            o[n] = rs * p->scale[n] * (float)(acc[n] - rz * p->colsum[n]) + (bias ? bias[n] : 0.0f);
+    }
+}
+
+// Finds the block's outlier columns (the largest first, at most
+// MAX_OUTLIERS), sets keep, and gathers their values and weights.
+static int split_outliers(thread_state *s, const float *x, const float *w, int M, int K, int OC) {
+    size_t Kb = (size_t)K * sizeof(float);
+    if (grow(&s->keep, &s->keep_bytes, 2 * Kb)) return -1;
+    float *keep = s->keep, *top = keep + K;
+    for (int k = 0; k < K; k++) top[k] = 0;
+    for (int m = 0; m < M; m++)
+        for (int k = 0; k < K; k++) {
+            float v = x[(size_t)m * (size_t)K + (size_t)k];
+            v = v < 0 ? -v : v;
+            top[k] = v > top[k] ? v : top[k];
+        }
+    s->n_outliers = 0;
+    for (int k = 0; k < K; k++) {
+        keep[k] = 1;
+        if (!(top[k] > OUTLIER_MAGNITUDE)) continue;
+        int at = s->n_outliers < MAX_OUTLIERS ? s->n_outliers++ : MAX_OUTLIERS - 1;
+        if (at == MAX_OUTLIERS - 1 && s->n_outliers == MAX_OUTLIERS && top[s->outliers[at]] >= top[k]) continue;
+        while (at > 0 && top[s->outliers[at - 1]] < top[k]) s->outliers[at] = s->outliers[at - 1], at--;
+        s->outliers[at] = k;
+    }
+    int n = s->n_outliers;
+    if (n == 0) return 0;
+    if (grow(&s->outlier_x, &s->outlier_x_bytes, (size_t)M * (size_t)n * sizeof(float)) ||
+        grow(&s->outlier_w, &s->outlier_w_bytes, (size_t)OC * (size_t)n * sizeof(float)))
+        return -1;
+    float *ox = s->outlier_x, *ow = s->outlier_w;
+    for (int i = 0; i < n; i++) keep[s->outliers[i]] = 0;
+    for (int m = 0; m < M; m++)
+        for (int i = 0; i < n; i++) ox[(size_t)m * (size_t)n + (size_t)i] = x[(size_t)m * (size_t)K + (size_t)s->outliers[i]];
+    for (int o = 0; o < OC; o++)
+        for (int i = 0; i < n; i++) ow[(size_t)o * (size_t)n + (size_t)i] = w[(size_t)o * (size_t)K + (size_t)s->outliers[i]];
+    return 0;
+}
+
+static void matmul_task(void *ctx, int task, int thread) {
+    const matmul_job *j = ctx;
+    tc_onednn *d = j->d;
+    const prepared *p = j->p;
+    thread_state *s = &d->threads[thread];
+    long begin, end;
+    tc_pool_range(j->N, j->n_tasks, task, &begin, &end);
+    int M = (int)(end - begin);
+    if (M == 0 || s->failed) return;
+    omp_set_num_threads(1);  // this thread's share only: the pool is the parallelism
+    size_t IC = (size_t)p->IC, OC = (size_t)p->OC, elem = d->precision == TCT_BF16 ? 2 : 1;
+    const float *inp = j->inp + (size_t)begin * IC;
+    if (grow(&s->src, &s->src_bytes, (size_t)M * IC * elem) || grow(&s->acc, &s->acc_bytes, (size_t)M * OC * 4) ||
+        grow_rows(s, (size_t)M)) {
+        snprintf(s->why, sizeof s->why, "out of memory (oneDNN buffers for %d rows)", M);
+        s->failed = 1;
+        return;
+    }
+    s->n_outliers = 0;
+    if (d->precision == TCT_BF16) rows_to_bf16(inp, (size_t)M * IC, s->src);
+    else if (split_outliers(s, inp, p->w, M, p->IC, p->OC)) {
+        snprintf(s->why, sizeof s->why, "out of memory (oneDNN buffers for %d rows)", M);
+        s->failed = 1;
+        return;
+    } else
+        quantize_rows(inp, s->keep, M, p->IC, s->src, s->row_scale, s->row_zero);
+    if (multiply(d, p, s, M)) {
+        s->failed = 1;
+        return;
+    }
+    float *out = j->out + (size_t)begin * OC;
+    scale_back(d, p, s, out, j->bias, M);
+    if (s->n_outliers)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, p->OC, s->n_outliers, 1.0f, s->outlier_x, s->n_outliers,
+                    s->outlier_w, s->n_outliers, 1.0f, out, p->OC);
+    if (j->pre) memcpy(j->pre + (size_t)begin * OC, out, (size_t)M * OC * sizeof(float));
+    if (j->act != TC_ACT_NONE) tc_cpu_activation_inplace(out, (size_t)M * OC, j->act);
+}
+
+int tc_onednn_matmul_forward(tc_onednn *d, tc_pool *pool, float *out, float *pre, const float *inp, const float *w,
+                             const float *bias, int N, int IC, int OC, tc_activation act) {
+    const prepared *p = prepare(d, w, IC, OC);
+    if (!p) return -1;
+    int tasks = (N + 63) / 64, threads = tc_pool_size(pool);
+    if (threads > d->n_threads) threads = d->n_threads;
+    matmul_job j = {d, p, out, pre, inp, bias, N, tasks < threads ? tasks : threads, act};
+    tc_pool_run(pool, j.n_tasks, matmul_task, &j);
+    int rc = 0;
+    for (int t = 0; t < d->n_threads; t++)
+        if (d->threads[t].failed) {
+            d->threads[t].failed = 0;
+            if (rc == 0) rc = tc_fail("%s", d->threads[t].why);
+        }
+    return rc;
+}
+#else
+#include <stdio.h>
+
+int tc_onednn_supported(tct_dtype precision, char *why, size_t n) {
+    snprintf(why, n, "this build has no oneDNN (Debian package libdnnl-dev; make deps, then rebuild)");
+    return -1;
+}
+
+int tc_onednn_native_bf16(void) { return 0; }
+
+void tc_onednn_describe(tct_dtype precision, char *text, size_t n) { snprintf(text, n, "no oneDNN in this build"); }
+
+tc_onednn *tc_onednn_create(tct_dtype precision, int threads) {
+    char why[128];
+    tc_onednn_supported(precision, why, sizeof why);
+    tc_fail("%s", why);
+    return NULL;
+}
+
+void tc_onednn_destroy(tc_onednn *d) {}
+
+int tc_onednn_weight_max(const tc_onednn *d) { return 0; }
+
+int tc_onednn_matmul_forward(tc_onednn *d, tc_pool *pool, float *out, float *pre, const float *inp, const float *w,
+                             const float *bias, int N, int IC, int OC, tc_activation act) {
+    return tc_fail("this build has no oneDNN");
+}
+
+void tc_onednn_forget(tc_onednn *d, const void *w) {}
+#endif
