@@ -100,20 +100,19 @@ def ratio_line(rows, tool, unit, reference):
         return "%s: no path ran" % tool
     best = max([r for r in tc if accurate(r, reference)] or tc, key=lambda r: r["median"])
 
-    def versus(group, what):
-        """'R x WHAT (NAME)' against the fastest of group."""
+    def versus(group, which):
+        """'R x the fastest peer WHICH (NAME)' against the fastest of group."""
         if not group:
-            return "no %s ran" % what
+            return "(no peer%s ran)" % which
         p = max(group, key=lambda r: r["median"])
-        return "%.2fx %s (%s)" % (best["median"] / p["median"], what, p["name"])
+        return "%.2fx the fastest peer%s (%s)" % (best["median"] / p["median"], which, p["name"])
 
     path = best["name"][len(tool) + 1:] if best["name"].startswith(tool + " ") else best["name"]
     line = "%s: best path %s at %.1f %s = " % (tool, path, best["median"], unit)
     if reference is None:
-        return line + versus(peers, "the fastest peer")
-    line += "%s, %s" % (versus([r for r in peers if accurate(r, reference)],
-                               "the fastest peer with min cosine >= %.2f" % ACCURATE),
-                        versus(peers, "the fastest peer at any accuracy"))
+        return line + versus(peers, "")
+    line += "%s, %s" % (versus([r for r in peers if accurate(r, reference)], " with min cosine >= %.2f" % ACCURATE),
+                        versus(peers, " at any accuracy"))
     cos = "reference" if best["name"] == reference else "%.6f" % best["cosine"] if "cosine" in best else "-"
     return line + "; tc min cosine " + cos
 
