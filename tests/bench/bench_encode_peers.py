@@ -23,8 +23,9 @@ input's order (.npy). A peer that cannot run here (a package missing, the
 CPU lacking bf16 units) prints one line "SKIP: why" and exits 3.
 
 Exported models (ONNX, int8 ONNX, OpenVINO IR) are cached in --cache, under
-a folder named for the model path (and the head's), so a second run skips the
-export.
+a folder named for the model path, so a second run skips the export; a
+checkpoint's (--head, often in a temporary folder) under one named for its
+contents, and only the newest checkpoint's are kept.
 """
 import argparse
 import hashlib
