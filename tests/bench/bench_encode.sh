@@ -65,25 +65,13 @@ if [ "$mode" = cpu ]; then
     head -n "$N" "$CORPUS" | "$BIN/tc-tokenize" -q --model "$MODEL" --max-len "$MAX_LEN" -o "$tmp/tokens.tct"
     for t in input_ids lengths; do "$BIN/tc-dump" -q --npy $t "$tmp/tokens.tct" -o "$tmp/$t.npy"; done
     print_cpu
-    $PYTHON -c 'import numpy as np, sys; n = np.load(sys.argv[1]); print("%d documents, %d tokens (%.0f per document), max length %s, batch %s, %s threads, %s passes each" % (len(n), n.sum(), n.mean(), *sys.argv[2:]))' \
-        "$tmp/lengths.npy" "$MAX_LEN" "$BATCH" "$THREADS" "$REPEAT"
-    for p in fp32 bf16 int8; do
-        echo "  tc-encode --precision $p" >&2
-        time_tc "$tmp/tc-$p.json" "$BIN/tc-encode" -q --gpus none --threads "$THREADS" --batch-size "$BATCH" \
-            --precision $p -m "$MODEL" "$tmp/tokens.tct" -o "$tmp/tc-$p.tct" &&
-            "$BIN/tc-dump" -q --npy embeddings "$tmp/tc-$p.tct" -o "$tmp/tc-$p.npy"
-        add_row "$tmp/rows" tc "tc-encode $p" "$tmp/tc-$p.json" "$tmp/tc-$p.npy"
-    done
-    peer_names > "$tmp/peers"
-    while IFS="$(printf '\t')" read -r peer name; do
-        run_peer "$PYTHON" "$tmp/$peer.json" "$peer" --model "$MODEL" --ids "$tmp/input_ids.npy" \
-            --lengths "$tmp/lengths.npy" --batch-size "$BATCH" --threads "$THREADS" --repeat "$REPEAT" \
-            --cache "${CACHE:-$root/build/peers-cache}" --out "$tmp/$peer.npy" < /dev/null
-        add_row "$tmp/rows" peer "$name" "$tmp/$peer.json" "$tmp/$peer.npy"
-    done < "$tmp/peers"
+    print_documents "$PYTHON" "$tmp/lengths.npy" "max length $MAX_LEN, batch $BATCH, $THREADS threads, $REPEAT passes each"
+    run_tc "$tmp/rows" "$tmp" "$BIN/tc-encode" embeddings "fp32 bf16 int8" -q --gpus none --threads "$THREADS" \
+        --batch-size "$BATCH" -m "$MODEL" "$tmp/tokens.tct"
+    run_peers "$PYTHON" "$tmp/rows" "$tmp" --model "$MODEL" --ids "$tmp/input_ids.npy" --lengths "$tmp/lengths.npy" \
+        --batch-size "$BATCH" --threads "$THREADS" --repeat "$REPEAT" --cache "${CACHE:-$root/build/peers-cache}"
     $PYTHON "$root/tests/bench/bench_peers_table.py" "$tmp/rows" --tool tc-encode --unit docs/s \
-        --count "$($PYTHON -c 'import numpy, sys; print(len(numpy.load(sys.argv[1])))' "$tmp/lengths.npy")" \
-        --reference "PyTorch fp32"
+        --count-of "$tmp/lengths.npy" --reference "PyTorch fp32"
     exit 0
 fi
 

@@ -2,14 +2,14 @@
 """The table and the ratio line of the CPU benchmarks (bench_encode.sh cpu,
 bench_predict.sh cpu, bench_train.sh).
 
-  bench_peers_table.py ROWS --tool NAME --unit UNIT [--count N]
+  bench_peers_table.py ROWS --tool NAME --unit UNIT [--count-of ITEMS.npy]
                        [--reference NAME] [--top1]
 
 ROWS: one row a line, tab-separated: kind (tc or peer), the row's name, its
 result file, and its outputs (.npy, or "-"). A result file holds either one
 line "SKIP: why" or one JSON line with "seconds" (a list: each pass over the
-COUNT items; the rate is COUNT / seconds) or "rates" (a list of rates
-already), and an optional "note". Outputs are compared with the reference
+items, as many as --count-of's rows; the rate is items / seconds) or "rates"
+(a list of rates already), and an optional "note". Outputs are compared with the reference
 row's, one row of outputs per item: the smallest cosine over the items (and
 with --top1 the share of items whose largest output is at the same place).
 
@@ -122,14 +122,15 @@ def main():
     ap.add_argument("rows")
     ap.add_argument("--tool", required=True)
     ap.add_argument("--unit", required=True)
-    ap.add_argument("--count", type=float, default=1.0, help="items per pass (rate = count / seconds)")
+    ap.add_argument("--count-of", help="a .npy whose rows are the items of a pass (rate = items / seconds)")
     ap.add_argument("--reference", help="the row the others' outputs are compared with")
     ap.add_argument("--top1", action="store_true")
     args = ap.parse_args()
     rows = read_rows(args.rows)
+    count = len(np.load(args.count_of)) if args.count_of else 1
     for r in rows:
         if "skip" not in r:
-            rates = rates_of(r, args.count)
+            rates = rates_of(r, count)
             r["best"], r["median"] = max(rates), statistics.median(rates)
     if args.reference:
         compare(rows, args.reference, args.top1)

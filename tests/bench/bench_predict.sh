@@ -75,25 +75,13 @@ if [ "$mode" = cpu ]; then
     peers_require_numpy "$PYTHON" bench_predict
     for t in input_ids lengths; do "$BIN/tc-dump" -q --npy $t "$tmp/tokens.tct" -o "$tmp/$t.npy"; done
     print_cpu
-    $PYTHON -c 'import numpy as np, sys; n = np.load(sys.argv[1]); print("%d documents, %d tokens (%.0f per document), 27 classes, max length %s, batch %s, %s threads, %s passes each" % (len(n), n.sum(), n.mean(), *sys.argv[2:]))' \
-        "$tmp/lengths.npy" "$MAX_LEN" "$BATCH" "$THREADS" "$REPEAT"
-    for p in fp32 bf16 int8; do
-        echo "  tc-predict --precision $p" >&2
-        time_tc "$tmp/tc-$p.json" "$BIN/tc-predict" -q --gpus none --threads "$THREADS" --batch-size "$BATCH" \
-            --precision $p -m "$tmp/run/final" "$tmp/tokens.tct" -o "$tmp/tc-$p.tct" &&
-            "$BIN/tc-dump" -q --npy scores "$tmp/tc-$p.tct" -o "$tmp/tc-$p.npy"
-        add_row "$tmp/rows" tc "tc-predict $p" "$tmp/tc-$p.json" "$tmp/tc-$p.npy"
-    done
-    peer_names > "$tmp/peers"
-    while IFS="$(printf '\t')" read -r peer name; do
-        run_peer "$PYTHON" "$tmp/$peer.json" "$peer" --model "$tmp/run/final" --head "$tmp/run/final" \
-            --ids "$tmp/input_ids.npy" --lengths "$tmp/lengths.npy" --batch-size "$BATCH" --threads "$THREADS" \
-            --repeat "$REPEAT" --cache "${CACHE:-$root/build/peers-cache}" --out "$tmp/$peer.npy" < /dev/null
-        add_row "$tmp/rows" peer "$name" "$tmp/$peer.json" "$tmp/$peer.npy"
-    done < "$tmp/peers"
+    print_documents "$PYTHON" "$tmp/lengths.npy" "27 classes, max length $MAX_LEN, batch $BATCH, $THREADS threads, $REPEAT passes each"
+    run_tc "$tmp/rows" "$tmp" "$BIN/tc-predict" scores "fp32 bf16 int8" -q --gpus none --threads "$THREADS" \
+        --batch-size "$BATCH" -m "$tmp/run/final" "$tmp/tokens.tct"
+    run_peers "$PYTHON" "$tmp/rows" "$tmp" --model "$tmp/run/final" --head "$tmp/run/final" --ids "$tmp/input_ids.npy" --lengths "$tmp/lengths.npy" \
+        --batch-size "$BATCH" --threads "$THREADS" --repeat "$REPEAT" --cache "${CACHE:-$root/build/peers-cache}"
     $PYTHON "$root/tests/bench/bench_peers_table.py" "$tmp/rows" --tool tc-predict --unit docs/s \
-        --count "$($PYTHON -c 'import numpy, sys; print(len(numpy.load(sys.argv[1])))' "$tmp/lengths.npy")" \
-        --reference "PyTorch fp32" --top1
+        --count-of "$tmp/lengths.npy" --reference "PyTorch fp32" --top1
     exit 0
 fi
 

@@ -47,6 +47,20 @@ time_tc() {
     echo "{\"seconds\": [$_secs]}" > "$_result"
 }
 
+# run_tc ROWS DIR PROGRAM TENSOR "PRECISIONS" ARGS...: PROGRAM --precision P
+# ARGS... -o DIR/tc-P.tct for each P, timed by time_tc; TENSOR of its output
+# (for the cosine column) to DIR/tc-P.npy; a row each in ROWS.
+run_tc() {
+    _rows=$1 _dir=$2 _program=$3 _tensor=$4 _precisions=$5
+    shift 5
+    for _p in $_precisions; do
+        echo "  $(basename "$_program") --precision $_p" >&2
+        time_tc "$_dir/tc-$_p.json" "$_program" --precision "$_p" "$@" -o "$_dir/tc-$_p.tct" &&
+            "$BIN/tc-dump" -q --npy "$_tensor" "$_dir/tc-$_p.tct" -o "$_dir/tc-$_p.npy"
+        add_row "$_rows" tc "$(basename "$_program") $_p" "$_dir/tc-$_p.json" "$_dir/tc-$_p.npy"
+    done
+}
+
 # run_peer PYTHON RESULT PEER ARGS...: one peer of bench_encode_peers.py in its
 # own process. It exits 3 with a SKIP line when it cannot run here; any other
 # failure becomes a SKIP row quoting its last line on stderr.
@@ -55,16 +69,37 @@ run_peer() {
     shift 3
     echo "  $_peer" >&2
     _rc=0
-    "$_py" "$root/tests/bench/bench_encode_peers.py" run "$_peer" "$@" > "$_result" 2> "$_result.err" || _rc=$?
+    "$_py" "$root/tests/bench/bench_encode_peers.py" run "$_peer" "$@" > "$_result" 2> "$_result.err" < /dev/null ||
+        _rc=$?
     case $_rc in
     0 | 3) ;;
-    *) printf 'SKIP: failed (exit %d): %s\n' "$_rc" "$(grep . "$_result.err" | tail -n 1 | tr '\t' ' ' | cut -c 1-200)" > "$_result" ;;
+    *) printf 'SKIP: failed (exit %d): %s\n' "$_rc" "$(grep . "$_result.err" | tail -n 1 | tr '\t' ' ' | cut -c 1-200)" \
+        > "$_result" ;;
     esac
 }
 
-# The peers' rows, names as printed, in order: PEER<TAB>NAME
-peer_names() {
-    printf '%s\t%s\n' torch-fp32 "PyTorch fp32" torch-bf16 "PyTorch bf16 autocast" \
-        ort-fp32 "ONNX Runtime fp32" ort-int8 "ONNX Runtime int8 quantize_dynamic" \
-        ort-int8-channel "ONNX Runtime int8 per-channel" openvino "OpenVINO, its default precision"
+# run_peers PYTHON ROWS DIR ARGS...: every peer in turn, on the same ARGS
+# (bench_encode_peers.py's), results and outputs in DIR, a row each in ROWS
+# (names as printed; PyTorch fp32 is the reference of the cosine column).
+run_peers() {
+    _py=$1 _rows=$2 _dir=$3
+    shift 3
+    for _peer in torch-fp32 torch-bf16 ort-fp32 ort-int8 ort-int8-channel openvino; do
+        case $_peer in
+        torch-fp32) _name="PyTorch fp32" ;;
+        torch-bf16) _name="PyTorch bf16 autocast" ;;
+        ort-fp32) _name="ONNX Runtime fp32" ;;
+        ort-int8) _name="ONNX Runtime int8 quantize_dynamic" ;;
+        ort-int8-channel) _name="ONNX Runtime int8 per-channel" ;;
+        openvino) _name="OpenVINO, its default precision" ;;
+        esac
+        run_peer "$_py" "$_dir/$_peer.json" "$_peer" "$@" --out "$_dir/$_peer.npy"
+        add_row "$_rows" peer "$_name" "$_dir/$_peer.json" "$_dir/$_peer.npy"
+    done
+}
+
+# print_documents PYTHON LENGTHS.npy WHAT: the documents' count and tokens, then WHAT
+print_documents() {
+    "$1" -c 'import numpy as n, sys; l = n.load(sys.argv[1])
+print("%d documents, %d tokens (%.0f per document), %s" % (len(l), l.sum(), l.mean(), sys.argv[2]))' "$2" "$3"
 }
