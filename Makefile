@@ -7,6 +7,7 @@
 #   make test            install what is missing, then check plain and sanitized
 #   make check-gpu       GPU tests (needs an NVIDIA GPU)
 #   make deps            install the Debian packages the build needs
+#                        (PEERS=1: also the benchmarks' CPU peers, build/peers-venv)
 #   make model           fetch the default model into models/ (NAME=all-mpnet-base-v2:
 #                        the paper's encoder; scripts/models/ lists the known ones)
 #   make demo            the whole pipeline on 20 Newsgroups
@@ -192,7 +193,7 @@ test:
 	@sh tests/all.sh
 
 deps:
-	@sh scripts/deps.sh
+	@sh scripts/deps.sh $(if $(filter 1,$(PEERS)),--peers)
 
 # NAME only from the command line: some systems export NAME (the host's name)
 model:
@@ -228,6 +229,6 @@ distclean: clean
 	rm -rf models
 
 help:
-	@sed -n '3,19p' Makefile
+	@sed -n '3,20p' Makefile
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,22 +1,40 @@
 #!/bin/sh
-# tc-encode against sentence-transformers on the same documents, the same
-# model, the same batch size and truncation, side by side:
+# tc-encode beside its peers on the same documents, the same model, the same
+# batch size and truncation:
 #
-#   tests/bench/bench_encode.sh cpu    # CPU PyTorch peer, same thread count
+#   tests/bench/bench_encode.sh cpu    # every CPU path of tc-encode (fp32, bf16,
+#                                      # int8) and every CPU peer, one table
 #   tests/bench/bench_encode.sh gpu    # fp16 on GPU 0 against ST fp16 on it,
 #                                      # plus achieved TFLOP/s against the peak
 #   PRECISION=bf16 tests/bench/bench_encode.sh gpu   # bf16 on both sides
 #
 # Settings (environment): N documents (default 1000, the first of 20 Newsgroups
 # test/corpus.txt), MAX_LEN (128), BATCH (32 on the CPU, 256 on a GPU),
-# THREADS (all cores), REPEAT (best of 3 tc-encode runs), MODEL, CORPUS,
-# PEAK_TFLOPS (the GPU's dense fp16 peak, default 989: H100 SXM), PYTHON,
-# PRECISION (gpu: fp16 or bf16), TC_BIN (the programs) and TC_HELPERS (the
-# test helpers; default the opt build's).
-# tc-encode's time is the whole command (start, model load, reading and
-# writing files); the peer's is encode() after a warm-up batch ("encode",
-# tokenization included) and the model alone on pre-tokenized batches
-# ("forward"). The embeddings of both are compared (cosine, max abs error).
+# THREADS (all cores), REPEAT (3: passes of each row, best and median),
+# MODEL, CORPUS, PEAK_TFLOPS (the GPU's dense fp16 peak, default 989: H100
+# SXM), PYTHON, PRECISION (gpu: fp16 or bf16), TC_BIN (the programs) and
+# TC_HELPERS (the test helpers; default the opt build's), CACHE (cpu: where
+# the exported peer models are kept, default build/peers-cache).
+#
+# cpu: the documents are tokenized once by tc-tokenize; every row reads the
+# same token ids. Each tc-encode path is the whole command (start, model load,
+# reading and writing files), REPEAT times; a path this CPU or build lacks
+# exits 1 with one line, printed as a SKIP row. The peers
+# (bench_encode_peers.py, each in its own process) are timed on the model
+# loop alone over length-sorted batches of BATCH, after a warm-up batch:
+# PyTorch fp32 (the reference), PyTorch bf16 autocast (where the CPU has
+# avx512_bf16 or amx_bf16), ONNX Runtime fp32 and int8 (quantize_dynamic,
+# per-tensor and per-channel), OpenVINO at its default CPU precision (named
+# in its row). PYTHON defaults to build/peers-venv (make deps PEERS=1); a
+# missing package is a SKIP row naming it. Each row: docs/s best and median,
+# and the smallest cosine over the documents against PyTorch fp32 (same
+# pooling and normalization as tc-encode's). The last line sets tc-encode's
+# best path against the fastest peers (bench_peers_table.py).
+#
+# gpu: tc-encode's time is the whole command; the peer's is encode() after a
+# warm-up batch ("encode", tokenization included) and the model alone on
+# pre-tokenized batches ("forward"). The embeddings of both are compared
+# (cosine, max abs error).
 set -eu
 mode=${1:-cpu}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,18 +44,40 @@ THREADS=${THREADS:-$(nproc)}
 REPEAT=${REPEAT:-3}
 MODEL=${MODEL:-$root/models/all-MiniLM-L6-v2}
 CORPUS=${CORPUS:-$root/../shared/data/20ng/test/corpus.txt}
-PYTHON=${PYTHON:-python3}
+PYTHON=${PYTHON:-}
 BIN=${TC_BIN:-$root/bin}
 PEAK_TFLOPS=${PEAK_TFLOPS:-989}
 case $mode in
-cpu) BATCH=${BATCH:-32} gpus="--gpus none" precision=fp32 device=cpu fp16= ;;
-gpu) BATCH=${BATCH:-256} gpus="--gpus 0" precision=${PRECISION:-fp16} device=cuda fp16=--$precision ;;
+cpu) BATCH=${BATCH:-32} ;;
+gpu) BATCH=${BATCH:-256} ;;
 *) echo "usage: bench_encode.sh [cpu|gpu]" >&2; exit 2 ;;
 esac
-helpers=${TC_HELPERS:-$(dirname "$(ls "$root"/build/opt-*/tests/helpers/golden-pack 2> /dev/null | head -n 1)")}
-[ -x "$helpers/golden-pack" ] || { echo "bench_encode: run 'make tests' first (golden-pack helper)" >&2; exit 1; }
 [ -f "$MODEL/model.safetensors" ] || { echo "bench_encode: $MODEL missing (make model)" >&2; exit 1; }
 [ -f "$CORPUS" ] || { echo "bench_encode: $CORPUS missing" >&2; exit 1; }
+
+if [ "$mode" = cpu ]; then
+    . "$root/tests/bench/peers_lib.sh"
+    PYTHON=$(peers_python)
+    peers_require_numpy "$PYTHON" bench_encode
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    trap 'exit 143' INT TERM
+    head -n "$N" "$CORPUS" | "$BIN/tc-tokenize" -q --model "$MODEL" --max-len "$MAX_LEN" -o "$tmp/tokens.tct"
+    for t in input_ids lengths; do "$BIN/tc-dump" -q --npy $t "$tmp/tokens.tct" -o "$tmp/$t.npy"; done
+    print_cpu
+    print_documents "$PYTHON" "$tmp/lengths.npy" "max length $MAX_LEN, batch $BATCH, $THREADS threads, $REPEAT passes each"
+    run_tc "$tmp/rows" "$tmp" "$BIN/tc-encode" embeddings "fp32 bf16 int8" -q --gpus none --threads "$THREADS" \
+        --batch-size "$BATCH" -m "$MODEL" "$tmp/tokens.tct"
+    run_peers "$PYTHON" "$tmp/rows" "$tmp" --model "$MODEL" --ids "$tmp/input_ids.npy" --lengths "$tmp/lengths.npy" \
+        --batch-size "$BATCH" --threads "$THREADS" --repeat "$REPEAT" --cache "${CACHE:-$root/build/peers-cache}"
+    $PYTHON "$root/tests/bench/bench_peers_table.py" "$tmp/rows" --tool tc-encode --unit docs/s \
+        --count-of "$tmp/lengths.npy" --reference "PyTorch fp32"
+    exit 0
+fi
+
+gpus="--gpus 0" precision=${PRECISION:-fp16} device=cuda fp16=--$precision PYTHON=${PYTHON:-python3}
+helpers=${TC_HELPERS:-$(dirname "$(ls "$root"/build/opt-*/tests/helpers/golden-pack 2> /dev/null | head -n 1)")}
+[ -x "$helpers/golden-pack" ] || { echo "bench_encode: run 'make tests' first (golden-pack helper)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 143' INT TERM
