@@ -59,6 +59,10 @@ LR         ?=
 # more tc-train flags (both classifiers), and the supervised reference's own
 TRAIN_FLAGS ?=
 SUPERVISED_FLAGS ?= --epochs 3 --min-steps 300 --val-split auto
+# The arithmetic of tc-encode's and tc-predict's matrix products (their
+# --precision: fp32 when empty; int8 or bf16 on the CPU, bf16 or fp16 on
+# GPUs, auto); tc-train keeps its own (TRAIN_FLAGS).
+PRECISION  ?=
 # e.g. GPUS=--gpus 0,1 (by default every program uses all visible GPUs, else the CPU)
 GPUS       ?=
 # flags for every program (-q: errors only)
@@ -72,15 +76,16 @@ TEST_CORPUS  := $(DATA)/test/corpus.txt
 TEST_GOLD    := $(DATA)/test/doc2labels.txt
 TRAIN_GOLD   := $(DATA)/train/doc2labels.txt
 TOKENIZE     = $(BIN)/tc-tokenize $(TC_FLAGS) --model $(CLS_MODEL) --max-len $(MAX_LEN)
-ENCODE       = $(BIN)/tc-encode $(TC_FLAGS) --model $(CLS_MODEL) $(GPUS)
+PRECISION_FLAG = $(if $(PRECISION),--precision $(PRECISION))
+ENCODE       = $(BIN)/tc-encode $(TC_FLAGS) --model $(CLS_MODEL) $(GPUS) $(PRECISION_FLAG)
 SIM_TOKENIZE = $(BIN)/tc-tokenize $(TC_FLAGS) --model $(SIM_MODEL) --max-len $(MAX_LEN)
-SIM_ENCODE   = $(BIN)/tc-encode $(TC_FLAGS) --model $(SIM_MODEL) $(GPUS)
+SIM_ENCODE   = $(BIN)/tc-encode $(TC_FLAGS) --model $(SIM_MODEL) $(GPUS) $(PRECISION_FLAG)
 # documents tokenized for the similarity encoder: the classifier's tokens
 # when the two are one model, else their own (NAME.sim-tokens.tct)
 SIM_TOKENS := $(if $(filter $(abspath $(SIM_MODEL)),$(abspath $(CLS_MODEL))),tokens,sim-tokens)
 TRAIN    = $(BIN)/tc-train $(TC_FLAGS) --model $(CLS_MODEL) --max-len $(MAX_LEN) $(if $(EPOCHS),--epochs $(EPOCHS)) \
            $(if $(BATCH),--batch $(BATCH)) $(if $(LR),--lr $(LR)) $(TRAIN_FLAGS) $(GPUS)
-PREDICT  = $(BIN)/tc-predict $(TC_FLAGS) $(GPUS)
+PREDICT  = $(BIN)/tc-predict $(TC_FLAGS) $(GPUS) $(PRECISION_FLAG)
 take = $(if $(filter all,$(strip $(1))),cat,head -n $(strip $(1)))
 
 .PHONY: all taxonomy tokens embeddings names annotate enrich refine augment targets train predict \

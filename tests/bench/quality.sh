@@ -17,7 +17,7 @@
 #              dbpedia298  DBPedia-298's 1,095 generated articles, the same way
 #            default: 20ng-600 amazon531 dbpedia298 20ng-3000 20ng-full
 # Environment: QUALITY_WORK (default work/quality, or work/quality-NAME... when
-# MODEL, SIM_MODEL or CLS_MODEL is set) holds every run's files;
+# MODEL, SIM_MODEL, CLS_MODEL or PRECISION is set) holds every run's files;
 # a dataset whose run finished is not run again (remove its folder to redo).
 # Pipeline variables (TC_FLAGS, GPUS, MODEL, SIM_MODEL, CLS_MODEL, ...) pass
 # through the environment, e.g. the paper's similarity encoder:
@@ -31,6 +31,7 @@ for v in MODEL SIM_MODEL CLS_MODEL; do
     eval "m=\${$v:-}"
     [ -n "$m" ] && tag="$tag-$(echo "$v" | tr 'A-Z_' 'a-z-')-$(basename "$m")"
 done
+[ -n "${PRECISION:-}" ] && tag="$tag-precision-$PRECISION"
 work=${QUALITY_WORK:-work/quality$tag}
 shared=${TC_DATA:-../shared/data}
 [ $# -gt 0 ] || set -- 20ng-600 amazon531 dbpedia298 20ng-3000 20ng-full
