@@ -13,10 +13,14 @@ sh scripts/fetch-model.sh all-mpnet-base-v2 ||
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 total_passed=0 total_failed=0
+jobs=$(nproc 2> /dev/null || echo 2)
 for sanitize in 0 1; do
     label=$([ $sanitize = 1 ] && echo "AddressSanitizer + UBSan" || echo "plain")
     echo "== test suite: $label"
-    if ! make -s check SANITIZE=$sanitize 2>&1 | tee "$log"; then :; fi
+    # the build on every core; then the tests, one at a time, from a make
+    # without -j (test_pipeline runs make itself)
+    if ! { make -s -j"$jobs" all tests SANITIZE=$sanitize && make -s check SANITIZE=$sanitize; } 2>&1 |
+        tee "$log"; then :; fi
     # the runner's last summary line (make may print after it)
     sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
     p=$(echo "$sum" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')

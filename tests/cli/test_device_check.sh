@@ -4,9 +4,17 @@
 # own libraries, the GPU CLI comparisons pass with the CPU standing in for
 # the GPU, the peer scripts compile, and it prints the device command. So the
 # kit cannot rot between the days a GPU is lent.
+# Once, in the plain build: the kit bundles programs built for the GPU
+# machine (never the sanitizer build's), and its stand-in runs repeat, on the
+# CPU, what test_encode, test_predict, test_refine and test_train run under
+# the sanitizers.
 . "$TC_ROOT/tests/cli/lib.sh"
 if [ "${TC_HAVE_CUDA:-0}" != 1 ]; then
     skip device_check "this build has no CUDA backend: no GPU programs to bundle"
+    exit 0
+fi
+if [ "${TC_SANITIZE:-0}" = 1 ]; then
+    skip device_check "the sanitizer build: the plain build rehearses the device kit"
     exit 0
 fi
 run sh "$TC_ROOT/tests/gpu/device-check.sh" --dry-run "$T/kit"

@@ -21,9 +21,13 @@ small corpora are encoded again with tokenizers' own truncation.
 
 With TC_PARITY_CACHE set to a directory, tokenizers' encodings are kept
 there, named by a hash of the corpus bytes, the setting (its vocabulary's
-bytes), MAX_LEN and the tokenizers version, so a second run (the sanitizer
-pass of `make test`) does not encode again what tokenizers already encoded.
+bytes) and the tokenizers version, then MAX_LEN, so a second run (the
+sanitizer pass of `make test`) does not encode again what tokenizers already
+encoded. A large corpus asked at a MAX_LEN that is not kept is cut from the
+shortest longer encoding kept (the sanitizer pass asks 128 of the corpora the
+plain pass encoded at 512); its lines say "cut from L" too.
 """
+import glob
 import hashlib
 import os
 import sys
@@ -80,7 +84,13 @@ def sep_and_pad(tok):
     return empty.ids[sum(empty.attention_mask) - 1], tok.padding["pad_id"]
 
 
-def cache_path(setting, corpus, max_len):
+# a corpus this large is compared at a shorter MAX_LEN by cutting a longer
+# encoding rather than encoding it again
+LARGE = 5000
+
+
+def cache_stem(setting, corpus):
+    """The cache's name for a corpus and setting, before "-MAX_LEN.npz"."""
     directory = os.environ.get("TC_PARITY_CACHE")
     if not directory:
         return None
@@ -89,31 +99,50 @@ def cache_path(setting, corpus, max_len):
     for name in (corpus, path + "/tokenizer.json" if kind == "model" else path):
         with open(name, "rb") as f:
             h.update(hashlib.sha256(f.read()).digest())
-    h.update(("%s %d %s" % (kind, max_len, tokenizers.__version__)).encode())
+    h.update(("%s %s" % (kind, tokenizers.__version__)).encode())
     os.makedirs(directory, exist_ok=True)
-    return os.path.join(directory, h.hexdigest()[:32] + ".npz")
+    return os.path.join(directory, h.hexdigest()[:32])
+
+
+def cached_lengths(stem):
+    """The MAX_LENs kept for a cache stem."""
+    found = []
+    for name in glob.glob(glob.escape(stem) + "-*.npz"):
+        tail = name[len(stem) + 1:-len(".npz")]
+        if tail.isdigit():
+            found.append(int(tail))
+    return sorted(found)
 
 
 def encode(setting, texts, max_len, corpus):
-    """ids [N, max_len] and lengths [N] from tokenizers."""
+    """ids [N, max_len], lengths [N], the closing and padding ids, and the
+    MAX_LEN the ids were cut from (max_len when encoded at it)."""
     tok = tokenizer(setting, max_len)
     sep, pad = sep_and_pad(tok)
-    cached = cache_path(setting, corpus, max_len)
-    if cached and os.path.exists(cached):
-        with np.load(cached) as z:
-            return z["ids"], z["lengths"], sep, pad
+    stem = cache_stem(setting, corpus)
+    if stem:
+        kept = cached_lengths(stem)
+        longer = [n for n in kept if n > max_len]
+        if max_len in kept or (len(texts) > LARGE and longer):
+            source = max_len if max_len in kept else longer[0]
+            with np.load("%s-%d.npz" % (stem, source)) as z:
+                ids, lengths = z["ids"], z["lengths"]
+            if source != max_len:
+                ids, lengths = cut((ids, lengths, sep, pad, source), max_len)
+            return ids, lengths, sep, pad, source
     encodings = tok.encode_batch_fast(texts)
     ids = np.array([e.ids for e in encodings], dtype=np.int32).reshape(len(texts), max_len)
     lengths = np.array([sum(e.attention_mask) for e in encodings], dtype=np.int32)
-    if cached:
+    if stem:
+        cached = "%s-%d.npz" % (stem, max_len)
         np.savez(cached + ".tmp.npz", ids=ids, lengths=lengths)
         os.replace(cached + ".tmp.npz", cached)
-    return ids, lengths, sep, pad
+    return ids, lengths, sep, pad, max_len
 
 
 def cut(encoded, max_len):
     """tokenizers' truncation of a single sequence, applied to a longer encoding."""
-    ids, lengths, sep, pad = encoded
+    ids, lengths, sep, pad, _ = encoded
     out = ids[:, :max_len].copy()
     long_rows = lengths > max_len
     out[long_rows, max_len - 1] = sep
@@ -129,15 +158,15 @@ def compare(name, corpus, ids_mode, setting, max_len, prefix, encoded, longest):
     if key not in encoded:
         encoded.clear()  # one corpus at a time in memory
         encoded[key] = encode(setting, texts, longest[key], corpus)
-    if len(texts) <= 5000 and max_len != longest[key]:
+    if len(texts) <= LARGE and max_len != longest[key]:
         want, want_len = encode(setting, texts, max_len, corpus)[:2]
         how = ""
     elif max_len == longest[key]:
-        want, want_len = encoded[key][0], encoded[key][1]
-        how = ""
+        want, want_len, source = encoded[key][0], encoded[key][1], encoded[key][4]
+        how = " (cut from %d)" % source if source != max_len else ""
     else:
         want, want_len = cut(encoded[key], max_len)
-        how = " (cut from %d)" % longest[key]
+        how = " (cut from %d)" % encoded[key][4]
     if got.shape != want.shape or got_len.shape != want_len.shape or len(got_ids) != len(doc_ids):
         print("%s: shapes differ: tc-tokenize %s, tokenizers %s" % (name, got.shape, want.shape))
         return len(texts), len(texts)

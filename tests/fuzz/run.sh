@@ -1,7 +1,8 @@
 #!/bin/sh
-# Builds the fuzz targets (tests/fuzz/fuzz.mk) and runs each on one core,
-# one after another, from its seeds (build/fuzz/seeds/TARGET) and, for a
-# campaign, the corpus the campaigns grow (build/fuzz/corpus/TARGET).
+# Builds the fuzz targets (tests/fuzz/fuzz.mk) and runs each on one core
+# (the smoke run one target per core at a time, a campaign one after
+# another) from its seeds (build/fuzz/seeds/TARGET) and, for a campaign, the
+# corpus the campaigns grow (build/fuzz/corpus/TARGET).
 #   tests/fuzz/run.sh smoke [SECONDS]  each target SECONDS (default 5); one
 #                                      PASS/FAIL line per target, as tests print
 #   tests/fuzz/run.sh table SECONDS    each target SECONDS, then a table:
@@ -37,12 +38,10 @@ final_stat() { sed -n "s/^stat::$1: *\([0-9]*\)$/\1/p" "$2" | tail -n 1 | grep .
 # found KIND: artifacts of that kind this run wrote
 found() { find "$findings" -name "$1-*" -newer "$mark" 2>/dev/null | wc -l | tr -d ' '; }
 
-failed=0
-[ "$mode" = table ] && printf '%-16s %12s %8s %6s %9s %5s\n' target executions crashes leaks timeouts ooms
-for bin in "$dir"/fuzz_*; do
-    [ -x "$bin" ] || continue
-    t=$(basename "$bin" | sed 's/^fuzz_//')
-    case " ${FUZZ_TARGETS:-$t} " in *" $t "*) ;; *) continue ;; esac
+# fuzz_one TARGET BIN: runs one target; prints its line (a table row, or
+# PASS/FAIL) and, when it found something, the first lines of the report
+fuzz_one() {
+    t=$1 bin=$2
     corpus=$dir/corpus/$t findings=$dir/findings/$t log=$dir/logs/$t.log mark=$dir/logs/$t.start
     # the smoke run starts from the seeds alone, so that its time does not
     # grow with the corpus the campaigns keep
@@ -67,10 +66,36 @@ for bin in "$dir"/fuzz_*; do
         echo "FAIL fuzz_$t: exit $status; crashes $crashes, leaks $leaks, timeouts $timeouts, ooms $ooms (log: $log)"
     fi
     if [ "$bad" -gt 0 ] || [ "$status" -ne 0 ]; then
-        failed=$((failed + 1))
         grep -m 3 -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" | sed 's/^/    /'
         find "$findings" -type f -newer "$mark" | sed 's/^/    artifact: /'
+        rm -f "$mark"
+        return 1
     fi
     rm -f "$mark"
+}
+
+# The smoke run (a time per target, not a count of executions) runs one
+# target per core at a time; a campaign stays one after another (split it
+# over cores with FUZZ_TARGETS). Lines come out in the targets' order.
+jobs=1
+[ "$mode" = smoke ] && jobs=$(nproc 2> /dev/null || echo 1)
+targets=""
+for bin in "$dir"/fuzz_*; do
+    [ -x "$bin" ] || continue
+    t=$(basename "$bin" | sed 's/^fuzz_//')
+    case " ${FUZZ_TARGETS:-$t} " in *" $t "*) targets="$targets $t" ;; esac
+done
+running=0
+for t in $targets; do
+    { fuzz_one "$t" "$dir/fuzz_$t" > "$probe/out-$t" 2>&1; echo $? > "$probe/status-$t"; } &
+    running=$((running + 1))
+    [ "$running" -ge "$jobs" ] && { wait; running=0; }
+done
+wait
+failed=0
+[ "$mode" = table ] && printf '%-16s %12s %8s %6s %9s %5s\n' target executions crashes leaks timeouts ooms
+for t in $targets; do
+    cat "$probe/out-$t"
+    [ "$(cat "$probe/status-$t" 2> /dev/null)" = 0 ] || failed=$((failed + 1))
 done
 [ "$failed" -eq 0 ]
