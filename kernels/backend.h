@@ -220,7 +220,7 @@ tc_backend *tc_backend_cpu_create(int threads);
 // (OpenBLAS), TCT_BF16 or TCT_I8 (oneDNN, kernels/cpu/matmul_onednn.h; NULL
 // after tc_fail naming what the CPU or the build lacks). The reduced ones
 // prepare each weight buffer once, on its first product: for inference only,
-// weights must not change afterwards.
+// weights must not change afterwards. 0 means TCT_F32.
 tc_backend *tc_backend_cpu_create_precision(int threads, tct_dtype precision);
 
 // A GPU backend on CUDA device `device` computing in dtype (TCT_F32,

@@ -128,6 +128,7 @@ static const tc_backend_ops cpu_ops = {
 };
 
 tc_backend *tc_backend_cpu_create_precision(int threads, tct_dtype precision) {
+    if (precision == 0) precision = TCT_F32;  // options left zeroed: the default
     if (threads <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (int)n : 1;
