@@ -230,13 +230,6 @@ void tc_onednn_forget(tc_onednn *d, const void *w) {
         }
 }
 
-static uint16_t to_bf16(float x) {
-    uint32_t u;
-    memcpy(&u, &x, 4);
-    u += 0x7fffu + ((u >> 16) & 1u);  // round to nearest even
-    return (uint16_t)(u >> 16);
-}
-
 // The weights (OC, IC) f32 as a (IC, OC) tensor of the reduced type in
 // oneDNN's layout "ba" (the same bytes as (OC, IC) row-major); int8 with
 // per-channel scales and sums.
@@ -244,7 +237,7 @@ static void *reduce_weights(const tc_onednn *d, prepared *p) {
     size_t n = (size_t)p->IC * (size_t)p->OC;
     if (d->precision == TCT_BF16) {
         uint16_t *b = tc_malloc_array(n, 2);
-        for (size_t i = 0; b && i < n; i++) b[i] = to_bf16(p->w[i]);
+        for (size_t i = 0; b && i < n; i++) b[i] = tct_f32_to_bf16(p->w[i]);
         return b;
     }
     int8_t *q = tc_malloc_array(n, 1);
@@ -374,7 +367,7 @@ static void quantize_rows(const float *x, const float *keep, int M, int K, uint8
 }
 
 static void rows_to_bf16(const float *x, size_t n, uint16_t *out) {
-    for (size_t i = 0; i < n; i++) out[i] = to_bf16(x[i]);
+    for (size_t i = 0; i < n; i++) out[i] = tct_f32_to_bf16(x[i]);
 }
 
 typedef struct {
@@ -458,8 +451,9 @@ static int split_outliers(thread_state *s, const float *x, const float *w, int M
     for (int k = 0; k < K; k++) {
         keep[k] = 1;
         if (!(top[k] > OUTLIER_MAGNITUDE)) continue;
-        int at = s->n_outliers < MAX_OUTLIERS ? s->n_outliers++ : MAX_OUTLIERS - 1;
-        if (at == MAX_OUTLIERS - 1 && s->n_outliers == MAX_OUTLIERS && top[s->outliers[at]] >= top[k]) continue;
+        int full = s->n_outliers == MAX_OUTLIERS;
+        if (full && !(top[k] > top[s->outliers[MAX_OUTLIERS - 1]])) continue;  // below every one kept
+        int at = full ? MAX_OUTLIERS - 1 : s->n_outliers++;                    // full: the smallest leaves
         while (at > 0 && top[s->outliers[at - 1]] < top[k]) s->outliers[at] = s->outliers[at - 1], at--;
         s->outliers[at] = k;
     }

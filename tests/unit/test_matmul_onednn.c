@@ -112,6 +112,32 @@ static void test_int8_within_rounding(void) { check_random(TCT_I8, 0.999, 0.03);
 // bf16 keeps 8 bits of mantissa: 2^-9 relative per factor.
 static void test_bf16_within_rounding(void) { check_random(TCT_BF16, 0.99999, 0.005); }
 
+// More outlier columns than are split off (40 > 32): the largest go to f32,
+// the rest are quantized with their rows; the result stays close (the
+// largest column comes first, so that a list that kept a column twice
+// would count it twice), and a later call with fewer columns does not see
+// the earlier call's list.
+static void test_int8_many_outliers(void) {
+    char why[300];
+    tc_onednn *d = open_or_skip(TCT_I8, why, sizeof why);
+    if (!d) SKIP("%s", why);
+    random_data(13);
+    for (int r = 0; r < N; r++)
+        for (int c = 0; c < 40; c++) inp[r * IC + 2 * c] = (float)((r + c) % 2 ? 7 + c : -7 - c) * (c ? 1 : 9);
+    tc_pool *pool = tc_pool_create(2);
+    double cos, rel;
+    for (int ic = IC; ic >= IC / 2; ic -= IC / 2) {  // 40 outliers in 96 columns, then 24 in 48
+        tc_onednn_forget(d, w);
+        tc_cpu_matmul_forward(pool, ref, NULL, inp, w, bias, N, ic, OC, TC_ACT_NONE);
+        CHECK(tc_onednn_matmul_forward(d, pool, out, NULL, inp, w, bias, N, ic, OC, TC_ACT_NONE) == 0);
+        row_agreement(out, ref, &cos, &rel);
+        printf("  int8, %d columns: min row cosine %.6f, max row relative error %.4f\n", ic, cos, rel);
+        CHECKF(cos >= 0.999 && rel <= 0.03, "%d columns: cosine %.6f, relative error %.4f", ic, cos, rel);
+    }
+    tc_onednn_destroy(d);
+    tc_pool_destroy(pool);
+}
+
 static void test_refuses_what_it_lacks(void) {
     char why[300] = "";
     CHECK(tc_onednn_supported(TCT_F16, why, sizeof why) == -1 && strstr(why, "not f16"));
@@ -125,6 +151,7 @@ int main(void) {
     RUN(test_int8_exact_on_integers);
     RUN(test_int8_within_rounding);
     RUN(test_bf16_within_rounding);
+    RUN(test_int8_many_outliers);
     RUN(test_refuses_what_it_lacks);
     HARNESS_EXIT();
 }
