@@ -6,7 +6,7 @@
 //   bf16  inputs and weights rounded to bf16, products summed in f32
 //   int8  weights quantized per output channel (symmetric), inputs per row
 //         (asymmetric u8, dynamically, batch by batch), products summed in
-//         int32 and scaled back in f32; where the CPU lacks VNNI, weights
+//         int32 and scaled back in f32; where the CPU lacks VNNI, inputs
 //         keep 7 bits so that AVX2's pairwise u8 x s8 sums cannot saturate
 //
 // Weights are prepared once, the first time a weight buffer is multiplied
@@ -37,8 +37,9 @@ void tc_onednn_describe(tct_dtype precision, char *text, size_t n);
 tc_onednn *tc_onednn_create(tct_dtype precision, int threads);  // NULL after tc_fail
 void tc_onednn_destroy(tc_onednn *d);
 
-// int8: the largest quantized weight magnitude (127, or 63 without VNNI).
-int tc_onednn_weight_max(const tc_onednn *d);
+// int8: the largest quantized input (255, or 127 without VNNI); weights are
+// quantized to [-127, 127].
+int tc_onednn_input_max(const tc_onednn *d);
 
 // out (N, OC) = act(inp (N, IC) . w (OC, IC)^T + bias); pre as tc_cpu_matmul_forward.
 int tc_onednn_matmul_forward(tc_onednn *d, tc_pool *pool, float *out, float *pre, const float *inp, const float *w,

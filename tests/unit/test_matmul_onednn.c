@@ -1,10 +1,10 @@
 // The CPU's reduced-precision linear layers (kernels/cpu/matmul_onednn.c)
 // against the fp32 reference (kernels/cpu/matmul.c):
 // - int8 is exact where quantization loses nothing: rows of 64ths spanning
-//   255 steps (scale 1/64, a zero point), one outlier column of integers
-//   (multiplied in f32), weights of integers whose largest is the weight
-//   maximum (scale 1); this checks the zero points, the channel sums, the
-//   scales and the outlier split bit for bit;
+//   the input maximum's steps (255, or 127 without VNNI: scale 1/64, a zero
+//   point), one outlier column of integers (multiplied in f32), weights of
+//   integers whose largest is 127 (scale 1); this checks the zero points,
+//   the channel sums, the scales and the outlier split bit for bit;
 // - on random data, int8 and bf16 stay within the error their rounding
 //   allows (per-row cosine and relative error), bias, activation and `pre`
 //   included, over several pool tasks;
@@ -31,13 +31,14 @@ static void test_int8_exact_on_integers(void) {
     char why[300];
     tc_onednn *d = open_or_skip(TCT_I8, why, sizeof why);
     if (!d) SKIP("%s", why);
-    int top = tc_onednn_weight_max(d);
+    int top = 127, span = tc_onednn_input_max(d);
+    CHECKF(span == 255 || span == 127, "input maximum %d", span);
     tc_rng rng;
     tc_rng_seed(&rng, 7);
     for (int r = 0; r < N; r++) {
-        int lo = -(int)(tc_rng_next(&rng) % 200);  // [lo, lo + 255] / 64: scale 1/64, zero point -lo
-        for (int k = 0; k < IC; k++) inp[r * IC + k] = (float)(lo + (int)(tc_rng_next(&rng) % 256)) / 64;
-        inp[r * IC + 0] = (float)lo / 64, inp[r * IC + 1] = (float)(lo + 255) / 64;
+        int lo = -(int)(tc_rng_next(&rng) % (unsigned)(span - 50));  // [lo, lo + span] / 64: scale 1/64, zero point -lo
+        for (int k = 0; k < IC; k++) inp[r * IC + k] = (float)(lo + (int)(tc_rng_next(&rng) % (unsigned)(span + 1))) / 64;
+        inp[r * IC + 0] = (float)lo / 64, inp[r * IC + 1] = (float)(lo + span) / 64;
         inp[r * IC + 5] = (float)(r % 3 ? 100 : -37);  // an outlier channel
     }
     for (int o = 0; o < OC; o++) {
@@ -106,7 +107,7 @@ static void check_random(tct_dtype precision, double cos_bound, double rel_bound
     tc_pool_destroy(pool);
 }
 
-// int8's error: 1/255 of each row's range and 1/(2 x 63) of each channel's,
+// int8's error: 1/255 (or 1/127) of each row's range and 1/(2 x 127) of each channel's,
 // over 96 products of independent signs: a few per cent of the norm.
 static void test_int8_within_rounding(void) { check_random(TCT_I8, 0.999, 0.03); }
 // bf16 keeps 8 bits of mantissa: 2^-9 relative per factor.
