@@ -402,7 +402,7 @@ static int read_weights(tc_bert_model *m, const tc_safetensors *st) {
         (read_tensor(&r, "pooler.dense.weight", 2, c->hidden, c->hidden, p[TC_BERT_POOLER_W]) ||
          read_tensor(&r, "pooler.dense.bias", 1, c->hidden, 0, p[TC_BERT_POOLER_B])))
         return -1;
-    uint64_t h = tc_fnv1a64(st->map, st->map_size, TC_FNV1A64_INIT);
+    uint64_t h = tc_hash64_words(st->map, st->map_size);
     snprintf(m->weights_fingerprint, sizeof m->weights_fingerprint, "%016llx", (unsigned long long)h);
     return 0;
 }
