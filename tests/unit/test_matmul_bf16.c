@@ -8,6 +8,8 @@
 // - oneDNN's bf16 product agrees with the emulation within f32 summation
 //   order, where this CPU has a bf16 kernel; skipped otherwise, naming what
 //   it lacks;
+// - where it has none, the oneDNN context is refused naming what is
+//   missing, and the emulation is taken only under TC_CPU_BF16_EMULATE=1;
 // - no bf16 context: cblas_sgemm itself.
 #include "tests/harness.h"
 #include "common/error.h"
@@ -20,6 +22,7 @@
 #include "kernels/cpu/train_ops.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { M = 37, N = 29, K = 70, LD = 80 };  // LD: every stored operand's row stride
@@ -129,6 +132,22 @@ static void test_onednn_matches_emulation(void) {
     tc_bf16_destroy(em);
 }
 
+// Without a oneDNN bf16 kernel, the oneDNN context is refused in
+// tc_onednn_supported's words, and selection takes the emulation only when
+// asked to.
+static void test_onednn_refused_where_missing(void) {
+    char why[300], picked[300];
+    if (tc_onednn_supported(TCT_BF16, why, sizeof why) == 0) SKIP("this CPU has a oneDNN bf16 kernel");
+    CHECK(tc_bf16_create(TC_BF16_ONEDNN, 1) == NULL);
+    CHECKF(strcmp(tc_error(), why) == 0, "'%s' is not '%s'", tc_error(), why);
+    tc_bf16_mode mode = 0;
+    unsetenv("TC_CPU_BF16_EMULATE");
+    CHECK(tc_bf16_select(&mode, picked, sizeof picked) == -1 && strcmp(picked, why) == 0);
+    setenv("TC_CPU_BF16_EMULATE", "1", 1);
+    CHECK(tc_bf16_select(&mode, picked, sizeof picked) == 0 && mode == TC_BF16_EMULATED);
+    unsetenv("TC_CPU_BF16_EMULATE");
+}
+
 static void test_thread_out_of_range_is_reported(void) {
     tc_bf16 *g = tc_bf16_create(TC_BF16_EMULATED, 1);
     REQUIRE(g);
@@ -146,6 +165,7 @@ int main(void) {
     RUN(test_no_context_is_sgemm);
     RUN(test_linear_layer_wiring);
     RUN(test_onednn_matches_emulation);
+    RUN(test_onednn_refused_where_missing);
     RUN(test_thread_out_of_range_is_reported);
     HARNESS_EXIT();
 }
