@@ -223,6 +223,13 @@ tc_backend *tc_backend_cpu_create(int threads);
 // weights must not change afterwards. 0 means TCT_F32.
 tc_backend *tc_backend_cpu_create_precision(int threads, tct_dtype precision);
 
+// The CPU backend for training, its matrix products (forward and backward)
+// in `precision`: TCT_F32 (OpenBLAS, as tc_backend_cpu_create) or TCT_BF16
+// (kernels/cpu/matmul_bf16.h: oneDNN, or emulated under
+// TC_CPU_BF16_EMULATE=1; NULL after tc_fail naming what the CPU lacks).
+// Operands are rounded on every product: weights may change between calls.
+tc_backend *tc_backend_cpu_create_train(int threads, tct_dtype precision);
+
 // A GPU backend on CUDA device `device` computing in dtype (TCT_F32,
 // TCT_BF16, TCT_F16); only in builds with CUDA (TC_HAVE_CUDA).
 tc_backend *tc_backend_cuda_create(int device, tct_dtype dtype);

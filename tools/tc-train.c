@@ -100,7 +100,8 @@ static const char usage[] =
     "      --plot LOG          draw a metrics log as a PNG (-o PNG) and exit\n"
     "      --log-every N       one log line per N steps (default 1 on the CPU, 10 on GPUs)\n"
     "GPUs:\n"
-    "      --precision P       fp32, bf16 or fp16 arithmetic, f32 master weights (default fp32)\n"
+    "      --precision P       fp32, bf16 or fp16 arithmetic, f32 master weights (default fp32;\n"
+    "                          the CPU: fp32 or bf16, where it has bf16 units)\n"
     "      --loss-scale X      fp16: the initial dynamic loss scale (default 65536)\n"
     "Several GPUs (--gpus 0,1,...) or ranks under mpirun/srun (one GPU each) train data\n"
     "parallel: each rank takes its share of every step; gradients are summed (NCCL).\n"
@@ -512,7 +513,7 @@ static int run_rank(const plan *p, tc_comm *comm, int device, tc_train_result *r
         return -1;
     }
 #endif
-    if (device < 0) be = tc_backend_cpu_create(tc_cli_threads(p->cli));
+    if (device < 0) be = tc_backend_cpu_create_train(tc_cli_threads(p->cli), p->precision);
     if (!be) return -1;
     tc_classifier *cl = build_classifier(p, be, comm);
     tc_train_config t = p->t;
@@ -632,7 +633,9 @@ static void check_files(const tc_cli *cli, const options *o) {
 
 static tct_dtype precision_of(const tc_cli *cli, const char *name, const tc_devices *dev) {
     tct_dtype t = !strcmp(name, "bf16") ? TCT_BF16 : !strcmp(name, "fp16") ? TCT_F16 : TCT_F32;
-    if (dev->n_gpus == 0 && t != TCT_F32) tc_cli_usage_error(cli, "--precision %s needs a GPU (the CPU computes in fp32)", name);
+    if (dev->n_gpus == 0 && t == TCT_F16) tc_cli_usage_error(cli, "--precision fp16 needs a GPU (the CPU trains in fp32 or bf16)");
+    // bf16 on a CPU without it: refused as tc-encode refuses it
+    if (dev->n_gpus == 0 && tc_train_precision_cpu(t)) tc_cli_fail(cli, "%s", tc_error());
     return t;
 }
 
@@ -650,6 +653,7 @@ int main(int argc, char **argv) {
     tc_devices dev;
     if (tc_devices_select(&cli, &dev)) tc_cli_usage_error(&cli, "--gpus: %s", tc_error());
     plan p = {.cli = &cli, .o = &o, .precision = precision_of(&cli, o.precision, &dev)};
+    tc_verbose_train_precision(p.precision, &dev);
     int device = -1;
     tc_comm *comm = dev.n_gpus > 1 && tc_comm_launcher_size() == 0 ? NULL : open_comm(&cli, &dev, &device);
     int ranks = comm ? comm->size : dev.n_gpus, rank = comm ? comm->rank : 0;
@@ -702,7 +706,7 @@ int main(int argc, char **argv) {
                 (unsigned long long)in.n_train, contrastive ? "pairs" : "documents", (unsigned long long)in.n_val,
                 classes, effective, t->batch, ranks,
                 t->accumulate, t->lr, tc_pooling_name(p.pooling), o.normalize ? ", normalized" : "",
-                dev.n_gpus ? o.precision : "CPU");
+                dev.n_gpus ? o.precision : p.precision == TCT_BF16 ? "CPU, bf16" : "CPU");
     tc_train_result r;
     int rc = comm ? run_rank(&p, comm, device, &r) : run_threads(&p, &dev, &r);
     if (rc == 0 && rank == 0)

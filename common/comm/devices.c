@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/cpu/matmul_bf16.h"
 #include "kernels/cpu/matmul_onednn.h"
 
 #if TC_HAVE_CUDA
@@ -105,4 +106,25 @@ void tc_verbose_precision(tct_dtype precision, const tc_devices *devices) {
     if (devices->n_gpus || precision == TCT_F32) snprintf(text, sizeof text, "%s", tc_precision_name(precision));
     else tc_onednn_describe(precision, text, sizeof text);
     tc_verbose("precision: %s%s", text, devices->n_gpus == 0 && precision == TCT_F32 ? " through OpenBLAS" : "");
+}
+
+int tc_train_precision_cpu(tct_dtype precision) {
+    char why[300];
+    tc_bf16_mode mode;
+    if (precision == TCT_F32) return 0;
+    if (precision != TCT_BF16)
+        return tc_fail("--precision %s needs a GPU (the CPU trains in fp32 or bf16)", tc_precision_name(precision));
+    if (tc_bf16_select(&mode, why, sizeof why)) return tc_fail("--precision bf16: %s", why);
+    return 0;
+}
+
+void tc_verbose_train_precision(tct_dtype precision, const tc_devices *devices) {
+    char text[300];
+    tc_bf16_mode mode;
+    if (devices->n_gpus || precision != TCT_BF16 || tc_bf16_select(&mode, text, sizeof text)) {
+        tc_verbose_precision(precision, devices);
+        return;
+    }
+    tc_bf16_describe(mode, text, sizeof text);
+    tc_verbose("precision: %s; f32 master weights, optimizer and the other operations", text);
 }

@@ -36,6 +36,15 @@ int tc_precision_known(const char *name);  // a usage error when not
 // -v: the precision and, on the CPU, the library and kernel that compute it.
 void tc_verbose_precision(tct_dtype precision, const tc_devices *devices);
 
+// Training on the CPU in `precision` (TCT_F32 or TCT_BF16): 0 when it can
+// (bf16 through oneDNN where tc-encode would take it, else emulated under
+// TC_CPU_BF16_EMULATE=1, kernels/cpu/matmul_bf16.h); else -1 after tc_fail
+// in tc-encode's words ("--precision bf16: this CPU lacks ...").
+int tc_train_precision_cpu(tct_dtype precision);
+
+// -v: what computes training's products ("bf16 emulated ...", "fp32 through OpenBLAS").
+void tc_verbose_train_precision(tct_dtype precision, const tc_devices *devices);
+
 // "fp32", "bf16", "fp16", "int8".
 const char *tc_precision_name(tct_dtype precision);
 

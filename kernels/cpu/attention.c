@@ -4,6 +4,7 @@
 // padding mask is implicit and no work is spent on padding. A relative
 // position bias (MPNet), when given, is added to the scaled scores.
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/matmul_bf16.h"
 
 // Without this, GCC keeps the clamps of the approximations as branches (a
 // division might trap) and the loops stay scalar; nothing here reads the
@@ -22,6 +23,7 @@ typedef struct {
     const float *qkv;
     const tc_seq_layout *layout;
     const tc_attn_bias *bias;
+    tc_bf16 *bf16;
     int C, NH;
 } attention_job;
 
@@ -76,16 +78,22 @@ static void attention_task(void *ctx, int task, int thread) {
         ld = L > 0 ? L : 1;
     }
     if (L == 0) return;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, L, L, HS, 1.0f / sqrtf((float)HS), q, 3 * C, k, 3 * C,
+    tc_cpu_gemm(j->bf16, thread, CblasNoTrans, CblasTrans, L, L, HS, 1.0f / sqrtf((float)HS), q, 3 * C, k, 3 * C,
                 0.0f, scores, ld);
     if (j->bias) add_bias(scores, L, ld, j->bias, h, j->NH);
     for (int i = 0; i < L; i++) softmax_row(scores + (size_t)i * ld, L);
     float *o = j->out + (size_t)off * C + (size_t)h * HS;  // (L, HS), row stride C
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L, HS, L, 1.0f, scores, ld, v, 3 * C, 0.0f, o, C);
+    tc_cpu_gemm(j->bf16, thread, CblasNoTrans, CblasNoTrans, L, HS, L, 1.0f, scores, ld, v, 3 * C, 0.0f, o, C);
+}
+
+void tc_cpu_attention_forward_bf16(tc_pool *pool, tc_bf16 *bf16, float *out, float *att, float *scratch,
+                                   const float *qkv, const tc_seq_layout *layout, int C, int NH,
+                                   const tc_attn_bias *bias) {
+    attention_job j = {out, att, scratch, qkv, layout, bias, bf16, C, NH};
+    tc_pool_run(pool, layout->B * NH, attention_task, &j);
 }
 
 void tc_cpu_attention_forward(tc_pool *pool, float *out, float *att, float *scratch, const float *qkv,
                               const tc_seq_layout *layout, int C, int NH, const tc_attn_bias *bias) {
-    attention_job j = {out, att, scratch, qkv, layout, bias, C, NH};
-    tc_pool_run(pool, layout->B * NH, attention_task, &j);
+    tc_cpu_attention_forward_bf16(pool, NULL, out, att, scratch, qkv, layout, C, NH, bias);
 }

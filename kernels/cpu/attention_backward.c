@@ -9,6 +9,7 @@
 // task per head walks the sequences in order, so that each head's column
 // of the table has one writer and the sums do not depend on the threads.
 #include "kernels/cpu/train_ops.h"
+#include "kernels/cpu/matmul_bf16.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -18,6 +19,7 @@ typedef struct {
     const float *datty, *att, *qkv;
     const tc_seq_layout *layout;
     const tc_attn_bias *bias;
+    tc_bf16 *bf16;
     int C, NH;
 } attention_bw_job;
 
@@ -55,12 +57,12 @@ static void sequence_head_backward(const attention_bw_job *j, int b, int h, int 
     const float *p = j->att + ((size_t)b * j->NH + h) * T * T;     // (L, L), row stride T
     float *ds = j->scratch + (size_t)thread * T * T;               // (L, L), row stride L
     float scale = 1.0f / sqrtf((float)HS);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L, HS, L, 1.0f, p, T, dout, C, 0.0f, dv, 3 * C);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, L, L, HS, 1.0f, dout, C, v, 3 * C, 0.0f, ds, L);
+    tc_cpu_gemm(j->bf16, thread, CblasTrans, CblasNoTrans, L, HS, L, 1.0f, p, T, dout, C, 0.0f, dv, 3 * C);
+    tc_cpu_gemm(j->bf16, thread, CblasNoTrans, CblasTrans, L, L, HS, 1.0f, dout, C, v, 3 * C, 0.0f, ds, L);
     softmax_backward_rows(ds, p, L, T);
     if (j->bias) bias_backward(j->bias, ds, L, h, j->NH);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L, HS, L, scale, ds, L, k, 3 * C, 0.0f, dq, 3 * C);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L, HS, L, scale, ds, L, q, 3 * C, 0.0f, dk, 3 * C);
+    tc_cpu_gemm(j->bf16, thread, CblasNoTrans, CblasNoTrans, L, HS, L, scale, ds, L, k, 3 * C, 0.0f, dq, 3 * C);
+    tc_cpu_gemm(j->bf16, thread, CblasTrans, CblasNoTrans, L, HS, L, scale, ds, L, q, 3 * C, 0.0f, dk, 3 * C);
 }
 
 static void attention_bw_task(void *ctx, int task, int thread) {
@@ -76,7 +78,13 @@ static void attention_bw_head_task(void *ctx, int h, int thread) {
 void tc_cpu_attention_backward(tc_pool *pool, float *dqkv, float *scratch, const float *datty, const float *att,
                                const float *qkv, const tc_seq_layout *layout, int C, int NH,
                                const tc_attn_bias *bias) {
-    attention_bw_job j = {dqkv, scratch, datty, att, qkv, layout, bias, C, NH};
+    tc_cpu_attention_backward_bf16(pool, NULL, dqkv, scratch, datty, att, qkv, layout, C, NH, bias);
+}
+
+void tc_cpu_attention_backward_bf16(tc_pool *pool, tc_bf16 *bf16, float *dqkv, float *scratch, const float *datty,
+                                    const float *att, const float *qkv, const tc_seq_layout *layout, int C, int NH,
+                                    const tc_attn_bias *bias) {
+    attention_bw_job j = {dqkv, scratch, datty, att, qkv, layout, bias, bf16, C, NH};
     if (bias) tc_pool_run(pool, NH, attention_bw_head_task, &j);
     else tc_pool_run(pool, layout->B * NH, attention_bw_task, &j);
 }

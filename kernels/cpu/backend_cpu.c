@@ -64,8 +64,8 @@ static int cpu_layernorm(tc_backend *be, void *out, float *mean, float *rstd, vo
 static int cpu_matmul(tc_backend *be, void *out, void *pre, const void *inp, const void *w, const void *bias, int N,
                       int IC, int OC, tc_activation act) {
     if (ONEDNN(be)) return tc_onednn_matmul_forward(ONEDNN(be), POOL(be), out, pre, inp, w, bias, N, IC, OC, act);
-    tc_cpu_matmul_forward(POOL(be), out, pre, inp, w, bias, N, IC, OC, act);
-    return 0;
+    tc_cpu_matmul_forward_bf16(POOL(be), BF16(be), out, pre, inp, w, bias, N, IC, OC, act);
+    return tc_bf16_check(BF16(be));
 }
 
 static int cpu_activation(tc_backend *be, void *out, const void *inp, size_t n, tc_activation act) {
@@ -78,8 +78,8 @@ static int cpu_attention(tc_backend *be, void *out, void *att, void *scratch, co
     if (C % NH) return tc_fail("attention: %d columns do not split into %d heads", C, NH);
     if (bias && bias->span < layout->T)
         return tc_fail("attention: the position bias covers %d tokens, not %d", bias->span, layout->T);
-    tc_cpu_attention_forward(POOL(be), out, att, scratch, qkv, layout, C, NH, bias);
-    return 0;
+    tc_cpu_attention_forward_bf16(POOL(be), BF16(be), out, att, scratch, qkv, layout, C, NH, bias);
+    return tc_bf16_check(BF16(be));
 }
 
 static size_t cpu_attention_scratch(tc_backend *be, int B, int T, int C, int NH) {
@@ -98,6 +98,7 @@ static int cpu_normalize(tc_backend *be, void *out, const void *x, int B, int D)
 
 static void cpu_destroy(tc_backend *be) {
     tc_onednn_destroy(ONEDNN(be));
+    tc_bf16_destroy(BF16(be));
     tc_pool_destroy(POOL(be));
     free(be->impl);
     free(be);
@@ -127,7 +128,9 @@ static const tc_backend_ops cpu_ops = {
     TC_CPU_TRAIN_OPS,
 };
 
-tc_backend *tc_backend_cpu_create_precision(int threads, tct_dtype precision) {
+// The backend; `train` asks for training's bf16 products instead of
+// inference's prepared weights.
+static tc_backend *cpu_create(int threads, tct_dtype precision, int train) {
     if (precision == 0) precision = TCT_F32;  // options left zeroed: the default
     if (threads <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -135,9 +138,17 @@ tc_backend *tc_backend_cpu_create_precision(int threads, tct_dtype precision) {
     }
     tc_backend *be = tc_calloc(1, sizeof *be);
     tc_cpu_impl *impl = tc_calloc(1, sizeof *impl);
+    int reduced = precision != TCT_F32;
+    char why[300];
+    tc_bf16_mode mode;
     if (be && impl) impl->pool = tc_pool_create(threads);
-    if (impl && impl->pool && precision != TCT_F32) impl->onednn = tc_onednn_create(precision, threads);
-    if (!be || !impl || !impl->pool || (precision != TCT_F32 && !impl->onednn)) {
+    if (impl && impl->pool && reduced && !train) impl->onednn = tc_onednn_create(precision, threads);
+    if (impl && impl->pool && reduced && train) {
+        if (precision != TCT_BF16) tc_fail("the CPU trains in fp32 or bf16, not %s", tct_dtype_name(precision));
+        else if (tc_bf16_select(&mode, why, sizeof why)) tc_fail("%s", why);
+        else impl->bf16 = tc_bf16_create(mode, threads);
+    }
+    if (!be || !impl || !impl->pool || (reduced && !impl->onednn && !impl->bf16)) {
         if (impl) tc_pool_destroy(impl->pool);
         free(impl), free(be);
         return NULL;
@@ -152,4 +163,10 @@ tc_backend *tc_backend_cpu_create_precision(int threads, tct_dtype precision) {
     return be;
 }
 
-tc_backend *tc_backend_cpu_create(int threads) { return tc_backend_cpu_create_precision(threads, TCT_F32); }
+tc_backend *tc_backend_cpu_create_precision(int threads, tct_dtype precision) {
+    return cpu_create(threads, precision, 0);
+}
+
+tc_backend *tc_backend_cpu_create_train(int threads, tct_dtype precision) { return cpu_create(threads, precision, 1); }
+
+tc_backend *tc_backend_cpu_create(int threads) { return cpu_create(threads, TCT_F32, 0); }

@@ -25,8 +25,8 @@ int tc_cpu_be_matmul_backward(tc_backend *be, void *dinp, float *dw, float *dbia
                               const void *w, const void *pre, int N, int IC, int OC, tc_activation act,
                               int accumulate) {
     if (act != TC_ACT_NONE && !pre) return tc_fail("matmul backward: %s needs the values before it", tc_activation_name(act));
-    tc_cpu_matmul_backward(POOL(be), dinp, dw, dbias, dout, inp, w, pre, N, IC, OC, act, accumulate);
-    return 0;
+    tc_cpu_matmul_backward_bf16(POOL(be), BF16(be), dinp, dw, dbias, dout, inp, w, pre, N, IC, OC, act, accumulate);
+    return tc_bf16_check(BF16(be));
 }
 
 int tc_cpu_be_attention_backward(tc_backend *be, void *dqkv, void *scratch, const void *datty, const void *att,
@@ -37,8 +37,8 @@ int tc_cpu_be_attention_backward(tc_backend *be, void *dqkv, void *scratch, cons
     if (bias && (bias->span < layout->T || !bias->dtable))
         return tc_fail("attention backward: the position bias covers %d tokens, not %d, or has no gradient", bias->span,
                        layout->T);
-    tc_cpu_attention_backward(POOL(be), dqkv, scratch, datty, att, qkv, layout, C, NH, bias);
-    return 0;
+    tc_cpu_attention_backward_bf16(POOL(be), BF16(be), dqkv, scratch, datty, att, qkv, layout, C, NH, bias);
+    return tc_bf16_check(BF16(be));
 }
 
 size_t tc_cpu_be_attention_backward_scratch_bytes(tc_backend *be, int B, int T, int C, int NH) {

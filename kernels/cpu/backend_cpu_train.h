@@ -5,16 +5,20 @@
 
 #include "common/threadpool.h"
 #include "kernels/backend.h"
+#include "kernels/cpu/matmul_bf16.h"
 #include "kernels/cpu/matmul_onednn.h"
 
-// The CPU backend's impl: its thread pool and, for a reduced precision, the
-// prepared weights of oneDNN's products.
+// The CPU backend's impl: its thread pool and, for a reduced precision,
+// either the prepared weights of oneDNN's products (inference) or the bf16
+// products of training (weights rounded on every call); at most one of them.
 typedef struct {
     tc_pool *pool;
     tc_onednn *onednn;  // NULL: fp32 through OpenBLAS
+    tc_bf16 *bf16;      // NULL: fp32 through OpenBLAS
 } tc_cpu_impl;
 
 #define POOL(be) (((tc_cpu_impl *)(be)->impl)->pool)
+#define BF16(be) (((tc_cpu_impl *)(be)->impl)->bf16)
 
 int tc_cpu_be_embeddings_backward(tc_backend *be, float *dwte, float *dwpe, float *dwtt, const void *dout,
                                   const int32_t *ids, const int32_t *pos, const int32_t *types, int N, int C);

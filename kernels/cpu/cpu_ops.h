@@ -11,6 +11,7 @@
 
 #include "common/threadpool.h"
 #include "kernels/backend.h"
+#include "kernels/cpu/matmul_bf16.h"
 
 // kernels/cpu/embeddings.c
 void tc_cpu_embeddings_forward(tc_pool *pool, float *out, const int32_t *ids, const int32_t *pos,
@@ -24,6 +25,10 @@ void tc_cpu_layernorm_forward(tc_pool *pool, float *out, float *mean, float *rst
 // kernels/cpu/matmul.c
 void tc_cpu_matmul_forward(tc_pool *pool, float *out, float *pre, const float *inp, const float *w,
                            const float *bias, int N, int IC, int OC, tc_activation act);
+// The same with the products in bf16 (bf16 NULL: fp32, the function above);
+// a failure is bf16's, for tc_bf16_check.
+void tc_cpu_matmul_forward_bf16(tc_pool *pool, tc_bf16 *bf16, float *out, float *pre, const float *inp,
+                                const float *w, const float *bias, int N, int IC, int OC, tc_activation act);
 
 // kernels/cpu/activation.c
 void tc_cpu_activation_forward(tc_pool *pool, float *out, const float *inp, size_t n, tc_activation act);
@@ -33,6 +38,9 @@ void tc_cpu_activation_inplace(float *x, size_t n, tc_activation act);
 // kernels/cpu/attention.c
 void tc_cpu_attention_forward(tc_pool *pool, float *out, float *att, float *scratch, const float *qkv,
                               const tc_seq_layout *layout, int C, int NH, const tc_attn_bias *bias);
+void tc_cpu_attention_forward_bf16(tc_pool *pool, tc_bf16 *bf16, float *out, float *att, float *scratch,
+                                   const float *qkv, const tc_seq_layout *layout, int C, int NH,
+                                   const tc_attn_bias *bias);
 size_t tc_cpu_attention_scratch_bytes(int threads, int T);
 
 // kernels/cpu/pooling.c

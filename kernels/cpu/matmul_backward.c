@@ -8,12 +8,14 @@
 // sgemm per block on the pool's threads; no sum is ever split between
 // threads, so a run repeats bit for bit on the same thread count.
 #include "kernels/cpu/train_ops.h"
+#include "kernels/cpu/matmul_bf16.h"
 
 #include <cblas.h>
 
 typedef struct {
     float *dinp, *dw, *dbias, *dout;
     const float *inp, *w, *pre;
+    tc_bf16 *bf16;
     int N, IC, OC, accumulate, n_tasks;
     tc_activation act;
 } matmul_bw_job;
@@ -32,7 +34,7 @@ static void dinp_task(void *ctx, int task, int thread) {
     long begin, end;
     tc_pool_range(j->N, j->n_tasks, task, &begin, &end);
     if (end == begin) return;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(end - begin), j->IC, j->OC, 1.0f,
+    tc_cpu_gemm(j->bf16, thread, CblasNoTrans, CblasNoTrans, (int)(end - begin), j->IC, j->OC, 1.0f,
                 j->dout + (size_t)begin * j->OC, j->OC, j->w, j->IC, j->accumulate ? 1.0f : 0.0f,
                 j->dinp + (size_t)begin * j->IC, j->IC);
 }
@@ -44,7 +46,7 @@ static void dw_task(void *ctx, int task, int thread) {
     tc_pool_range(j->OC, j->n_tasks, task, &begin, &end);
     int rows = (int)(end - begin);
     if (rows == 0) return;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, j->IC, j->N, 1.0f, j->dout + begin, j->OC, j->inp,
+    tc_cpu_gemm(j->bf16, thread, CblasTrans, CblasNoTrans, rows, j->IC, j->N, 1.0f, j->dout + begin, j->OC, j->inp,
                 j->IC, 1.0f, j->dw + (size_t)begin * j->IC, j->IC);
     if (!j->dbias) return;
     // rows in order, each adding its contiguous run of the block's columns
@@ -58,7 +60,13 @@ static void dw_task(void *ctx, int task, int thread) {
 void tc_cpu_matmul_backward(tc_pool *pool, float *dinp, float *dw, float *dbias, float *dout, const float *inp,
                             const float *w, const float *pre, int N, int IC, int OC, tc_activation act,
                             int accumulate) {
-    matmul_bw_job j = {dinp, dw, dbias, dout, inp, w, pre, N, IC, OC, accumulate, 0, act};
+    tc_cpu_matmul_backward_bf16(pool, NULL, dinp, dw, dbias, dout, inp, w, pre, N, IC, OC, act, accumulate);
+}
+
+void tc_cpu_matmul_backward_bf16(tc_pool *pool, tc_bf16 *bf16, float *dinp, float *dw, float *dbias, float *dout,
+                                 const float *inp, const float *w, const float *pre, int N, int IC, int OC,
+                                 tc_activation act, int accumulate) {
+    matmul_bw_job j = {dinp, dw, dbias, dout, inp, w, pre, bf16, N, IC, OC, accumulate, 0, act};
     if (N == 0) return;
     if (act != TC_ACT_NONE) {
         j.n_tasks = tc_pool_tasks(pool, N, 64);

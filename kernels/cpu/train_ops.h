@@ -16,6 +16,7 @@
 
 #include "common/threadpool.h"
 #include "kernels/backend.h"
+#include "kernels/cpu/matmul_bf16.h"
 
 // kernels/cpu/embeddings_backward.c
 void tc_cpu_embeddings_backward(tc_pool *pool, float *dwte, float *dwpe, float *dwtt, const float *dout,
@@ -32,11 +33,18 @@ void tc_cpu_activation_backward_inplace(float *d, const float *pre, size_t n, tc
 void tc_cpu_matmul_backward(tc_pool *pool, float *dinp, float *dw, float *dbias, float *dout, const float *inp,
                             const float *w, const float *pre, int N, int IC, int OC, tc_activation act,
                             int accumulate);
+// The same with the products in bf16 (bf16 NULL: fp32, the function above)
+void tc_cpu_matmul_backward_bf16(tc_pool *pool, tc_bf16 *bf16, float *dinp, float *dw, float *dbias, float *dout,
+                                 const float *inp, const float *w, const float *pre, int N, int IC, int OC,
+                                 tc_activation act, int accumulate);
 
 // kernels/cpu/attention_backward.c
 void tc_cpu_attention_backward(tc_pool *pool, float *dqkv, float *scratch, const float *datty, const float *att,
                                const float *qkv, const tc_seq_layout *layout, int C, int NH,
                                const tc_attn_bias *bias);
+void tc_cpu_attention_backward_bf16(tc_pool *pool, tc_bf16 *bf16, float *dqkv, float *scratch, const float *datty,
+                                    const float *att, const float *qkv, const tc_seq_layout *layout, int C, int NH,
+                                    const tc_attn_bias *bias);
 size_t tc_cpu_attention_backward_scratch_bytes(int threads, int T);
 
 // kernels/cpu/pooling_backward.c

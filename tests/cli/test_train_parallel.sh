@@ -17,7 +17,7 @@ fi
 in="$fx/tokens.tct $fx/targets.tct"
 eq="-q -m $fx/model --class-vectors $fx/class_vectors.tct --max-steps 6 --lr 1e-3 --warmup-steps 0 --threads 1 --adam-eps 1e-6"
 
-expect_error train_par_precision_cpu 2 'precision bf16 needs a GPU' tc-train $eq --gpus none --precision bf16 -o "$T/x" $in
+expect_error train_par_precision_cpu 2 'precision fp16 needs a GPU' tc-train $eq --gpus none --precision fp16 -o "$T/x" $in
 expect_error train_par_precision_bad 2 "precision: 'fp8'" tc-train $eq --precision fp8 -o "$T/x" $in
 expect_error train_par_loss_scale 2 'loss-scale is for --precision fp16' tc-train $eq --gpus none --loss-scale 1024 -o "$T/x" $in
 expect_error train_par_log_every 2 'log-every' tc-train $eq --log-every 0 -o "$T/x" $in
