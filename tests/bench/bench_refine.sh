@@ -16,6 +16,7 @@ cd "$(dirname "$0")/../.."
 n=${1:-100000}
 d=384 classes=531 rows=$((531 * 21)) k=4 batch=4096
 threads=${THREADS:-$(nproc)}
+[ "$threads" = 1 ] && tn="1 thread" || tn="$threads threads"
 make -s tests > /dev/null
 bench=$(ls build/opt-*/tests/helpers/similarity-bench | head -n 1)
 py=python3
@@ -25,18 +26,18 @@ echo "similarity step, $n documents, D=$d; annotate: $rows term rows in $classes
 printf '%-34s %16s %16s\n' "" "annotate docs/s" "refine docs/s"
 line() { printf '%-34s %16s %16s\n' "$1" "$2" "$3"; }
 set -- $("$bench" "$n" "$rows" "$d" "$classes" "$k" none "$threads" "$batch")
-line "tc-refine CPU fp32 ($threads threads)" "$2" "$4"
+line "tc-refine CPU fp32 ($tn)" "$2" "$4"
 for p in int8 bf16; do
     if out=$("$bench" "$n" "$rows" "$d" "$classes" "$k" none "$threads" "$batch" $p 2>&1); then
         set -- $out
-        line "tc-refine CPU $p ($threads threads)" "$2" "$4"
+        line "tc-refine CPU $p ($tn)" "$2" "$4"
     else
         echo "tc-refine CPU $p: skipped (${out#similarity-bench: })"
     fi
 done
 if "$py" -c "import numpy" 2> /dev/null; then
     set -- $(OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads "$py" tests/bench/similarity_numpy.py "$n" "$rows" "$d" "$classes" "$k" "$batch")
-    line "numpy $($py -c 'import numpy; print(numpy.__version__)') ($threads threads)" "$2" "$4"
+    line "numpy $($py -c 'import numpy; print(numpy.__version__)') ($tn)" "$2" "$4"
 else
     echo "numpy: skipped ($py has no numpy; make deps)"
 fi
