@@ -48,6 +48,8 @@ static const char usage[] =
     "\n"
     "both:\n"
     "      --batch-size N  documents per batch (default 1024)\n"
+    "      --precision P   arithmetic of the similarities: fp32 (default), int8 or bf16 (the CPU,\n"
+    "                      where it has the units), auto (fp32: int8 reorders near-tied classes)\n"
     TC_CLI_GPU_HELP TC_CLI_COMMON_HELP;
 
 enum {
@@ -68,6 +70,7 @@ enum {
     OPT_MATCH_NAMES,
     OPT_TOP,
     OPT_BATCH,
+    OPT_PRECISION,
 };
 
 static const struct option options[] = {
@@ -88,6 +91,7 @@ static const struct option options[] = {
     {"match-names", no_argument, 0, OPT_MATCH_NAMES},
     {"top", required_argument, 0, OPT_TOP},
     {"batch-size", required_argument, 0, OPT_BATCH},
+    {"precision", required_argument, 0, OPT_PRECISION},
     TC_LLM_OPTIONS,
     TC_CLI_COMMON_OPTIONS,
     TC_CLI_GPU_OPTIONS,
@@ -113,6 +117,11 @@ static void parse(tc_cli *cli, settings *s) {
         case OPT_TAXONOMY: s->a.taxonomy = s->r.taxonomy = optarg; break;
         case OPT_CORPUS: s->a.corpus = s->r.corpus = optarg; break;
         case OPT_BATCH: s->a.batch = s->r.batch = (int)tc_cli_parse_int(cli, "--batch-size", optarg, 1, 1 << 20); break;
+        case OPT_PRECISION:
+            if (!tc_precision_known(optarg))
+                tc_cli_usage_error(cli, "--precision: '%s' is not fp32, bf16, int8 or auto", optarg);
+            s->a.precision = s->r.precision = optarg;
+            break;
         case OPT_TERMS: s->a.terms = optarg; if (!s->annotate) s->wrong_option = "--terms"; break;
         case OPT_CORE:
             if (tc_core_rule_parse(optarg, &s->a.rule)) tc_cli_usage_error(cli, "--core: %s", tc_error());
@@ -197,9 +206,10 @@ int main(int argc, char **argv) {
     settings s = {0};
     s.annotate = !strcmp(argv[1], "annotate");
     if (!s.annotate && strcmp(argv[1], "refine")) tc_cli_usage_error(&cli, "unknown job '%s' (annotate or refine)", argv[1]);
-    s.a = (tc_annotate_options){.rule = TC_CORE_GAP, .similarity = TC_SIMILARITY_SUBTREE, .ancestors = 1, .batch = 1024, .max_chars = 16000};
+    s.a = (tc_annotate_options){.rule = TC_CORE_GAP, .similarity = TC_SIMILARITY_SUBTREE, .ancestors = 1, .batch = 1024,
+                                .max_chars = 16000, .precision = "fp32"};
     tc_llm_settings_init(&s.a.llm, 0.0, 0);
-    s.r = (tc_refine_options){.keep_percentile = 25, .match = TC_MATCH_WORD, .top = 4, .batch = 1024};
+    s.r = (tc_refine_options){.keep_percentile = 25, .match = TC_MATCH_WORD, .top = 4, .batch = 1024, .precision = "fp32"};
     cli.argv++, cli.argc--;  // options follow the job's name
     parse(&cli, &s);
     if (s.wrong_option)

@@ -1,9 +1,12 @@
 #include "common/embeddings/similarity.h"
 #include "common/error.h"
+#include "common/threadpool.h"
+#include "kernels/cpu/matmul_onednn.h"
 #include "kernels/cpu/similarity_topk.h"
 
 #include <cblas.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,9 @@ static int block_rows(int64_t m, size_t budget, int lo, int hi) {
 struct tc_similarity {
     tc_devices devices;
     int threads;
+    tct_dtype precision;      // TCT_F32, or (CPU) TCT_BF16 / TCT_I8 through oneDNN
+    tc_onednn *onednn;        // the reduced precisions: targets prepared once
+    tc_pool *pool;            // and multiplied by these threads
     float *targets;           // (M, D) normalised
     int64_t m;
     int d;
@@ -39,14 +45,37 @@ struct tc_similarity {
 #endif
 };
 
-int tc_similarity_open(tc_similarity **out, const tc_devices *devices, int threads, const float *targets,
-                       int64_t m, int d, const int32_t *group_offsets, int n_groups) {
+// The CPU's side: the block of similarities, and oneDNN for bf16 and int8.
+static int open_cpu(tc_similarity *s) {
+    s->cpu_rows = block_rows(s->m, 64u << 20, 16, 512);
+    s->work_s = tc_malloc_array((size_t)s->cpu_rows * (size_t)s->m, sizeof(float));
+    if (!s->work_s) return -1;
+    const char *plural = s->threads == 1 ? "" : "s";
+    if (s->precision == TCT_F32) {
+        snprintf(s->backend, sizeof s->backend, "CPU (OpenBLAS, %d thread%s)", s->threads, plural);
+        return 0;
+    }
+    if (s->m > INT32_MAX) return tc_fail("%lld targets: too many for oneDNN's product", (long long)s->m);
+    if (!(s->onednn = tc_onednn_create(s->precision, s->threads))) return -1;
+    if (!(s->pool = tc_pool_create(s->threads))) return tc_fail("cannot start %d threads", s->threads);
+    snprintf(s->backend, sizeof s->backend, "CPU (oneDNN %s, %d thread%s)", tc_precision_name(s->precision),
+             s->threads, plural);
+    return 0;
+}
+
+int tc_similarity_open(tc_similarity **out, const tc_devices *devices, int threads, tct_dtype precision,
+                       const float *targets, int64_t m, int d, const int32_t *group_offsets, int n_groups) {
     *out = NULL;
     if (m <= 0 || d <= 0) return tc_fail("no target embeddings to compare with");
+    if (precision != TCT_F32 && precision != TCT_BF16 && precision != TCT_I8)
+        return tc_fail("similarities in %s: fp32, bf16 or int8 only", tc_precision_name(precision));
+    if (precision != TCT_F32 && devices->n_gpus)
+        return tc_fail("similarities on GPUs are fp32 only (cuBLAS sgemm), not %s", tc_precision_name(precision));
     tc_similarity *s = tc_calloc(1, sizeof *s);
     if (!s) return -1;
     s->devices = *devices;
     s->threads = threads > 0 ? threads : 1;
+    s->precision = precision;
     s->m = m, s->d = d, s->g = n_groups;
     s->targets = tc_malloc_array((size_t)(m * d), sizeof(float));
     if (!s->targets) goto fail;
@@ -58,10 +87,7 @@ int tc_similarity_open(tc_similarity **out, const tc_devices *devices, int threa
         memcpy(s->offsets, group_offsets, ((size_t)n_groups + 1) * sizeof(int32_t));
     }
     if (devices->n_gpus == 0) {
-        s->cpu_rows = block_rows(m, 64u << 20, 16, 512);
-        s->work_s = tc_malloc_array((size_t)s->cpu_rows * (size_t)m, sizeof(float));
-        if (!s->work_s) goto fail;
-        snprintf(s->backend, sizeof s->backend, "CPU (OpenBLAS, %d thread%s)", s->threads, s->threads == 1 ? "" : "s");
+        if (open_cpu(s)) goto fail;
     } else {
 #if TC_HAVE_CUDA
         int at = snprintf(s->backend, sizeof s->backend, "GPU");
@@ -89,6 +115,9 @@ void tc_similarity_close(tc_similarity *s) {
 #if TC_HAVE_CUDA
     for (int i = 0; i < TC_MAX_GPUS; i++) tc_cuda_similarity_destroy(s->gpu[i]);
 #endif
+    tc_onednn_forget(s->onednn, s->targets);  // before its address can be reused
+    tc_onednn_destroy(s->onednn);
+    tc_pool_destroy(s->pool);
     free(s->targets), free(s->offsets), free(s->work_x), free(s->work_s);
     free(s);
 }
@@ -110,16 +139,22 @@ static const float *normalised_copy(tc_similarity *s, const float *x, int64_t n)
 
 // ---------------------------------------------------------------- CPU
 
-static void cpu_run(tc_similarity *s, const float *x, int64_t n, int k, float *out, int32_t *idx, float *val) {
+// The targets are the product's weights: oneDNN prepares them (rounded or
+// quantized per target) on the first block and reuses them after.
+static int cpu_run(tc_similarity *s, const float *x, int64_t n, int k, float *out, int32_t *idx, float *val) {
     // pinned by the environment (tc_cli_init pins it to 1 under ulimit -v,
     // where more OpenBLAS threads hang the process): leave it as it is
     if (!getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(s->threads);
     for (int64_t at = 0; at < n; at += s->cpu_rows) {
         int64_t rows = n - at < s->cpu_rows ? n - at : s->cpu_rows;
-        tc_cpu_similarity(x + at * s->d, rows, s->targets, s->m, s->d, s->work_s);
+        if (s->precision == TCT_F32) tc_cpu_similarity(x + at * s->d, rows, s->targets, s->m, s->d, s->work_s);
+        else if (tc_onednn_matmul_forward(s->onednn, s->pool, s->work_s, NULL, x + at * s->d, s->targets, NULL,
+                                          (int)rows, s->d, (int)s->m, TC_ACT_NONE))
+            return -1;
         if (k == 0) tc_cpu_group_max(s->work_s, rows, s->m, s->offsets, s->g, out + at * s->g);
         else tc_cpu_topk_rows(s->work_s, rows, s->m, k, idx + at * k, val + at * k);
     }
+    return 0;
 }
 
 // ---------------------------------------------------------------- GPUs
@@ -174,10 +209,7 @@ static int run(tc_similarity *s, const float *x, int64_t n, int k, float *out, i
     if (n == 0) return 0;
     const float *xn = normalised_copy(s, x, n);
     if (!xn) return -1;
-    if (s->devices.n_gpus == 0) {
-        cpu_run(s, xn, n, k, out, idx, val);
-        return 0;
-    }
+    if (s->devices.n_gpus == 0) return cpu_run(s, xn, n, k, out, idx, val);
 #if TC_HAVE_CUDA
     return gpu_run(s, xn, n, k, out, idx, val);
 #else

@@ -64,6 +64,7 @@ typedef struct {
     tc_embedding_stream docs;
     tc_corpus_reader corpus;
     tc_similarity *sim;
+    tct_dtype precision;      // of the similarities
     tc_search *search;
     tc_llm_client *llm;
     tc_tensor_output out;
@@ -80,16 +81,17 @@ typedef struct {
 } annotate_state;
 
 static int open_inputs(const tc_cli *cli, tc_annotate_options *o, annotate_state *s) {
+    tc_devices devices;
+    if (tc_refine_precision(cli, o->precision, &devices, &s->precision)) return -1;
     if (tc_taxonomy_load(&s->taxonomy, o->taxonomy)) return -1;
     if (tc_class_targets_load(&s->targets, o->terms, &s->taxonomy)) return -1;
     if (tc_embedding_stream_open(&s->docs, o->embeddings)) return -1;
     if (o->llm.config.url && tc_corpus_open(&s->corpus, o->corpus)) return -1;
-    tc_devices devices;
-    if (tc_devices_select(cli, &devices)) return -1;
-    if (tc_similarity_open(&s->sim, &devices, tc_cli_threads(cli), s->targets.rows, s->targets.m, s->targets.d,
-                           s->targets.offsets, s->taxonomy.n_classes))
+    if (tc_similarity_open(&s->sim, &devices, tc_cli_threads(cli), s->precision, s->targets.rows, s->targets.m,
+                           s->targets.d, s->targets.offsets, s->taxonomy.n_classes))
         return -1;
     tc_verbose("similarities on %s", tc_similarity_backend(s->sim));
+    tc_verbose_precision(s->precision, &devices);
     if (tc_search_create(&s->search, &s->taxonomy)) return -1;
     if (o->llm.config.url) {
         tc_llm_settings_finish(&o->llm);
@@ -127,16 +129,19 @@ static int open_outputs(const tc_cli *cli, const tc_annotate_options *o, annotat
                            ? "cosine similarity of document and class (max over the names and key terms of the "
                              "class and its descendants)"
                            : "cosine similarity of document and class (max over name and key terms)";
-    tct_attr attrs[4] = {{"labels", o->ancestors ? "core classes and their ancestors" : "core classes"},
+    tct_attr attrs[5] = {{"labels", o->ancestors ? "core classes and their ancestors" : "core classes"},
                          {"core_rule", how},
                          {"class_similarity", o->similarity == TC_SIMILARITY_SUBTREE ? "subtree" : "own"},
                          {"scores", what}};
-    if (tc_label_stream_begin(labels, s->out.writer, 1, 1, attrs, 4)) return -1;
+    int n_attrs = 4 + tc_refine_precision_attr(s->precision, &attrs[4]);
+    if (tc_label_stream_begin(labels, s->out.writer, 1, 1, attrs, n_attrs)) return -1;
     s->scores_id = -1;
     if (o->scores) {
         uint64_t dims[2] = {TCT_ROWS_UNKNOWN, (uint64_t)s->taxonomy.n_classes};
-        tct_attr sattrs[1] = {{"scores", what}};
-        if ((s->scores_id = tct_writer_begin(s->out.writer, "scores", TCT_F32, 2, dims, sattrs, 1)) < 0) return -1;
+        tct_attr sattrs[2] = {{"scores", what}};
+        int n_sattrs = 1 + tc_refine_precision_attr(s->precision, &sattrs[1]);
+        if ((s->scores_id = tct_writer_begin(s->out.writer, "scores", TCT_F32, 2, dims, sattrs, n_sattrs)) < 0)
+            return -1;
     }
     if (!o->candidates) return 0;
     if (tc_output_open(&s->cand_file, o->candidates, 1, 1)) return -1;
@@ -144,9 +149,10 @@ static int open_outputs(const tc_cli *cli, const tc_annotate_options *o, annotat
     size_t n = tc_cli_provenance(cli, provenance);
     tct_writer_options wo = {.level = cli->level};
     if (tct_writer_open(&s->cand_writer, s->cand_file.f, o->candidates, provenance, n, &wo)) return -1;
-    tct_attr cattrs[2] = {{"labels", "candidates of the top-down search, in the order kept"},
+    tct_attr cattrs[3] = {{"labels", "candidates of the top-down search, in the order kept"},
                           {"scores", "cosine similarity of document and class"}};
-    if (tc_label_stream_begin(cands, s->cand_writer, 1, 0, cattrs, 2)) return -1;
+    int n_cattrs = 2 + tc_refine_precision_attr(s->precision, &cattrs[2]);
+    if (tc_label_stream_begin(cands, s->cand_writer, 1, 0, cattrs, n_cattrs)) return -1;
     return 0;
 }
 

@@ -24,6 +24,8 @@
 enum { MAX_TOP = 32 };
 
 typedef struct {
+    tc_devices devices;
+    tct_dtype precision;       // of the similarities
     tc_taxonomy taxonomy;
     tc_labels annotation;
     double *sums;              // (C, D)
@@ -160,7 +162,6 @@ static int spill_document(FILE *f, const char *id, int n_keep, const int32_t *cl
 
 // Pass 2.
 static int score(const tc_cli *cli, const tc_refine_options *o, refine_state *s) {
-    tc_devices devices;
     tc_similarity *sim = NULL;
     tc_embedding_stream docs;
     int k = o->top < s->n_centroids ? o->top : s->n_centroids;
@@ -169,10 +170,12 @@ static int score(const tc_cli *cli, const tc_refine_options *o, refine_state *s)
     s->confidence = tc_malloc_array(s->n_docs + 1, sizeof(float));
     s->spill = tmpfile();
     if (!s->spill) tc_fail("cannot create a temporary file: %s", strerror(errno));
-    if (!idx || !val || !s->confidence || !s->spill || tc_devices_select(cli, &devices) ||
-        tc_similarity_open(&sim, &devices, tc_cli_threads(cli), s->centroids, s->n_centroids, s->d, NULL, 0))
+    if (!idx || !val || !s->confidence || !s->spill ||
+        tc_similarity_open(&sim, &s->devices, tc_cli_threads(cli), s->precision, s->centroids, s->n_centroids, s->d,
+                           NULL, 0))
         return free(idx), free(val), -1;
     tc_verbose("similarities on %s", tc_similarity_backend(sim));
+    tc_verbose_precision(s->precision, &s->devices);
     int rc = -1;
     if (tc_embedding_stream_open(&docs, o->embeddings)) goto done;
     tc_progress progress;
@@ -220,17 +223,18 @@ static int write_kept(const tc_cli *cli, const tc_refine_options *o, refine_stat
     char threshold_text[64], percentile_text[32];
     snprintf(threshold_text, sizeof threshold_text, "%.9g", threshold);
     snprintf(percentile_text, sizeof percentile_text, "%g", o->keep_percentile);
-    tct_attr attrs[4] = {{"labels", "refined core classes"},
+    tct_attr attrs[5] = {{"labels", "refined core classes"},
                          {"scores", "cosine similarity of document and class embedding"},
                          {"keep_percentile", percentile_text},
                          {"confidence_threshold", threshold_text}};
+    int n_attrs = 4 + tc_refine_precision_attr(s->precision, &attrs[4]);
     tc_tensor_output out;
     tc_label_stream labels;
     if (tc_tensor_output_open(&out, cli)) return -1;
     uint64_t rows[1] = {TCT_ROWS_UNKNOWN}, kept = 0, labels_total = 0;
     int conf_id = -1;
     char *id = NULL;
-    if (tc_label_stream_begin(&labels, out.writer, 1, 0, attrs, 4) ||
+    if (tc_label_stream_begin(&labels, out.writer, 1, 0, attrs, n_attrs) ||
         (conf_id = tct_writer_begin(out.writer, "doc_confidence", TCT_F32, 1, rows, NULL, 0)) < 0)
         goto fail;
     rewind(s->spill);
@@ -273,7 +277,8 @@ int tc_refine_run(const tc_cli *cli, const tc_refine_options *o) {
     refine_state s;
     memset(&s, 0, sizeof s);
     int rc = -1;
-    if (tc_taxonomy_load(&s.taxonomy, o->taxonomy) ||
+    // before the first pass, so that a precision this CPU lacks costs no reading
+    if (tc_refine_precision(cli, o->precision, &s.devices, &s.precision) || tc_taxonomy_load(&s.taxonomy, o->taxonomy) ||
         tc_labels_read_any(&s.annotation, o->annotation, s.taxonomy.n_classes))
         goto done;
     if (accumulate(cli, o, &s) || make_centroids(o, &s) || score(cli, o, &s) || write_kept(cli, o, &s)) goto done;
@@ -284,4 +289,23 @@ done:
     tc_labels_free(&s.annotation);
     tc_taxonomy_free(&s.taxonomy);
     return rc;
+}
+
+int tc_refine_precision(const tc_cli *cli, const char *name, tc_devices *devices, tct_dtype *out) {
+    if (tc_devices_select(cli, devices)) return -1;
+    *out = TCT_F32;
+    if (!strcmp(name, "auto") || !strcmp(name, "fp32")) return 0;
+    if (!strcmp(name, "fp16"))
+        return tc_fail("--precision fp16: tc-refine computes similarities in fp32, or on the CPU in bf16 or int8");
+    if (devices->n_gpus && tc_precision_known(name))
+        return tc_fail("--precision %s: tc-refine's similarities on GPUs are fp32 only; bf16 and int8 run on the CPU "
+                       "(--gpus none)",
+                       name);
+    return tc_precision_select(name, devices, out);
+}
+
+int tc_refine_precision_attr(tct_dtype precision, tct_attr *attr) {
+    if (precision == TCT_F32) return 0;
+    *attr = (tct_attr){"precision", tc_precision_name(precision)};
+    return 1;
 }

@@ -8,6 +8,7 @@
 #include "common/refine/annotate.h"
 #include "common/cli/cli.h"
 #include "common/llm/llm_options.h"
+#include "common/comm/devices.h"
 #include "common/refine/refine.h"
 
 typedef struct {
@@ -24,6 +25,7 @@ typedef struct {
     tc_llm_settings llm;         // llm.config.url NULL: no LLM
     const char *prompt;          // instruction template with {classes}
     size_t max_chars;            // longest document text sent
+    const char *precision;       // --precision of the similarities (tc_refine_precision)
 } tc_annotate_options;
 
 int tc_annotate_run(const tc_cli *cli, tc_annotate_options *o);
@@ -38,8 +40,18 @@ typedef struct {
     int match_names;             // class names count as key terms
     int top;                     // similarities compared for the confidence (4)
     int batch;
+    const char *precision;       // --precision of the similarities (tc_refine_precision)
 } tc_refine_options;
 
 int tc_refine_run(const tc_cli *cli, const tc_refine_options *o);
+
+// --gpus and --precision NAME for both jobs' similarities. The CPU's
+// precisions are tc_precision_select's (its refusals too); GPUs compute
+// similarities in fp32 only; auto is fp32, since int8 reorders near-tied
+// classes and the similarities are a small part of the run (tc-refine(1)).
+int tc_refine_precision(const tc_cli *cli, const char *name, tc_devices *devices, tct_dtype *out);
+
+// The labels' "precision" attribute: none in fp32 (files stay as they were).
+int tc_refine_precision_attr(tct_dtype precision, tct_attr *attr);
 
 #endif

@@ -48,8 +48,8 @@ static int compare(const shape *sh, const tc_devices *gpu) {
     for (int c = 0; c <= sh->g; c++) offsets[c] = (int32_t)(sh->m * c / sh->g);
     tc_devices cpu = {0};
     tc_similarity *a = NULL, *b = NULL;
-    int ok = tc_similarity_open(&a, &cpu, 2, t, sh->m, sh->d, offsets, sh->g) == 0 &&
-             tc_similarity_open(&b, gpu, 2, t, sh->m, sh->d, offsets, sh->g) == 0 &&
+    int ok = tc_similarity_open(&a, &cpu, 2, TCT_F32, t, sh->m, sh->d, offsets, sh->g) == 0 &&
+             tc_similarity_open(&b, gpu, 2, TCT_F32, t, sh->m, sh->d, offsets, sh->g) == 0 &&
              tc_similarity_group_max(a, x, sh->n, cpu_out) == 0 && tc_similarity_group_max(b, x, sh->n, gpu_out) == 0 &&
              tc_similarity_topk(a, x, sh->n, sh->k, ci, cv) == 0 && tc_similarity_topk(b, x, sh->n, sh->k, gi, gv) == 0;
     if (!ok) printf("  %s\n", tc_error());

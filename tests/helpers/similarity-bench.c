@@ -1,9 +1,10 @@
 // Benchmark helper for tests/bench/bench_refine.sh: times the similarity
 // step of tc-refine on random unit vectors.
-//   similarity-bench N M D G K GPUS THREADS BATCH
+//   similarity-bench N M D G K GPUS THREADS BATCH [PRECISION]
 // N documents against M targets of width D in G groups (annotate: the
 // per-group maximum) and the top K of G class embeddings (refine: the first
-// G targets stand for them); GPUS is "none" or a list.
+// G targets stand for them); GPUS is "none" or a list; PRECISION fp32
+// (default), bf16 or int8 (the CPU).
 // Prints "group_max DOCS_PER_S topk DOCS_PER_S backend".
 #include "common/comm/devices.h"
 #include "common/error.h"
@@ -23,8 +24,8 @@ static void fill(float *p, size_t n, uint64_t seed) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 9) {
-        fprintf(stderr, "usage: similarity-bench N M D G K GPUS THREADS BATCH\n");
+    if (argc != 9 && argc != 10) {
+        fprintf(stderr, "usage: similarity-bench N M D G K GPUS THREADS BATCH [PRECISION]\n");
         return 2;
     }
     int64_t n = atoll(argv[1]), m = atoll(argv[2]);
@@ -32,15 +33,18 @@ int main(int argc, char **argv) {
     tc_devices dev = {0};
     char why[64] = "";
     int visible = strcmp(argv[6], "none") ? TC_MAX_GPUS : 0;  // checked by the CUDA calls themselves
-    if (tc_devices_parse(argv[6], visible, why, &dev)) return fprintf(stderr, "similarity-bench: %s\n", tc_error()), 1;
+    tct_dtype precision = TCT_F32;
+    if (tc_devices_parse(argv[6], visible, why, &dev) ||
+        (argc == 10 && tc_precision_select(argv[9], &dev, &precision)))
+        return fprintf(stderr, "similarity-bench: %s\n", tc_error()), 1;
     float *x = malloc((size_t)(n * d) * sizeof *x), *t = malloc((size_t)(m * d) * sizeof *t);
     float *out = malloc((size_t)batch * (size_t)(g > k ? g : k) * sizeof *out);
     int32_t *idx = malloc((size_t)batch * (size_t)k * sizeof *idx), *offsets = malloc((size_t)(g + 1) * sizeof *offsets);
     fill(x, (size_t)(n * d), 1), fill(t, (size_t)(m * d), 2);
     for (int c = 0; c <= g; c++) offsets[c] = (int32_t)(m * c / g);
     tc_similarity *grouped, *flat;
-    if (tc_similarity_open(&grouped, &dev, threads, t, m, d, offsets, g) ||
-        tc_similarity_open(&flat, &dev, threads, t, g, d, NULL, 0))
+    if (tc_similarity_open(&grouped, &dev, threads, precision, t, m, d, offsets, g) ||
+        tc_similarity_open(&flat, &dev, threads, precision, t, g, d, NULL, 0))
         return fprintf(stderr, "similarity-bench: %s\n", tc_error()), 1;
     // one warm-up batch each (GPU context, BLAS buffers)
     if (tc_similarity_group_max(grouped, x, batch < n ? batch : n, out) ||
