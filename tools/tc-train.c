@@ -105,8 +105,9 @@ static const char usage[] =
     "      --loss-scale X      fp16: the initial dynamic loss scale (default 65536)\n"
     "Several GPUs (--gpus 0,1,...) or ranks under mpirun/srun (one GPU each) train data\n"
     "parallel: each rank takes its share of every step; gradients are summed (NCCL).\n"
-    "      --comm-timeout S    MPI ranks: stop when a rank has not answered for S seconds,\n"
-    "                          naming it (default 600; 0: wait forever)\n"
+    "      --comm-timeout S    stop when a rank has not answered (MPI) or a GPU collective has\n"
+    "                          not completed (NCCL) for S seconds, naming the rank where\n"
+    "                          MPI can tell (default 600; 0: wait forever)\n"
     TC_CLI_COMMON_HELP TC_CLI_GPU_HELP;
 
 enum {
@@ -556,7 +557,7 @@ static int run_threads(const plan *p, const tc_devices *dev, tc_train_result *r)
     int n = dev->n_gpus;
     tc_comm *comms[TC_MAX_GPUS];
     rank_job jobs[TC_MAX_GPUS];
-    if (tc_comm_nccl_threads_create(n, dev->gpus, comms)) return -1;
+    if (tc_comm_nccl_threads_create(n, dev->gpus, p->o->comm_timeout, comms)) return -1;
     for (int i = 0; i < n; i++) {
         jobs[i] = (rank_job){p, comms[i], dev->gpus[i], {0}, 0};
         if (pthread_create(&jobs[i].thread, NULL, rank_thread, &jobs[i])) {
@@ -576,7 +577,8 @@ static int run_threads(const plan *p, const tc_devices *dev, tc_train_result *r)
 // The communicator of this process's rank and its GPU (-1: the CPU):
 // under an MPI launcher with GPUs, one GPU per rank (by its rank on the
 // node) and NCCL over MPI; several ranks without GPUs, MPI; else one rank.
-static tc_comm *open_comm(const tc_cli *cli, const tc_devices *dev, int *device) {
+// timeout: --comm-timeout, which bounds NCCL's start already.
+static tc_comm *open_comm(const tc_cli *cli, const tc_devices *dev, double timeout, int *device) {
     tc_comm *comm = NULL;
     *device = dev->n_gpus > 0 ? dev->gpus[0] : -1;
     int mpi = dev->n_gpus > 0 ? tc_comm_launcher_size() >= 1 : tc_comm_launched();
@@ -588,6 +590,7 @@ static tc_comm *open_comm(const tc_cli *cli, const tc_devices *dev, int *device)
 #if TC_HAVE_MPI
     comm = tc_comm_mpi_create();
     if (!comm) tc_cli_die(cli);
+    comm->timeout = timeout;
 #if TC_HAVE_CUDA
     if (dev->n_gpus > 0) {
         // the GPU of the rank's place on its node; one visible GPU: the
@@ -655,7 +658,7 @@ int main(int argc, char **argv) {
     plan p = {.cli = &cli, .o = &o, .precision = precision_of(&cli, o.precision, &dev)};
     tc_verbose_train_precision(p.precision, &dev);
     int device = -1;
-    tc_comm *comm = dev.n_gpus > 1 && tc_comm_launcher_size() == 0 ? NULL : open_comm(&cli, &dev, &device);
+    tc_comm *comm = dev.n_gpus > 1 && tc_comm_launcher_size() == 0 ? NULL : open_comm(&cli, &dev, o.comm_timeout, &device);
     int ranks = comm ? comm->size : dev.n_gpus, rank = comm ? comm->rank : 0;
     if (comm) comm->timeout = o.comm_timeout;
     inputs in;

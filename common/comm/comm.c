@@ -12,7 +12,7 @@ static void single_destroy(tc_comm *comm) { free(comm); }
 
 static const tc_comm_ops single_ops = {single_allreduce, single_broadcast, single_barrier, single_destroy,
                                        single_allreduce, single_allreduce, single_allreduce, NULL,
-                                       NULL};
+                                       NULL,             NULL};
 
 tc_comm *tc_comm_single_create(void) {
     tc_comm *c = tc_calloc(1, sizeof *c);

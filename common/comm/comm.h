@@ -45,6 +45,11 @@ typedef struct {
     // next wait for all such sums.
     int (*allreduce_pieces_async)(tc_comm *comm, void *const *bufs, const size_t *counts, int n, tc_comm_dtype dtype);
     int (*device_wait)(tc_comm *comm);
+    // Where failures surface after the fact (NULL where none can: every
+    // collective of the host communicators fails at once): NCCL's queued
+    // collectives, watched against comm->timeout (common/comm/watchdog.h).
+    // 0, or -1 after tc_fail with the line.
+    int (*check)(tc_comm *comm);
 } tc_comm_ops;
 
 struct tc_comm {
@@ -52,10 +57,11 @@ struct tc_comm {
     int rank, size;
     char name[16];   // "single", "mpi"
     void *impl;
-    // MPI: how long a collective waits for the other ranks before it fails
-    // (seconds, 0: forever), and the line it failed with, naming the ranks
-    // that never arrived ("" while none has). After that the communicator
-    // is unusable; destroying it leaves MPI without waiting for them.
+    // How long a collective waits for the other ranks before it fails
+    // (seconds, 0: forever; MPI and NCCL), and the line it failed with,
+    // naming the ranks that never arrived where the communicator can tell
+    // ("" while none has). After that the communicator is unusable;
+    // destroying it leaves without waiting for them.
     double timeout;
     char lost[256];
 };
@@ -99,6 +105,11 @@ static inline void tc_comm_destroy(tc_comm *comm) {
 // so that ranks given different data or settings stop before training.
 // `what` names the value in the message.
 int tc_comm_check_same(tc_comm *comm, uint64_t value, const char *what);
+
+// 0, or -1 after tc_fail when a collective already queued has failed (a
+// rank dead or hung under NCCL): the trainer asks before it trusts what the
+// device computed (a log line, a checkpoint).
+static inline int tc_comm_check(tc_comm *comm) { return comm->ops->check ? comm->ops->check(comm) : 0; }
 
 // 1 on every rank when `failed` is set on any rank, so that all ranks leave a
 // loop together instead of waiting on a collective forever.

@@ -238,7 +238,7 @@ static int mpi_allgather(tc_comm *comm, void *buf, size_t count, tc_comm_dtype d
 // The CPU backend's memory is the host's: the device collectives are the host ones.
 static const tc_comm_ops mpi_ops = {mpi_allreduce, mpi_broadcast, mpi_barrier,        mpi_destroy,
                                     mpi_allreduce, mpi_reduce_scatter, mpi_allgather, NULL,
-                                    NULL};
+                                    NULL,          NULL};
 
 tc_comm *tc_comm_mpi_create(void) {
     int rc = MPI_Init(NULL, NULL);

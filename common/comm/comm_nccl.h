@@ -20,15 +20,19 @@ extern "C" {
 #endif
 
 // n NCCL communicators over the GPUs devices[0..n-1] into comms (rank r on
-// devices[r]), their host collectives among threads. 0 or -1 after tc_fail.
-int tc_comm_nccl_threads_create(int n, const int *devices, tc_comm **comms);
+// devices[r]), their host collectives among threads; timeout: their
+// comm->timeout, which also bounds their start. 0 or -1 after tc_fail.
+int tc_comm_nccl_threads_create(int n, const int *devices, double timeout, tc_comm **comms);
 
 // Wraps `host` (an MPI communicator, taken over: destroyed with the
-// result) with NCCL on GPU `device`. NULL after tc_fail (host destroyed too).
+// result) with NCCL on GPU `device`; the start, and the result's
+// collectives, are bounded by host->timeout. NULL after tc_fail (host
+// destroyed too).
 tc_comm *tc_comm_nccl_over(tc_comm *host, int device);
 
 // The training backend whose stream the device collectives go on; before
-// the first of them.
+// the first of them. Starts the watchdog of the queued collectives
+// (common/comm/watchdog.h) with comm->timeout as it is now.
 int tc_comm_nccl_attach(tc_comm *comm, tc_backend *be);
 
 #ifdef __cplusplus

@@ -118,7 +118,7 @@ static int threads_wait(tc_comm *comm) { return 0; }
 
 static const tc_comm_ops threads_ops = {threads_allreduce, threads_broadcast,      threads_barrier,   threads_destroy,
                                         threads_allreduce, threads_reduce_scatter, threads_allgather, threads_pieces,
-                                        threads_wait};
+                                        threads_wait,      NULL};
 
 int tc_comm_threads_create(int size, tc_comm **comms) {
     if (size < 1) return tc_fail("a group of %d threads", size);

@@ -256,6 +256,7 @@ static int gather_moment(trainer *t, const float *mine, float *full) {
 static int save(trainer *t, const char *link) {
     tc_classifier *cl = t->cl;
     const tc_train_config *c = t->cfg;
+    if (tc_comm_check(t->comm)) return -1;
     if (t->comm->size > 1 && tc_comm_check_same(t->comm, params_hash(t), "the parameters after the update")) return -1;
     int rc = 0;
     tc_backend *be = cl->be;
@@ -547,7 +548,10 @@ static int sync_steps(trainer *t) {
     tc_backend *be = t->cl->be;
     const tc_train_config *c = t->cfg;
     if (t->pending == 0) return 0;
-    if (be->ops->download(be, &t->seen, t->state, sizeof t->seen) || be->ops->synchronize(be)) return -1;
+    // a collective that failed after it was queued (NCCL) leaves the state
+    // unfit to log or save
+    if (be->ops->download(be, &t->seen, t->state, sizeof t->seen) || be->ops->synchronize(be) || tc_comm_check(t->comm))
+        return -1;
     double stats[4] = {t->seen.loss_sum + t->pend_host_loss, t->pend_tokens, t->pend_docs, t->seen.bad_loss_tag >= 0};
     if (t->comm->ops->allreduce_sum(t->comm, stats, 4, TC_COMM_F64)) return -1;
     if (stats[3] > 0 || !isfinite(stats[0])) return nonfinite_loss(t, t->seen.bad_loss_tag);

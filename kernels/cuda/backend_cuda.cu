@@ -4,6 +4,7 @@
 // first, so a backend may be driven from any one thread at a time.
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/cuda_train.cuh"
+#include "kernels/cuda/device.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,6 +237,7 @@ int setup(tc_backend *be, cuda_impl *d) {
 // ---------------------------------------------------------------- for the training entries (cuda_train.cuh)
 
 cudaStream_t tc_cuda_stream_of(tc_backend *be) { return impl_of(be)->stream; }
+extern "C" void *tc_cuda_stream_handle(tc_backend *be) { return (void *)impl_of(be)->stream; }
 cublasHandle_t tc_cuda_blas_of(tc_backend *be) { return impl_of(be)->blas; }
 int tc_cuda_select(tc_backend *be) { return use_device(be); }
 

@@ -22,6 +22,12 @@ int tc_cuda_device_describe(int device, char *text, size_t size);
 // numbers; otherwise -1 with the reason in `why`.
 int tc_cuda_smoke_test(int device, char *why, size_t why_size);
 
+// The CUDA backend's stream (a cudaStream_t), for C code that queues work
+// of its own in order with the backend's (the NCCL watchdog's GPU test
+// holds it with a host function).
+typedef struct tc_backend tc_backend;  // kernels/backend.h
+void *tc_cuda_stream_handle(tc_backend *be);
+
 #ifdef __cplusplus
 }
 #endif
