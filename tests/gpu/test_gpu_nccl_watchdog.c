@@ -6,7 +6,7 @@
 // fails with the line, and every later collective and host collective is
 // refused with the same line. The case of a peer truly gone needs two GPUs
 // (tests/cli/test_train_dead_rank.sh proves the same end for CPU ranks).
-#include "tests/harness.h"
+#include "tests/gpu/gpu_check.h"
 #include "tests/ensure.h"
 #include "common/comm/comm_nccl.h"
 #include "common/error.h"
@@ -31,8 +31,7 @@ static double seconds(void) {
 }
 
 static void test_held_stream_fails_the_communicator(void) {
-    char why[512] = "";
-    ENSURE(tc_cuda_device_count(why, sizeof why) > 0);
+    NEED_GPU();
     int device = 0;
     tc_comm *comm = NULL;
     ENSURE(tc_comm_nccl_threads_create(1, &device, 1.0, &comm) == 0);
@@ -57,7 +56,8 @@ static void test_held_stream_fails_the_communicator(void) {
         usleep(10000);
     }
     const char *want = "rank 0: an NCCL collective did not complete within 1 s (--comm-timeout; a rank dead or hung): stopping";
-    CHECKF(took >= 1.0 && took < 2.5, "failed after %.3f s (timeout 1 s)", took);
+    // a tick or two after the timeout; more under compute-sanitizer
+    CHECKF(took >= 1.0 && took < 5, "failed after %.3f s (timeout 1 s)", took);
     CHECKF(!strcmp(tc_error(), want), "line '%s'", tc_error());
     CHECK(comm->ops->allreduce_sum_device(comm, buf, 64, TC_COMM_F32) == -1 && !strcmp(tc_error(), want));
     double flag = 1;
