@@ -40,14 +40,16 @@ else
 endif
 BUILD := build/$(VARIANT)
 
-# The probe runs once per variant; `make config` shows its summary again.
+# The probe runs once per variant, and again when the system's packages
+# change (dpkg's status: a library installed after the first build is
+# found); `make config` shows its summary again.
 CONFIG := $(BUILD)/config.mk
-$(CONFIG): scripts/probe.sh
+$(CONFIG): scripts/probe.sh $(wildcard /var/lib/dpkg/status)
 	@mkdir -p $(BUILD)
 	@sh scripts/probe.sh "$(CC)" "$(CUDA)" "$(MPI)" "$(NVCC)" > $@.tmp 2> $(BUILD)/config.txt || { cat $(BUILD)/config.txt; rm -f $@.tmp; exit 1; }
 	@mv $@.tmp $@
 	@cat $(BUILD)/config.txt
-ifeq ($(filter deps help clean distclean fuzz fuzz-smoke,$(MAKECMDGOALS)),)
+ifeq ($(filter deps help clean distclean fuzz fuzz-smoke test demo model,$(MAKECMDGOALS)),)
 -include $(CONFIG)
 endif
 
