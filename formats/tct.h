@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stddef.h>
+#include <string.h>
 
 #define TCT_VERSION_MAJOR 1
 #define TCT_VERSION_MINOR 0
@@ -231,7 +232,16 @@ void tct_bundle_free(tct_bundle *bundle);
 float tct_f16_to_f32(uint16_t h);
 float tct_bf16_to_f32(uint16_t b);
 uint16_t tct_f32_to_f16(float f);
-uint16_t tct_f32_to_bf16(float f);
+
+// f32 -> bf16, rounded to nearest even, a NaN kept a quiet NaN. Inline and
+// branch-free, so that a loop over an array of them vectorizes (the CPU's
+// bf16 products round every operand through it).
+static inline uint16_t tct_f32_to_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16, quiet = (u >> 16) | 0x40u;
+    return (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? quiet : rounded);
+}
 
 // 1 if the bytes are valid UTF-8 (no overlongs, surrogates, or > U+10FFFF).
 int tct_utf8_valid(const char *s, size_t n);

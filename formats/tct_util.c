@@ -57,13 +57,6 @@ static uint32_t f32_to_bits(float f) {
 
 float tct_bf16_to_f32(uint16_t b) { return bits_to_f32((uint32_t)b << 16); }
 
-uint16_t tct_f32_to_bf16(float f) {
-    uint32_t u = f32_to_bits(f);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);  // quiet NaN
-    u += 0x7fffu + ((u >> 16) & 1);  // round to nearest even
-    return (uint16_t)(u >> 16);
-}
-
 float tct_f16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16;
     uint32_t exponent = (h >> 10) & 0x1f;

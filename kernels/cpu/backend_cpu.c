@@ -143,12 +143,19 @@ static tc_backend *cpu_create(int threads, tct_dtype precision, int train) {
     tc_bf16_mode mode;
     if (be && impl) impl->pool = tc_pool_create(threads);
     if (impl && impl->pool && reduced && !train) impl->onednn = tc_onednn_create(precision, threads);
+    // attention's products (scores, context) in bf16 where the CPU has bf16
+    // units: at bf16, as the linear layers; at int8 too (they have no
+    // weights to quantize ahead, and bf16 keeps them as accurate as fp32)
+    if (impl && impl->onednn && (precision == TCT_BF16 || tc_onednn_native_bf16()))
+        impl->bf16 = tc_bf16_create(TC_BF16_ONEDNN, threads);
     if (impl && impl->pool && reduced && train) {
         if (precision != TCT_BF16) tc_fail("the CPU trains in fp32 or bf16, not %s", tct_dtype_name(precision));
         else if (tc_bf16_select(&mode, why, sizeof why)) tc_fail("%s", why);
         else impl->bf16 = tc_bf16_create(mode, threads);
     }
-    if (!be || !impl || !impl->pool || (reduced && !impl->onednn && !impl->bf16)) {
+    if (!be || !impl || !impl->pool || (reduced && !impl->onednn && !impl->bf16) ||
+        (impl->onednn && precision == TCT_BF16 && !impl->bf16)) {
+        if (impl) tc_onednn_destroy(impl->onednn);
         if (impl) tc_pool_destroy(impl->pool);
         free(impl), free(be);
         return NULL;

@@ -114,14 +114,28 @@ static void emulated_gemm(thread_state *s, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE t
 // ---------------------------------------------------------------- oneDNN
 
 #if TC_HAVE_DNNL
-// op(X) (rows, cols) as dense bf16: X is stored (rows, cols) with row stride
-// ld, or transposed, (cols, rows).
-static void round_bf16(const float *x, CBLAS_TRANSPOSE t, int rows, int cols, int ld, uint16_t *out) {
-    for (int r = 0; r < rows; r++)
-        for (int c = 0; c < cols; c++) {
-            size_t at = t == CblasNoTrans ? (size_t)r * (size_t)ld + (size_t)c : (size_t)c * (size_t)ld + (size_t)r;
-            out[(size_t)r * (size_t)cols + (size_t)c] = tct_f32_to_bf16(x[at]);
+// Products are made in sizes rounded up to PAD, the operands padded with
+// zeros (which add nothing to a sum), so that the lengths attention meets,
+// and the rows of a batch, share a few primitives rather than each making
+// its own.
+enum { PAD = 16 };
+static int padded(int n) { return (n + PAD - 1) / PAD * PAD; }
+
+// op(X) (rows, cols) as dense bf16 (prows, pcols), zeros beyond: X is stored
+// (rows, cols) with row stride ld, or transposed, (cols, rows).
+static void round_bf16(const float *x, CBLAS_TRANSPOSE t, int rows, int cols, int ld, int prows, int pcols,
+                       uint16_t *out) {
+    for (int r = 0; r < rows; r++) {
+        uint16_t *o = out + (size_t)r * (size_t)pcols;
+        if (t == CblasNoTrans) {
+            const float *row = x + (size_t)r * (size_t)ld;
+            for (int c = 0; c < cols; c++) o[c] = tct_f32_to_bf16(row[c]);
+        } else {
+            for (int c = 0; c < cols; c++) o[c] = tct_f32_to_bf16(x[(size_t)c * (size_t)ld + (size_t)r]);
         }
+        for (int c = cols; c < pcols; c++) o[c] = 0;
+    }
+    memset(out + (size_t)rows * (size_t)pcols, 0, (size_t)(prows - rows) * (size_t)pcols * sizeof *out);
 }
 
 static void shape_free(shape *p) {
@@ -178,21 +192,22 @@ static void onednn_gemm(const tc_bf16 *g, thread_state *s, CBLAS_TRANSPOSE ta, C
                         int K, float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C,
                         int ldc) {
     omp_set_num_threads(1);  // this thread's share only: the pool is the parallelism
-    shape *p = shape_for(g, s, M, N, K);
+    int Mp = padded(M), Np = padded(N), Kp = padded(K);
+    shape *p = shape_for(g, s, Mp, Np, Kp);
     if (!p) {
         char why[120];
         snprintf(why, sizeof why, "oneDNN: no bf16 matmul of %d x %d x %d", M, K, N);
         fail(s, why);
         return;
     }
-    if (grow(&s->a, &s->a_bytes, (size_t)M * (size_t)K * 2) || grow(&s->b, &s->b_bytes, (size_t)K * (size_t)N * 2) ||
-        grow(&s->acc, &s->acc_bytes, (size_t)M * (size_t)N * sizeof(float)) ||
+    if (grow(&s->a, &s->a_bytes, (size_t)Mp * (size_t)Kp * 2) || grow(&s->b, &s->b_bytes, (size_t)Kp * (size_t)Np * 2) ||
+        grow(&s->acc, &s->acc_bytes, (size_t)Mp * (size_t)Np * sizeof(float)) ||
         grow(&s->scratch, &s->scratch_bytes, p->scratch_bytes ? p->scratch_bytes : 64)) {
         fail(s, "out of memory (bf16 operands)");
         return;
     }
-    round_bf16(A, ta, M, K, lda, s->a);
-    round_bf16(B, tb, K, N, ldb, s->b);
+    round_bf16(A, ta, M, K, lda, Mp, Kp, s->a);
+    round_bf16(B, tb, K, N, ldb, Kp, Np, s->b);
     dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, p->src}, {DNNL_ARG_WEIGHTS, p->weights}, {DNNL_ARG_DST, p->dst},
                               {DNNL_ARG_SCRATCHPAD, p->scratch}};
     if (dnnl_memory_set_data_handle(p->src, s->a) != dnnl_success ||
@@ -209,7 +224,7 @@ static void onednn_gemm(const tc_bf16 *g, thread_state *s, CBLAS_TRANSPOSE ta, C
     const float *acc = s->acc;
     for (int m = 0; m < M; m++) {
         float *c = C + (size_t)m * (size_t)ldc;
-        const float *r = acc + (size_t)m * (size_t)N;
+        const float *r = acc + (size_t)m * (size_t)Np;
         if (beta == 0.0f)
             for (int n = 0; n < N; n++) c[n] = alpha * r[n];
         else

@@ -1,12 +1,16 @@
 // Linear layers in bf16 or int8 through oneDNN's matmul (see matmul_onednn.h).
 //
-// Each pool thread multiplies its own block of rows with oneDNN limited to
-// one thread, as the fp32 path does with OpenBLAS: one set of threads does
-// everything. oneDNN picks its kernel for the CPU at run time (AMX, AVX-512
-// VNNI or BF16, AVX2); a reference kernel means the CPU lacks the units, and
-// the precision is refused rather than run slowly. Primitives are described
-// per call (oneDNN's primitive cache makes the creation a lookup); the
-// scratchpad is the thread's own, so that threads never share one.
+// The rows go in blocks of BLOCK_ROWS, each multiplied by a pool thread with
+// oneDNN limited to one thread, as the fp32 path does with OpenBLAS: one set
+// of threads does everything. A block's product stays in the thread's cache
+// while it is scaled back, corrected for its outlier columns, activated and
+// stored, in one pass over each row. oneDNN picks its kernel for the CPU at
+// run time (AMX, AVX-512 VNNI or BF16, AVX2); a reference kernel means the
+// CPU lacks the units, and the precision is refused rather than run slowly.
+// The primitives are made once per weight, at its preparation, for the
+// SHAPES row counts a block can have (the last block of a product is padded
+// up to a multiple of ROW_STEP rows), so that batches of any size reuse
+// them; the scratchpad is the thread's own, so that threads never share one.
 #include "kernels/cpu/matmul_onednn.h"
 
 #include "common/error.h"
@@ -27,6 +31,8 @@
 #error "kernels/cpu/matmul_onednn.c is written against oneDNN 2.x (Debian 12's libdnnl-dev)"
 #endif
 
+enum { BLOCK_ROWS = 64, ROW_STEP = 16, SHAPES = BLOCK_ROWS / ROW_STEP };
+
 typedef struct {
     const float *w;          // the backend buffer it was made from
     int IC, OC;
@@ -34,6 +40,9 @@ typedef struct {
     void *weights;           // (IC, OC) in that layout, bf16 or s8
     float *scale;            // (OC) int8: each output channel's weight scale
     int32_t *colsum;         // (OC) int8: each channel's sum of quantized weights
+    // the product of (s + 1) ROW_STEP rows, and its memory's layouts
+    dnnl_primitive_t prim[SHAPES];
+    dnnl_memory_desc_t src_md[SHAPES], dst_md[SHAPES], scratch_md[SHAPES];
 } prepared;
 
 // int8: input columns whose magnitude passes OUTLIER_MAGNITUDE in a block of
@@ -185,6 +194,9 @@ tc_onednn *tc_onednn_create(tct_dtype precision, int threads) {
     }
     tc_onednn *d = tc_calloc(1, sizeof *d);
     if (!d) return NULL;
+    // the pool's threads are the parallelism: an OpenMP team of more than
+    // one would only wait, spinning, on cores the pool uses
+    omp_set_num_threads(1);
     d->precision = precision;
     d->input_max = has_vnni(dnnl_get_effective_cpu_isa()) ? 255 : 127;
     d->n_threads = threads;
@@ -207,6 +219,8 @@ tc_onednn *tc_onednn_create(tct_dtype precision, int threads) {
 int tc_onednn_input_max(const tc_onednn *d) { return d->input_max; }
 
 static void prepared_free(prepared *p) {
+    for (int i = 0; i < SHAPES; i++)
+        if (p->prim[i]) dnnl_primitive_destroy(p->prim[i]);
     free(p->weights);
     free(p->scale);
     free(p->colsum);
@@ -302,6 +316,24 @@ static int reorder_weights(tc_onednn *d, prepared *p, void *plain) {
     return rc;
 }
 
+// The primitives of every block shape for the prepared weights.
+static int make_primitives(tc_onednn *d, prepared *p) {
+    for (int i = 0; i < SHAPES; i++) {
+        int M = (i + 1) * ROW_STEP;
+        dnnl_primitive_desc_t pd;
+        if (describe_matmul(&pd, d->engine, d->precision, M, p->IC, p->OC, &p->wmd) != dnnl_success)
+            return tc_fail("oneDNN: no matmul of %d rows for %d x %d weights", M, p->OC, p->IC);
+        p->src_md[i] = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+        p->dst_md[i] = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+        const dnnl_memory_desc_t *scratch = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+        if (scratch) p->scratch_md[i] = *scratch;
+        dnnl_status_t st = dnnl_primitive_create(&p->prim[i], pd);
+        dnnl_primitive_desc_destroy(pd);
+        if (st != dnnl_success) return tc_fail("oneDNN: cannot make a matmul of %d x %d x %d", M, p->IC, p->OC);
+    }
+    return 0;
+}
+
 // The prepared copy of w, made on first use.
 static prepared *prepare(tc_onednn *d, const float *w, int IC, int OC) {
     for (int i = 0; i < d->n_items; i++)
@@ -320,6 +352,7 @@ static prepared *prepare(tc_onednn *d, const float *w, int IC, int OC) {
     void *plain = reduce_weights(d, p);
     int rc = plain ? reorder_weights(d, p, plain) : tc_fail("out of memory (%d x %d weights)", OC, IC);
     free(plain);
+    if (rc == 0) rc = make_primitives(d, p);
     if (rc) {
         prepared_free(p);
         return NULL;
@@ -390,43 +423,33 @@ static void quantize_rows(const float *x, const float *keep, int M, int K, float
     }
 }
 
-static void rows_to_bf16(const float *x, size_t n, uint16_t *out) {
-    for (size_t i = 0; i < n; i++) out[i] = tct_f32_to_bf16(x[i]);
-}
-
 typedef struct {
     tc_onednn *d;
     const prepared *p;
     float *out, *pre;
     const float *inp, *bias;
-    int N, n_tasks;
+    int N;
     tc_activation act;
 } matmul_job;
 
-// The product of M rows in the thread's buffers: s->acc (M, OC) = src . weights.
+// The product of the block's rows in the thread's buffers: s->acc (M, OC)
+// = src . weights, M a multiple of ROW_STEP.
 static int multiply(tc_onednn *d, const prepared *p, thread_state *s, int M) {
-    dnnl_primitive_desc_t pd;
-    if (describe_matmul(&pd, d->engine, d->precision, M, p->IC, p->OC, &p->wmd) != dnnl_success)
-        return snprintf(s->why, sizeof s->why, "oneDNN: no matmul of %d rows for the prepared weights", M), -1;
-    const dnnl_memory_desc_t *src_md = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0),
-                             *dst_md = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0),
-                             *scratch_md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-    size_t scratch_bytes = scratch_md ? dnnl_memory_desc_get_size(scratch_md) : 0;
-    dnnl_primitive_t prim = NULL;
+    int shape = M / ROW_STEP - 1;
+    size_t scratch_bytes = dnnl_memory_desc_get_size(&p->scratch_md[shape]);
     dnnl_memory_t mem[4] = {NULL, NULL, NULL, NULL};
     int rc = -1;
     if (grow(&s->scratch, &s->scratch_bytes, scratch_bytes ? scratch_bytes : 64))
         snprintf(s->why, sizeof s->why, "out of memory (oneDNN scratchpad, %zu bytes)", scratch_bytes);
-    else if (dnnl_primitive_create(&prim, pd) != dnnl_success ||
-             dnnl_memory_create(&mem[0], src_md, d->engine, s->src) != dnnl_success ||
+    else if (dnnl_memory_create(&mem[0], &p->src_md[shape], d->engine, s->src) != dnnl_success ||
              dnnl_memory_create(&mem[1], &p->wmd, d->engine, p->weights) != dnnl_success ||
-             dnnl_memory_create(&mem[2], dst_md, d->engine, s->acc) != dnnl_success ||
-             (scratch_md && dnnl_memory_create(&mem[3], scratch_md, d->engine, s->scratch) != dnnl_success))
+             dnnl_memory_create(&mem[2], &p->dst_md[shape], d->engine, s->acc) != dnnl_success ||
+             (scratch_bytes && dnnl_memory_create(&mem[3], &p->scratch_md[shape], d->engine, s->scratch) != dnnl_success))
         snprintf(s->why, sizeof s->why, "oneDNN: cannot set up a matmul of %d x %d x %d", M, p->IC, p->OC);
     else {
         dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, mem[0]}, {DNNL_ARG_WEIGHTS, mem[1]}, {DNNL_ARG_DST, mem[2]},
                                   {DNNL_ARG_SCRATCHPAD, mem[3]}};
-        if (dnnl_primitive_execute(prim, s->stream, mem[3] ? 4 : 3, args) == dnnl_success &&
+        if (dnnl_primitive_execute(p->prim[shape], s->stream, mem[3] ? 4 : 3, args) == dnnl_success &&
             dnnl_stream_wait(s->stream) == dnnl_success)
             rc = 0;
         else
@@ -434,32 +457,37 @@ static int multiply(tc_onednn *d, const prepared *p, thread_state *s, int M) {
     }
     for (int i = 0; i < 4; i++)
         if (mem[i]) dnnl_memory_destroy(mem[i]);
-    if (prim) dnnl_primitive_destroy(prim);
-    dnnl_primitive_desc_destroy(pd);
     return rc;
 }
 
-// out (M, OC) = the products scaled back to f32, plus bias.
-static void scale_back(const tc_onednn *d, const prepared *p, const thread_state *s, float *out, const float *bias,
-                       int M) {
+// Row m of the output: the product scaled back to f32, plus bias, plus the
+// outlier columns' f32 products (int8).
+static void scale_back_row(const tc_onednn *d, const prepared *p, const thread_state *s, float *o, const float *bias,
+                           int m) {
     int OC = p->OC;
-    for (int m = 0; m < M; m++) {
-        float *o = out + (size_t)m * (size_t)OC;
-        if (d->precision == TCT_BF16) {
-            const float *acc = (const float *)s->acc + (size_t)m * (size_t)OC;
-            for (int n = 0; n < OC; n++) o[n] = acc[n] + (bias ? bias[n] : 0.0f);
-            continue;
-        }
-        const int32_t *acc = (const int32_t *)s->acc + (size_t)m * (size_t)OC;
-        float rs = s->row_scale[m];
-        int32_t rz = s->row_zero[m];
-        for (int n = 0; n < OC; n++)
-            o[n] = rs * p->scale[n] * (float)(acc[n] - rz * p->colsum[n]) + (bias ? bias[n] : 0.0f);
+    if (d->precision == TCT_BF16) {
+        const float *acc = (const float *)s->acc + (size_t)m * (size_t)OC;
+        if (bias)
+            for (int n = 0; n < OC; n++) o[n] = acc[n] + bias[n];
+        else
+            memcpy(o, acc, (size_t)OC * sizeof *o);
+        return;
+    }
+    const int32_t *acc = (const int32_t *)s->acc + (size_t)m * (size_t)OC;
+    float rs = s->row_scale[m];
+    int32_t rz = s->row_zero[m];
+    for (int n = 0; n < OC; n++) o[n] = rs * p->scale[n] * (float)(acc[n] - rz * p->colsum[n]) + (bias ? bias[n] : 0.0f);
+    const float *ox = (const float *)s->outlier_x + (size_t)m * (size_t)s->n_outliers, *ow = s->outlier_w;
+    for (int i = 0; i < s->n_outliers; i++) {  // ow (n_outliers, OC): a row's products vectorize over n
+        float x = ox[i];
+        const float *wi = ow + (size_t)i * (size_t)OC;
+        for (int n = 0; n < OC; n++) o[n] += x * wi[n];
     }
 }
 
 // Finds the block's outlier columns (the largest first, at most
-// MAX_OUTLIERS), sets keep, and gathers their values and weights.
+// MAX_OUTLIERS), sets keep, and gathers their values (M, n) and their
+// weights, transposed (n, OC).
 static int split_outliers(thread_state *s, const float *x, const float *w, int M, int K, int OC) {
     size_t Kb = (size_t)K * sizeof(float);
     if (grow(&s->keep, &s->keep_bytes, 2 * Kb)) return -1;
@@ -491,7 +519,22 @@ static int split_outliers(thread_state *s, const float *x, const float *w, int M
     for (int m = 0; m < M; m++)
         for (int i = 0; i < n; i++) ox[(size_t)m * (size_t)n + (size_t)i] = x[(size_t)m * (size_t)K + (size_t)s->outliers[i]];
     for (int o = 0; o < OC; o++)
-        for (int i = 0; i < n; i++) ow[(size_t)o * (size_t)n + (size_t)i] = w[(size_t)o * (size_t)K + (size_t)s->outliers[i]];
+        for (int i = 0; i < n; i++) ow[(size_t)i * (size_t)OC + (size_t)o] = w[(size_t)o * (size_t)K + (size_t)s->outliers[i]];
+    return 0;
+}
+
+// The block's rows into s->src, M rows padded with zeros to M_pad.
+static int load_block(tc_onednn *d, const prepared *p, thread_state *s, const float *inp, int M, int M_pad) {
+    size_t IC = (size_t)p->IC, elem = d->precision == TCT_BF16 ? 2 : 1;
+    if (d->precision == TCT_BF16) {
+        uint16_t *src = s->src;
+        for (size_t i = 0; i < (size_t)M * IC; i++) src[i] = tct_f32_to_bf16(inp[i]);
+    } else if (split_outliers(s, inp, p->w, M, p->IC, p->OC)) {
+        return -1;
+    } else {
+        quantize_rows(inp, s->keep, M, p->IC, (float)d->input_max, s->src, s->row_scale, s->row_zero);
+    }
+    memset((char *)s->src + (size_t)M * IC * elem, 0, (size_t)(M_pad - M) * IC * elem);
     return 0;
 }
 
@@ -500,48 +543,37 @@ static void matmul_task(void *ctx, int task, int thread) {
     tc_onednn *d = j->d;
     const prepared *p = j->p;
     thread_state *s = &d->threads[thread];
-    long begin, end;
-    tc_pool_range(j->N, j->n_tasks, task, &begin, &end);
-    int M = (int)(end - begin);
-    if (M == 0 || s->failed) return;
+    long begin = (long)task * BLOCK_ROWS, end = begin + BLOCK_ROWS < j->N ? begin + BLOCK_ROWS : j->N;
+    int M = (int)(end - begin), M_pad = (M + ROW_STEP - 1) / ROW_STEP * ROW_STEP;
+    if (M <= 0 || s->failed) return;
     omp_set_num_threads(1);  // this thread's share only: the pool is the parallelism
     size_t IC = (size_t)p->IC, OC = (size_t)p->OC, elem = d->precision == TCT_BF16 ? 2 : 1;
-    const float *inp = j->inp + (size_t)begin * IC;
-    if (grow(&s->src, &s->src_bytes, (size_t)M * IC * elem) || grow(&s->acc, &s->acc_bytes, (size_t)M * OC * 4) ||
-        grow_rows(s, (size_t)M)) {
-        snprintf(s->why, sizeof s->why, "out of memory (oneDNN buffers for %d rows)", M);
-        s->failed = 1;
-        return;
-    }
     s->n_outliers = 0;
-    if (d->precision == TCT_BF16) rows_to_bf16(inp, (size_t)M * IC, s->src);
-    else if (split_outliers(s, inp, p->w, M, p->IC, p->OC)) {
-        snprintf(s->why, sizeof s->why, "out of memory (oneDNN buffers for %d rows)", M);
-        s->failed = 1;
-        return;
-    } else
-        quantize_rows(inp, s->keep, M, p->IC, (float)d->input_max, s->src, s->row_scale, s->row_zero);
-    if (multiply(d, p, s, M)) {
+    if (grow(&s->src, &s->src_bytes, BLOCK_ROWS * IC * elem) || grow(&s->acc, &s->acc_bytes, BLOCK_ROWS * OC * 4) ||
+        grow_rows(s, BLOCK_ROWS) || load_block(d, p, s, j->inp + (size_t)begin * IC, M, M_pad)) {
+        snprintf(s->why, sizeof s->why, "out of memory (oneDNN buffers for %d rows)", BLOCK_ROWS);
         s->failed = 1;
         return;
     }
-    float *out = j->out + (size_t)begin * OC;
-    scale_back(d, p, s, out, j->bias, M);
-    if (s->n_outliers)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, p->OC, s->n_outliers, 1.0f, s->outlier_x, s->n_outliers,
-                    s->outlier_w, s->n_outliers, 1.0f, out, p->OC);
-    if (j->pre) memcpy(j->pre + (size_t)begin * OC, out, (size_t)M * OC * sizeof(float));
-    if (j->act != TC_ACT_NONE) tc_cpu_activation_inplace(out, (size_t)M * OC, j->act);
+    if (multiply(d, p, s, M_pad)) {
+        s->failed = 1;
+        return;
+    }
+    for (int m = 0; m < M; m++) {
+        float *o = j->out + (size_t)(begin + m) * OC;
+        scale_back_row(d, p, s, o, j->bias, m);
+        if (j->pre) memcpy(j->pre + (size_t)(begin + m) * OC, o, OC * sizeof *o);
+        if (j->act != TC_ACT_NONE) tc_cpu_activation_inplace(o, OC, j->act);
+    }
 }
 
 int tc_onednn_matmul_forward(tc_onednn *d, tc_pool *pool, float *out, float *pre, const float *inp, const float *w,
                              const float *bias, int N, int IC, int OC, tc_activation act) {
     const prepared *p = prepare(d, w, IC, OC);
     if (!p) return -1;
-    int tasks = (N + 63) / 64, threads = tc_pool_size(pool);
-    if (threads > d->n_threads) threads = d->n_threads;
-    matmul_job j = {d, p, out, pre, inp, bias, N, tasks < threads ? tasks : threads, act};
-    tc_pool_run(pool, j.n_tasks, matmul_task, &j);
+    matmul_job j = {d, p, out, pre, inp, bias, N, act};
+    if (tc_pool_size(pool) > d->n_threads) return tc_fail("oneDNN: made for %d threads, run on %d", d->n_threads, tc_pool_size(pool));
+    tc_pool_run(pool, (N + BLOCK_ROWS - 1) / BLOCK_ROWS, matmul_task, &j);
     int rc = 0;
     for (int t = 0; t < d->n_threads; t++)
         if (d->threads[t].failed) {
