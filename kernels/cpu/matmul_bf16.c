@@ -24,7 +24,8 @@
 enum { SHAPES = 16 };  // primitives kept per thread: a layer's few shapes, attention's lengths
 
 typedef struct {
-    int M, N, K;  // 0: free
+    int M, N, K;           // 0: free
+    int a_trans, b_trans;  // the operands as stored: op(X) = X^T, oneDNN's "ba"
     dnnl_primitive_t prim;
     dnnl_memory_t src, weights, dst, scratch;
     size_t scratch_bytes;
@@ -121,18 +122,14 @@ static void emulated_gemm(thread_state *s, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE t
 enum { PAD = 16 };
 static int padded(int n) { return (n + PAD - 1) / PAD * PAD; }
 
-// op(X) (rows, cols) as dense bf16 (prows, pcols), zeros beyond: X is stored
-// (rows, cols) with row stride ld, or transposed, (cols, rows).
-static void round_bf16(const float *x, CBLAS_TRANSPOSE t, int rows, int cols, int ld, int prows, int pcols,
-                       uint16_t *out) {
+// X as stored, (rows, cols) with row stride ld, as dense bf16 (prows,
+// pcols), zeros beyond. A transposed operand stays as stored: oneDNN reads
+// it in the "ba" layout, so that the rounding runs along rows.
+static void round_bf16(const float *x, int rows, int cols, int ld, int prows, int pcols, uint16_t *out) {
     for (int r = 0; r < rows; r++) {
         uint16_t *o = out + (size_t)r * (size_t)pcols;
-        if (t == CblasNoTrans) {
-            const float *row = x + (size_t)r * (size_t)ld;
-            for (int c = 0; c < cols; c++) o[c] = tct_f32_to_bf16(row[c]);
-        } else {
-            for (int c = 0; c < cols; c++) o[c] = tct_f32_to_bf16(x[(size_t)c * (size_t)ld + (size_t)r]);
-        }
+        const float *row = x + (size_t)r * (size_t)ld;
+        for (int c = 0; c < cols; c++) o[c] = tct_f32_to_bf16(row[c]);
         for (int c = cols; c < pcols; c++) o[c] = 0;
     }
     memset(out + (size_t)rows * (size_t)pcols, 0, (size_t)(prows - rows) * (size_t)pcols * sizeof *out);
@@ -147,15 +144,16 @@ static void shape_free(shape *p) {
 }
 
 // The primitive of (M, K) . (K, N) and its memory objects (no data yet).
-static int shape_make(const tc_bf16 *g, shape *p, int M, int N, int K) {
+static int shape_make(const tc_bf16 *g, shape *p, int M, int N, int K, int a_trans, int b_trans) {
     dnnl_memory_desc_t src, weights, dst;
     dnnl_dims_t src_dims = {M, K}, weight_dims = {K, N}, dst_dims = {M, N};
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_matmul_desc_t desc;
-    *p = (shape){.M = M, .N = N, .K = K};
-    int ok = dnnl_memory_desc_init_by_tag(&src, 2, src_dims, dnnl_bf16, dnnl_ab) == dnnl_success &&
-             dnnl_memory_desc_init_by_tag(&weights, 2, weight_dims, dnnl_bf16, dnnl_ab) == dnnl_success &&
+    *p = (shape){.M = M, .N = N, .K = K, .a_trans = a_trans, .b_trans = b_trans};
+    int ok = dnnl_memory_desc_init_by_tag(&src, 2, src_dims, dnnl_bf16, a_trans ? dnnl_ba : dnnl_ab) == dnnl_success &&
+             dnnl_memory_desc_init_by_tag(&weights, 2, weight_dims, dnnl_bf16, b_trans ? dnnl_ba : dnnl_ab) ==
+                 dnnl_success &&
              dnnl_memory_desc_init_by_tag(&dst, 2, dst_dims, dnnl_f32, dnnl_ab) == dnnl_success &&
              dnnl_matmul_desc_init(&desc, &src, &weights, NULL, &dst) == dnnl_success &&
              dnnl_primitive_attr_create(&attr) == dnnl_success &&
@@ -179,13 +177,15 @@ static int shape_make(const tc_bf16 *g, shape *p, int M, int N, int K) {
 
 // The thread's primitive for (M, N, K), made on first use; the oldest goes
 // when all the slots are taken.
-static shape *shape_for(const tc_bf16 *g, thread_state *s, int M, int N, int K) {
-    for (int i = 0; i < SHAPES; i++)
-        if (s->shapes[i].M == M && s->shapes[i].N == N && s->shapes[i].K == K) return &s->shapes[i];
+static shape *shape_for(const tc_bf16 *g, thread_state *s, int M, int N, int K, int a_trans, int b_trans) {
+    for (int i = 0; i < SHAPES; i++) {
+        const shape *p = &s->shapes[i];
+        if (p->M == M && p->N == N && p->K == K && p->a_trans == a_trans && p->b_trans == b_trans) return &s->shapes[i];
+    }
     shape *p = &s->shapes[s->next_evicted];
     s->next_evicted = (s->next_evicted + 1) % SHAPES;
     shape_free(p);
-    return shape_make(g, p, M, N, K) ? NULL : p;
+    return shape_make(g, p, M, N, K, a_trans, b_trans) ? NULL : p;
 }
 
 static void onednn_gemm(const tc_bf16 *g, thread_state *s, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N,
@@ -193,7 +193,8 @@ static void onednn_gemm(const tc_bf16 *g, thread_state *s, CBLAS_TRANSPOSE ta, C
                         int ldc) {
     omp_set_num_threads(1);  // this thread's share only: the pool is the parallelism
     int Mp = padded(M), Np = padded(N), Kp = padded(K);
-    shape *p = shape_for(g, s, Mp, Np, Kp);
+    int a_trans = ta != CblasNoTrans, b_trans = tb != CblasNoTrans;
+    shape *p = shape_for(g, s, Mp, Np, Kp, a_trans, b_trans);
     if (!p) {
         char why[120];
         snprintf(why, sizeof why, "oneDNN: no bf16 matmul of %d x %d x %d", M, K, N);
@@ -206,8 +207,10 @@ static void onednn_gemm(const tc_bf16 *g, thread_state *s, CBLAS_TRANSPOSE ta, C
         fail(s, "out of memory (bf16 operands)");
         return;
     }
-    round_bf16(A, ta, M, K, lda, Mp, Kp, s->a);
-    round_bf16(B, tb, K, N, ldb, Kp, Np, s->b);
+    if (a_trans) round_bf16(A, K, M, lda, Kp, Mp, s->a);  // stored (K, M)
+    else round_bf16(A, M, K, lda, Mp, Kp, s->a);
+    if (b_trans) round_bf16(B, N, K, ldb, Np, Kp, s->b);  // stored (N, K)
+    else round_bf16(B, K, N, ldb, Kp, Np, s->b);
     dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, p->src}, {DNNL_ARG_WEIGHTS, p->weights}, {DNNL_ARG_DST, p->dst},
                               {DNNL_ARG_SCRATCHPAD, p->scratch}};
     if (dnnl_memory_set_data_handle(p->src, s->a) != dnnl_success ||
