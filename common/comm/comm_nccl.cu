@@ -51,7 +51,7 @@ struct nccl_impl {
     tc_watchdog *watch;
     pthread_mutex_t handle_lock;  // nccl: calls and the abort
     int aborted;                  // under handle_lock
-    int named;                    // the failure's line final (the lost ranks named)
+    int named;                    // over MPI: the barrier that names the lost ranks has run
     char error[192];              // the watchdog's hooks' text
 };
 
@@ -168,6 +168,13 @@ int mark(tc_comm *comm, cudaStream_t s) {
     return 0;
 }
 
+// The wrapped communicator, bounded by this one's timeout.
+tc_comm *host_of(tc_comm *comm) {
+    tc_comm *h = impl_of(comm)->host;
+    h->timeout = comm->timeout;
+    return h;
+}
+
 // The first look at a failure over MPI names the ranks that are gone: an
 // MPI barrier, bounded by the timeout, that they will not reach (the line
 // stays NCCL's when every rank reaches it: a GPU hung, not a rank).
@@ -176,10 +183,9 @@ int check(tc_comm *comm) {
     if (!failed(comm)) return 0;
     if (!d->named && !strcmp(d->host->name, "mpi")) {
         d->named = 1;
-        d->host->timeout = comm->timeout;
-        if (d->host->ops->barrier(d->host) && d->host->lost[0]) snprintf(comm->lost, sizeof comm->lost, "%s", d->host->lost);
+        tc_comm *h = host_of(comm);
+        if (h->ops->barrier(h) && h->lost[0]) snprintf(comm->lost, sizeof comm->lost, "%s", h->lost);
     }
-    d->named = 1;
     return tc_fail("%s", comm->lost);
 }
 
@@ -196,23 +202,20 @@ int host_done(tc_comm *comm, int rc) {
 }
 
 int host_allreduce(tc_comm *comm, void *buf, size_t count, tc_comm_dtype dtype) {
-    tc_comm *h = impl_of(comm)->host;
     if (check(comm)) return -1;
-    h->timeout = comm->timeout;
+    tc_comm *h = host_of(comm);
     return host_done(comm, h->ops->allreduce_sum(h, buf, count, dtype));
 }
 
 int host_broadcast(tc_comm *comm, void *buf, size_t bytes, int root) {
-    tc_comm *h = impl_of(comm)->host;
     if (check(comm)) return -1;
-    h->timeout = comm->timeout;
+    tc_comm *h = host_of(comm);
     return host_done(comm, h->ops->broadcast(h, buf, bytes, root));
 }
 
 int host_barrier(tc_comm *comm) {
-    tc_comm *h = impl_of(comm)->host;
     if (check(comm)) return -1;
-    h->timeout = comm->timeout;
+    tc_comm *h = host_of(comm);
     return host_done(comm, h->ops->barrier(h));
 }
 

@@ -8,10 +8,23 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "common/threadpool.h"
 #include "kernels/backend.h"
 #include "kernels/cpu/matmul_bf16.h"
+
+// A pool thread's scratch buffer: at least `want` bytes, 64-byte aligned,
+// replaced (its contents dropped) when too small, never shrunk. 0, or -1
+// when out of memory (the buffer then empty).
+static inline int tc_cpu_grow(void **buf, size_t *have, size_t want) {
+    if (*have >= want) return 0;
+    free(*buf);
+    *have = 0;
+    if (!(*buf = aligned_alloc(64, (want + 63) / 64 * 64))) return -1;
+    *have = want;
+    return 0;
+}
 
 // kernels/cpu/embeddings.c
 void tc_cpu_embeddings_forward(tc_pool *pool, float *out, const int32_t *ids, const int32_t *pos,

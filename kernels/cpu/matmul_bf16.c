@@ -2,14 +2,15 @@
 //
 // Both implementations round the operands the same way (tct_f32_to_bf16,
 // nearest even, NaN kept) and the product of two bf16 values is exact in
-// f32, so they differ only in the order of the f32 sums. oneDNN gets the
-// plainest problem it has: dense row-major bf16 (M, K) . (K, N) into a dense
-// f32 (M, N), the transposes done while rounding; alpha and beta are
-// applied after it, in f32, as sgemm does.
+// f32, so they differ only in the order of the f32 sums. oneDNN gets dense
+// bf16 operands as they are stored (a transposed one in its "ba" layout),
+// zero-padded to multiples of PAD, into a dense f32 product; alpha and beta
+// are applied after it, in f32, as sgemm does.
 #include "kernels/cpu/matmul_bf16.h"
 
 #include "common/error.h"
 #include "formats/tct.h"
+#include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/matmul_onednn.h"
 
 #include <stdint.h>
@@ -73,16 +74,6 @@ void tc_bf16_describe(tc_bf16_mode mode, char *text, size_t n) {
                           "a slow checking aid)");
 }
 
-// A buffer of at least `want` bytes, 64-byte aligned.
-static int grow(void **buf, size_t *have, size_t want) {
-    if (*have >= want) return 0;
-    free(*buf);
-    *have = 0;
-    if (!(*buf = aligned_alloc(64, (want + 63) / 64 * 64))) return -1;
-    *have = want;
-    return 0;
-}
-
 static void fail(thread_state *s, const char *why) {
     if (!s->failed) snprintf(s->why, sizeof s->why, "%s", why);
     s->failed = 1;
@@ -102,8 +93,8 @@ static void emulated_gemm(thread_state *s, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE t
                           const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     int a_rows = ta == CblasNoTrans ? M : K, a_cols = ta == CblasNoTrans ? K : M;
     int b_rows = tb == CblasNoTrans ? K : N, b_cols = tb == CblasNoTrans ? N : K;
-    if (grow(&s->a, &s->a_bytes, (size_t)M * (size_t)K * sizeof(float)) ||
-        grow(&s->b, &s->b_bytes, (size_t)K * (size_t)N * sizeof(float))) {
+    if (tc_cpu_grow(&s->a, &s->a_bytes, (size_t)M * (size_t)K * sizeof(float)) ||
+        tc_cpu_grow(&s->b, &s->b_bytes, (size_t)K * (size_t)N * sizeof(float))) {
         fail(s, "out of memory (bf16 operands)");
         return;
     }
@@ -201,9 +192,9 @@ static void onednn_gemm(const tc_bf16 *g, thread_state *s, CBLAS_TRANSPOSE ta, C
         fail(s, why);
         return;
     }
-    if (grow(&s->a, &s->a_bytes, (size_t)Mp * (size_t)Kp * 2) || grow(&s->b, &s->b_bytes, (size_t)Kp * (size_t)Np * 2) ||
-        grow(&s->acc, &s->acc_bytes, (size_t)Mp * (size_t)Np * sizeof(float)) ||
-        grow(&s->scratch, &s->scratch_bytes, p->scratch_bytes ? p->scratch_bytes : 64)) {
+    if (tc_cpu_grow(&s->a, &s->a_bytes, (size_t)Mp * (size_t)Kp * 2) || tc_cpu_grow(&s->b, &s->b_bytes, (size_t)Kp * (size_t)Np * 2) ||
+        tc_cpu_grow(&s->acc, &s->acc_bytes, (size_t)Mp * (size_t)Np * sizeof(float)) ||
+        tc_cpu_grow(&s->scratch, &s->scratch_bytes, p->scratch_bytes ? p->scratch_bytes : 64)) {
         fail(s, "out of memory (bf16 operands)");
         return;
     }

@@ -17,7 +17,6 @@
 #include "kernels/cpu/cpu_ops.h"
 
 #if TC_HAVE_DNNL
-#include <cblas.h>
 #include <dnnl.h>
 #include <dnnl_version.h>
 #include <math.h>
@@ -361,16 +360,6 @@ static prepared *prepare(tc_onednn *d, const float *w, int IC, int OC) {
     return p;
 }
 
-// A buffer of at least `want` bytes, 64-byte aligned.
-static int grow(void **buf, size_t *have, size_t want) {
-    if (*have >= want) return 0;
-    free(*buf);
-    *have = 0;
-    if (!(*buf = aligned_alloc(64, (want + 63) / 64 * 64))) return -1;
-    *have = want;
-    return 0;
-}
-
 static int grow_rows(thread_state *s, size_t rows) {
     if (rows <= s->rows) return 0;
     free(s->row_scale), free(s->row_zero);
@@ -439,7 +428,7 @@ static int multiply(tc_onednn *d, const prepared *p, thread_state *s, int M) {
     size_t scratch_bytes = dnnl_memory_desc_get_size(&p->scratch_md[shape]);
     dnnl_memory_t mem[4] = {NULL, NULL, NULL, NULL};
     int rc = -1;
-    if (grow(&s->scratch, &s->scratch_bytes, scratch_bytes ? scratch_bytes : 64))
+    if (tc_cpu_grow(&s->scratch, &s->scratch_bytes, scratch_bytes ? scratch_bytes : 64))
         snprintf(s->why, sizeof s->why, "out of memory (oneDNN scratchpad, %zu bytes)", scratch_bytes);
     else if (dnnl_memory_create(&mem[0], &p->src_md[shape], d->engine, s->src) != dnnl_success ||
              dnnl_memory_create(&mem[1], &p->wmd, d->engine, p->weights) != dnnl_success ||
@@ -490,7 +479,7 @@ static void scale_back_row(const tc_onednn *d, const prepared *p, const thread_s
 // weights, transposed (n, OC).
 static int split_outliers(thread_state *s, const float *x, const float *w, int M, int K, int OC) {
     size_t Kb = (size_t)K * sizeof(float);
-    if (grow(&s->keep, &s->keep_bytes, 2 * Kb)) return -1;
+    if (tc_cpu_grow(&s->keep, &s->keep_bytes, 2 * Kb)) return -1;
     float *keep = s->keep, *top = keep + K;
     for (int k = 0; k < K; k++) top[k] = 0;
     for (int m = 0; m < M; m++)
@@ -511,8 +500,8 @@ static int split_outliers(thread_state *s, const float *x, const float *w, int M
     }
     int n = s->n_outliers;
     if (n == 0) return 0;
-    if (grow(&s->outlier_x, &s->outlier_x_bytes, (size_t)M * (size_t)n * sizeof(float)) ||
-        grow(&s->outlier_w, &s->outlier_w_bytes, (size_t)OC * (size_t)n * sizeof(float)))
+    if (tc_cpu_grow(&s->outlier_x, &s->outlier_x_bytes, (size_t)M * (size_t)n * sizeof(float)) ||
+        tc_cpu_grow(&s->outlier_w, &s->outlier_w_bytes, (size_t)OC * (size_t)n * sizeof(float)))
         return -1;
     float *ox = s->outlier_x, *ow = s->outlier_w;
     for (int i = 0; i < n; i++) keep[s->outliers[i]] = 0;
@@ -549,7 +538,7 @@ static void matmul_task(void *ctx, int task, int thread) {
     omp_set_num_threads(1);  // this thread's share only: the pool is the parallelism
     size_t IC = (size_t)p->IC, OC = (size_t)p->OC, elem = d->precision == TCT_BF16 ? 2 : 1;
     s->n_outliers = 0;
-    if (grow(&s->src, &s->src_bytes, BLOCK_ROWS * IC * elem) || grow(&s->acc, &s->acc_bytes, BLOCK_ROWS * OC * 4) ||
+    if (tc_cpu_grow(&s->src, &s->src_bytes, BLOCK_ROWS * IC * elem) || tc_cpu_grow(&s->acc, &s->acc_bytes, BLOCK_ROWS * OC * 4) ||
         grow_rows(s, BLOCK_ROWS) || load_block(d, p, s, j->inp + (size_t)begin * IC, M, M_pad)) {
         snprintf(s->why, sizeof s->why, "out of memory (oneDNN buffers for %d rows)", BLOCK_ROWS);
         s->failed = 1;
