@@ -54,7 +54,7 @@ ifeq ($(filter deps help clean distclean fuzz fuzz-smoke test demo model,$(MAKEC
 endif
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wvla -Wno-format-truncation
-CFLAGS_BASE := -std=c11 -g $(WARN) -D_GNU_SOURCE -pthread -I. -MMD -MP \
+CFLAGS_BASE := -std=c11 -g $(WARN) -D_GNU_SOURCE -pthread -fopenmp-simd -I. -MMD -MP \
                -DTC_VERSION='"$(VERSION)"' -DTC_HAVE_CUDA=$(HAVE_CUDA) -DTC_HAVE_MPI=$(HAVE_MPI) \
                -DTC_HAVE_DNNL=$(HAVE_DNNL)
 ifeq ($(SANITIZE),1)

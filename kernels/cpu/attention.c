@@ -5,6 +5,7 @@
 // position bias (MPNet), when given, is added to the scaled scores.
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/matmul_bf16.h"
+#include "kernels/cpu/round_bf16.h"
 
 // Without this, GCC keeps the clamps of the approximations as branches (a
 // division might trap) and the loops stay scalar; nothing here reads the
@@ -31,23 +32,31 @@ size_t tc_cpu_attention_scratch_bytes(int threads, int T) {
     return (size_t)(threads < 1 ? 1 : threads) * (size_t)T * (size_t)T * sizeof(float);
 }
 
-// x (n) = softmax(x), in place.
-static void softmax_row(float *x, int n) {
+// x (n) = exp(scale (x - max x)), in place (scale > 0); returns their sum.
+// Lanes of 8 as layernorm.c's sums.
+static float softmax_exp_row(float *x, int n, float scale) {
     float lane[8], m = x[0];
     for (int k = 0; k < 8; k++) lane[k] = x[0];
     int i = 0;
     for (; i + 8 <= n; i += 8)
+#pragma omp simd
         for (int k = 0; k < 8; k++) lane[k] = x[i + k] > lane[k] ? x[i + k] : lane[k];
     for (; i < n; i++) m = x[i] > m ? x[i] : m;
     for (int k = 0; k < 8; k++) m = lane[k] > m ? lane[k] : m;
-    for (i = 0; i < n; i++) x[i] = tc_fast_expf(x[i] - m);
+    for (i = 0; i < n; i++) x[i] = tc_fast_expf((x[i] - m) * scale);
     float sum[8] = {0}, s = 0;
     for (i = 0; i + 8 <= n; i += 8)
+#pragma omp simd
         for (int k = 0; k < 8; k++) sum[k] += x[i + k];
     for (; i < n; i++) s += x[i];
     for (int k = 0; k < 8; k++) s += sum[k];
-    float inv = 1.0f / s;
-    for (i = 0; i < n; i++) x[i] *= inv;
+    return s;
+}
+
+// x (n) = softmax(x), in place.
+static void softmax_row(float *x, int n) {
+    float inv = 1.0f / softmax_exp_row(x, n, 1.0f);
+    for (int i = 0; i < n; i++) x[i] *= inv;
 }
 
 // scores (L, L), row stride ld, += the bias of head h by distance.
@@ -86,10 +95,85 @@ static void attention_task(void *ctx, int task, int thread) {
     tc_cpu_gemm(j->bf16, thread, CblasNoTrans, CblasNoTrans, L, HS, L, 1.0f, scores, ld, v, 3 * C, 0.0f, o, C);
 }
 
+// ------------------------------------------------ bf16 inference, by group
+
+// At inference in bf16 a task takes a group of G heads of one sequence: it
+// rounds their q, k and v to bf16 once, in runs of G HS contiguous values
+// per row (rounding one head's 32 values a row at a time, strided across
+// the whole qkv, was most of attention's rounding time), and writes each
+// head's probabilities straight to bf16. G depends on the model only, never
+// on the thread count, so that results do not either.
+enum { GROUP_RUN = 256, PAD = 16 };
+
+static int heads_per_group(int NH, int HS) {
+    int G = 1;
+    for (int g = 1; g <= NH; g++)
+        if (NH % g == 0 && g * HS <= GROUP_RUN) G = g;
+    return G;
+}
+
+// One head of the group: x holds the group's rounded q, k, v (Lp rows of
+// 3 G HS, zeros beyond L).
+static void group_head_bf16(const attention_job *j, int thread, const uint16_t *x, int G, int gh, int h, int off,
+                            int L, float *scores, uint16_t *probs, float *context) {
+    int HS = j->C / j->NH, Lp = (L + PAD - 1) / PAD * PAD, ld = 3 * G * HS;
+    const uint16_t *q = x + (size_t)gh * HS, *k = q + (size_t)G * HS, *v = q + 2 * (size_t)G * HS;
+    tc_bf16_gemm_stored(j->bf16, thread, 1, Lp, Lp, HS, q, ld, k, ld, scores);
+    float scale = 1.0f / sqrtf((float)HS);
+    if (j->bias) {
+        for (int i = 0; i < L; i++)
+            for (int c = 0; c < L; c++) scores[(size_t)i * Lp + c] *= scale;
+        add_bias(scores, L, Lp, j->bias, h, j->NH);
+        scale = 1.0f;
+    }
+    // the rows' exponentials go to the product unnormalized (bf16 keeps
+    // the same relative precision at any scale); the context's row is
+    // divided by their sum instead, HS values rather than L
+    float *inverse = context + (size_t)Lp * HS;  // (L)
+    for (int i = 0; i < L; i++) {
+        float *row = scores + (size_t)i * Lp;
+        inverse[i] = 1.0f / softmax_exp_row(row, L, scale);
+        tc_cpu_round_bf16(probs + (size_t)i * Lp, row, (size_t)L);
+    }
+    tc_bf16_gemm_stored(j->bf16, thread, 0, Lp, HS, Lp, probs, Lp, v, ld, context);
+    for (int i = 0; i < L; i++) {
+        float *o = j->out + (size_t)(off + i) * j->C + (size_t)h * HS;
+        const float *c = context + (size_t)i * HS;
+        for (int d = 0; d < HS; d++) o[d] = c[d] * inverse[i];
+    }
+}
+
+static void attention_group_bf16_task(void *ctx, int task, int thread) {
+    const attention_job *j = ctx;
+    int C = j->C, HS = C / j->NH, G = heads_per_group(j->NH, HS), groups = j->NH / G;
+    int b = task / groups, h0 = task % groups * G;
+    int off = j->layout->offsets[b], L = j->layout->offsets[b + 1] - off, Lp = (L + PAD - 1) / PAD * PAD;
+    if (L == 0) return;
+    size_t run = (size_t)G * HS, ld = 3 * run;
+    uint16_t *x = tc_bf16_buffer(j->bf16, thread, 0, (size_t)Lp * ld * 2);
+    float *scores = tc_bf16_buffer(j->bf16, thread, 1, (size_t)Lp * Lp * 4);
+    uint16_t *probs = tc_bf16_buffer(j->bf16, thread, 2, (size_t)Lp * Lp * 2);
+    float *context = tc_bf16_buffer(j->bf16, thread, 3, (size_t)Lp * (HS + 1) * 4);  // and the rows' 1 / sums
+    if (!x || !scores || !probs || !context) return;
+    for (int i = 0; i < L; i++) {
+        const float *row = j->qkv + (size_t)(off + i) * 3 * C + (size_t)h0 * HS;
+        for (int part = 0; part < 3; part++)  // q, k, v
+            tc_cpu_round_bf16(x + i * ld + part * run, row + (size_t)part * C, run);
+    }
+    memset(x + (size_t)L * ld, 0, (size_t)(Lp - L) * ld * 2);
+    memset(probs, 0, (size_t)Lp * Lp * 2);  // the padding's rows and columns stay zero
+    for (int g = 0; g < G; g++) group_head_bf16(j, thread, x, G, g, h0 + g, off, L, scores, probs, context);
+}
+
 void tc_cpu_attention_forward_bf16(tc_pool *pool, tc_bf16 *bf16, float *out, float *att, float *scratch,
                                    const float *qkv, const tc_seq_layout *layout, int C, int NH,
                                    const tc_attn_bias *bias) {
     attention_job j = {out, att, scratch, qkv, layout, bias, bf16, C, NH};
+    if (!att && tc_bf16_takes_bf16(bf16)) {  // inference: nothing kept for a backward pass
+        int groups = NH / heads_per_group(NH, C / NH);
+        tc_pool_run(pool, layout->B * groups, attention_group_bf16_task, &j);
+        return;
+    }
     tc_pool_run(pool, layout->B * NH, attention_task, &j);
 }
 

@@ -1,7 +1,7 @@
 // bf16 matrix products with f32 accumulation (see matmul_bf16.h).
 //
-// Both implementations round the operands the same way (tct_f32_to_bf16,
-// nearest even, NaN kept) and the product of two bf16 values is exact in
+// Both implementations round the operands the same way (tc_cpu_round_bf16,
+// nearest even, NaN kept, subnormals flushed) and the product of two bf16 values is exact in
 // f32, so they differ only in the order of the f32 sums. oneDNN gets dense
 // bf16 operands as they are stored (a transposed one in its "ba" layout),
 // zero-padded to multiples of PAD, into a dense f32 product; alpha and beta
@@ -12,6 +12,7 @@
 #include "formats/tct.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/matmul_onednn.h"
+#include "kernels/cpu/round_bf16.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -27,15 +28,20 @@ enum { SHAPES = 16 };  // primitives kept per thread: a layer's few shapes, atte
 typedef struct {
     int M, N, K;           // 0: free
     int a_trans, b_trans;  // the operands as stored: op(X) = X^T, oneDNN's "ba"
+    int lda, ldb;          // row strides of operands already in bf16; 0: dense
     dnnl_primitive_t prim;
     dnnl_memory_t src, weights, dst, scratch;
     size_t scratch_bytes;
 } shape;
 #endif
 
+enum { CALLER_BUFFERS = 4 };  // tc_bf16_buffer's slots
+
 typedef struct {  // one pool thread's buffers, grown as needed, never shrunk
     void *a, *b, *acc, *scratch;
     size_t a_bytes, b_bytes, acc_bytes, scratch_bytes;
+    void *caller[CALLER_BUFFERS];
+    size_t caller_bytes[CALLER_BUFFERS];
 #if TC_HAVE_DNNL
     dnnl_stream_t stream;
     shape shapes[SHAPES];
@@ -84,9 +90,13 @@ static void fail(thread_state *s, const char *why) {
 // The stored operand (rows, cols), row stride ld, rounded to bf16 into out
 // (rows, cols) dense, kept in f32.
 static void round_dense(const float *x, int rows, int cols, int ld, float *out) {
+    uint16_t chunk[256];
     for (int r = 0; r < rows; r++)
-        for (int c = 0; c < cols; c++)
-            out[(size_t)r * (size_t)cols + (size_t)c] = tct_bf16_to_f32(tct_f32_to_bf16(x[(size_t)r * (size_t)ld + (size_t)c]));
+        for (int c0 = 0; c0 < cols; c0 += 256) {
+            int n = cols - c0 < 256 ? cols - c0 : 256;
+            tc_cpu_round_bf16(chunk, x + (size_t)r * (size_t)ld + (size_t)c0, (size_t)n);
+            for (int c = 0; c < n; c++) out[(size_t)r * (size_t)cols + (size_t)(c0 + c)] = tct_bf16_to_f32(chunk[c]);
+        }
 }
 
 static void emulated_gemm(thread_state *s, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, float alpha,
@@ -120,7 +130,7 @@ static void round_bf16(const float *x, int rows, int cols, int ld, int prows, in
     for (int r = 0; r < rows; r++) {
         uint16_t *o = out + (size_t)r * (size_t)pcols;
         const float *row = x + (size_t)r * (size_t)ld;
-        for (int c = 0; c < cols; c++) o[c] = tct_f32_to_bf16(row[c]);
+        tc_cpu_round_bf16(o, row, (size_t)cols);
         for (int c = cols; c < pcols; c++) o[c] = 0;
     }
     memset(out + (size_t)rows * (size_t)pcols, 0, (size_t)(prows - rows) * (size_t)pcols * sizeof *out);
@@ -134,17 +144,26 @@ static void shape_free(shape *p) {
     *p = (shape){0};
 }
 
+// The layout of a stored bf16 operand (rows, cols) of op(X) = (rows, cols),
+// X stored transposed when trans, rows ld apart (0: dense).
+static int describe_operand(dnnl_memory_desc_t *md, int rows, int cols, int trans, int ld) {
+    dnnl_dims_t dims = {rows, cols};
+    if (!ld) return dnnl_memory_desc_init_by_tag(md, 2, dims, dnnl_bf16, trans ? dnnl_ba : dnnl_ab) == dnnl_success;
+    dnnl_dims_t strides = {trans ? 1 : ld, trans ? ld : 1};
+    return dnnl_memory_desc_init_by_strides(md, 2, dims, dnnl_bf16, strides) == dnnl_success;
+}
+
 // The primitive of (M, K) . (K, N) and its memory objects (no data yet).
-static int shape_make(const tc_bf16 *g, shape *p, int M, int N, int K, int a_trans, int b_trans) {
+static int shape_make(const tc_bf16 *g, shape *p, const shape *want) {
+    int M = want->M, N = want->N, K = want->K;
     dnnl_memory_desc_t src, weights, dst;
-    dnnl_dims_t src_dims = {M, K}, weight_dims = {K, N}, dst_dims = {M, N};
+    dnnl_dims_t dst_dims = {M, N};
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_matmul_desc_t desc;
-    *p = (shape){.M = M, .N = N, .K = K, .a_trans = a_trans, .b_trans = b_trans};
-    int ok = dnnl_memory_desc_init_by_tag(&src, 2, src_dims, dnnl_bf16, a_trans ? dnnl_ba : dnnl_ab) == dnnl_success &&
-             dnnl_memory_desc_init_by_tag(&weights, 2, weight_dims, dnnl_bf16, b_trans ? dnnl_ba : dnnl_ab) ==
-                 dnnl_success &&
+    *p = *want;
+    int ok = describe_operand(&src, M, K, want->a_trans, want->lda) &&
+             describe_operand(&weights, K, N, want->b_trans, want->ldb) &&
              dnnl_memory_desc_init_by_tag(&dst, 2, dst_dims, dnnl_f32, dnnl_ab) == dnnl_success &&
              dnnl_matmul_desc_init(&desc, &src, &weights, NULL, &dst) == dnnl_success &&
              dnnl_primitive_attr_create(&attr) == dnnl_success &&
@@ -168,15 +187,39 @@ static int shape_make(const tc_bf16 *g, shape *p, int M, int N, int K, int a_tra
 
 // The thread's primitive for (M, N, K), made on first use; the oldest goes
 // when all the slots are taken.
-static shape *shape_for(const tc_bf16 *g, thread_state *s, int M, int N, int K, int a_trans, int b_trans) {
+static shape *shape_for(const tc_bf16 *g, thread_state *s, const shape *want) {
     for (int i = 0; i < SHAPES; i++) {
         const shape *p = &s->shapes[i];
-        if (p->M == M && p->N == N && p->K == K && p->a_trans == a_trans && p->b_trans == b_trans) return &s->shapes[i];
+        if (p->M == want->M && p->N == want->N && p->K == want->K && p->a_trans == want->a_trans &&
+            p->b_trans == want->b_trans && p->lda == want->lda && p->ldb == want->ldb)
+            return &s->shapes[i];
     }
     shape *p = &s->shapes[s->next_evicted];
     s->next_evicted = (s->next_evicted + 1) % SHAPES;
     shape_free(p);
-    return shape_make(g, p, M, N, K, a_trans, b_trans) ? NULL : p;
+    return shape_make(g, p, want) ? NULL : p;
+}
+
+// Runs the shape's product of a, b into acc; 0, or -1 after fail().
+static int execute(thread_state *s, shape *p, const void *a, const void *b, float *acc) {
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, p->src}, {DNNL_ARG_WEIGHTS, p->weights}, {DNNL_ARG_DST, p->dst},
+                              {DNNL_ARG_SCRATCHPAD, p->scratch}};
+    if (tc_cpu_grow(&s->scratch, &s->scratch_bytes, p->scratch_bytes ? p->scratch_bytes : 64)) {
+        fail(s, "out of memory (bf16 scratchpad)");
+        return -1;
+    }
+    if (dnnl_memory_set_data_handle(p->src, (void *)a) != dnnl_success ||
+        dnnl_memory_set_data_handle(p->weights, (void *)b) != dnnl_success ||
+        dnnl_memory_set_data_handle(p->dst, acc) != dnnl_success ||
+        (p->scratch && dnnl_memory_set_data_handle(p->scratch, s->scratch) != dnnl_success) ||
+        dnnl_primitive_execute(p->prim, s->stream, p->scratch ? 4 : 3, args) != dnnl_success ||
+        dnnl_stream_wait(s->stream) != dnnl_success) {
+        char why[120];
+        snprintf(why, sizeof why, "oneDNN: a bf16 matmul of %d x %d x %d failed", p->M, p->K, p->N);
+        fail(s, why);
+        return -1;
+    }
+    return 0;
 }
 
 static void onednn_gemm(const tc_bf16 *g, thread_state *s, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N,
@@ -185,7 +228,8 @@ static void onednn_gemm(const tc_bf16 *g, thread_state *s, CBLAS_TRANSPOSE ta, C
     omp_set_num_threads(1);  // this thread's share only: the pool is the parallelism
     int Mp = padded(M), Np = padded(N), Kp = padded(K);
     int a_trans = ta != CblasNoTrans, b_trans = tb != CblasNoTrans;
-    shape *p = shape_for(g, s, Mp, Np, Kp, a_trans, b_trans);
+    shape want = {.M = Mp, .N = Np, .K = Kp, .a_trans = a_trans, .b_trans = b_trans};
+    shape *p = shape_for(g, s, &want);
     if (!p) {
         char why[120];
         snprintf(why, sizeof why, "oneDNN: no bf16 matmul of %d x %d x %d", M, K, N);
@@ -193,8 +237,7 @@ static void onednn_gemm(const tc_bf16 *g, thread_state *s, CBLAS_TRANSPOSE ta, C
         return;
     }
     if (tc_cpu_grow(&s->a, &s->a_bytes, (size_t)Mp * (size_t)Kp * 2) || tc_cpu_grow(&s->b, &s->b_bytes, (size_t)Kp * (size_t)Np * 2) ||
-        tc_cpu_grow(&s->acc, &s->acc_bytes, (size_t)Mp * (size_t)Np * sizeof(float)) ||
-        tc_cpu_grow(&s->scratch, &s->scratch_bytes, p->scratch_bytes ? p->scratch_bytes : 64)) {
+        tc_cpu_grow(&s->acc, &s->acc_bytes, (size_t)Mp * (size_t)Np * sizeof(float))) {
         fail(s, "out of memory (bf16 operands)");
         return;
     }
@@ -202,19 +245,7 @@ static void onednn_gemm(const tc_bf16 *g, thread_state *s, CBLAS_TRANSPOSE ta, C
     else round_bf16(A, M, K, lda, Mp, Kp, s->a);
     if (b_trans) round_bf16(B, N, K, ldb, Np, Kp, s->b);  // stored (N, K)
     else round_bf16(B, K, N, ldb, Kp, Np, s->b);
-    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, p->src}, {DNNL_ARG_WEIGHTS, p->weights}, {DNNL_ARG_DST, p->dst},
-                              {DNNL_ARG_SCRATCHPAD, p->scratch}};
-    if (dnnl_memory_set_data_handle(p->src, s->a) != dnnl_success ||
-        dnnl_memory_set_data_handle(p->weights, s->b) != dnnl_success ||
-        dnnl_memory_set_data_handle(p->dst, s->acc) != dnnl_success ||
-        (p->scratch && dnnl_memory_set_data_handle(p->scratch, s->scratch) != dnnl_success) ||
-        dnnl_primitive_execute(p->prim, s->stream, p->scratch ? 4 : 3, args) != dnnl_success ||
-        dnnl_stream_wait(s->stream) != dnnl_success) {
-        char why[120];
-        snprintf(why, sizeof why, "oneDNN: a bf16 matmul of %d x %d x %d failed", M, K, N);
-        fail(s, why);
-        return;
-    }
+    if (execute(s, p, s->a, s->b, s->acc)) return;
     const float *acc = s->acc;
     for (int m = 0; m < M; m++) {
         float *c = C + (size_t)m * (size_t)ldc;
@@ -270,6 +301,7 @@ void tc_bf16_destroy(tc_bf16 *g) {
         if (s->stream) dnnl_stream_destroy(s->stream);
 #endif
         free(s->a), free(s->b), free(s->acc), free(s->scratch);
+        for (int i = 0; i < CALLER_BUFFERS; i++) free(s->caller[i]);
     }
     free(g->threads);
 #if TC_HAVE_DNNL
@@ -305,6 +337,40 @@ void tc_cpu_gemm(tc_bf16 *g, int thread, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb,
     }
 #endif
     emulated_gemm(s, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+int tc_bf16_takes_bf16(const tc_bf16 *g) { return g && g->mode == TC_BF16_ONEDNN; }
+
+void *tc_bf16_buffer(tc_bf16 *g, int thread, int slot, size_t bytes) {
+    thread_state *s = &g->threads[thread];
+    if (slot < 0 || slot >= CALLER_BUFFERS || tc_cpu_grow(&s->caller[slot], &s->caller_bytes[slot], bytes)) {
+        fail(s, "out of memory (bf16 operands)");
+        return NULL;
+    }
+    return s->caller[slot];
+}
+
+void tc_bf16_gemm_stored(tc_bf16 *g, int thread, int b_trans, int M, int N, int K, const uint16_t *A, int lda,
+                         const uint16_t *B, int ldb, float *C) {
+#if TC_HAVE_DNNL
+    thread_state *s = &g->threads[thread];
+    if (g->mode != TC_BF16_ONEDNN) {
+        fail(s, "bf16 products of bf16 operands need oneDNN's bf16 kernel");
+        return;
+    }
+    omp_set_num_threads(1);  // this thread's share only: the pool is the parallelism
+    shape want = {.M = M, .N = N, .K = K, .b_trans = b_trans, .lda = lda, .ldb = ldb};
+    shape *p = shape_for(g, s, &want);
+    if (!p) {
+        char why[120];
+        snprintf(why, sizeof why, "oneDNN: no bf16 matmul of %d x %d x %d (strides %d, %d)", M, K, N, lda, ldb);
+        fail(s, why);
+        return;
+    }
+    execute(s, p, A, B, C);
+#else
+    fail(&g->threads[thread], "this build has no oneDNN");
+#endif
 }
 
 int tc_bf16_check(tc_bf16 *g) {

@@ -18,6 +18,7 @@
 
 #include <cblas.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct tc_bf16 tc_bf16;
 
@@ -41,6 +42,24 @@ void tc_bf16_destroy(tc_bf16 *g);
 // C as it was and is kept for tc_bf16_check.
 void tc_cpu_gemm(tc_bf16 *g, int thread, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, float alpha,
                  const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+// Products of operands already in bf16 (attention at inference rounds a
+// sequence's q, k and v once for all its heads). 1 where g computes them
+// (oneDNN), 0 for the emulation or NULL.
+int tc_bf16_takes_bf16(const tc_bf16 *g);
+
+// Pool thread `thread`'s buffer `slot` (0..3), at least `bytes`, 64-byte
+// aligned, kept (contents and all) until a larger request; NULL when out of
+// memory, the failure kept for tc_bf16_check.
+void *tc_bf16_buffer(tc_bf16 *g, int thread, int slot, size_t bytes);
+
+// C (M, N) f32, dense, = A (M, K) . op(B): A stored rows lda elements
+// apart; B stored (K, N) or, b_trans, (N, K), rows ldb apart. Every row of
+// A and B that the shapes name must be readable: pad with zero rows, not
+// with the next sequence. A failure leaves C as it was, kept for
+// tc_bf16_check. Only where tc_bf16_takes_bf16.
+void tc_bf16_gemm_stored(tc_bf16 *g, int thread, int b_trans, int M, int N, int K, const uint16_t *A, int lda,
+                         const uint16_t *B, int ldb, float *C);
 
 // After a pool run: 0, or -1 after tc_fail with the first failure of a
 // thread (and the failures cleared). g NULL: 0.

@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/round_bf16.h"
 
 #if TC_HAVE_DNNL
 #include <dnnl.h>
@@ -256,7 +257,7 @@ static void *reduce_weights(const tc_onednn *d, prepared *p) {
     size_t n = (size_t)p->IC * (size_t)p->OC;
     if (d->precision == TCT_BF16) {
         uint16_t *b = tc_malloc_array(n, 2);
-        for (size_t i = 0; b && i < n; i++) b[i] = tct_f32_to_bf16(p->w[i]);
+        if (b) tc_cpu_round_bf16(b, p->w, n);
         return b;
     }
     int8_t *q = tc_malloc_array(n, 1);
@@ -516,8 +517,7 @@ static int split_outliers(thread_state *s, const float *x, const float *w, int M
 static int load_block(tc_onednn *d, const prepared *p, thread_state *s, const float *inp, int M, int M_pad) {
     size_t IC = (size_t)p->IC, elem = d->precision == TCT_BF16 ? 2 : 1;
     if (d->precision == TCT_BF16) {
-        uint16_t *src = s->src;
-        for (size_t i = 0; i < (size_t)M * IC; i++) src[i] = tct_f32_to_bf16(inp[i]);
+        tc_cpu_round_bf16(s->src, inp, (size_t)M * IC);
     } else if (split_outliers(s, inp, p->w, M, p->IC, p->OC)) {
         return -1;
     } else {

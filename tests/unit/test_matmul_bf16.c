@@ -10,7 +10,9 @@
 //   it lacks;
 // - where it has none, the oneDNN context is refused naming what is
 //   missing, and the emulation is taken only under TC_CPU_BF16_EMULATE=1;
-// - no bf16 context: cblas_sgemm itself.
+// - no bf16 context: cblas_sgemm itself;
+// - attention at inference, on operands rounded once, agrees with fp32
+//   within bf16's rounding, the same bits on any thread count.
 #include "tests/harness.h"
 #include "common/error.h"
 #include "common/rng.h"
@@ -160,6 +162,95 @@ static void test_thread_out_of_range_is_reported(void) {
     tc_bf16_destroy(g);
 }
 
+// Attention at inference in bf16 (no probabilities kept: q, k and v rounded
+// once per group of heads, the exponentials rounded to bf16 unnormalized,
+// the context divided by their sum) against the same arithmetic in double,
+// with and without a position bias, at lengths on both sides of the padding
+// step, with head sizes that are and are not multiples of 16; and against
+// fp32 attention within bf16's rounding; the same bits on one thread and on
+// three.
+static float bf16_of(float v) { return tct_bf16_to_f32(tct_f32_to_bf16(v)); }
+
+static void reference_attention(double *out, const float *qkv, const int32_t *offsets, int seqs, int hidden, int NH,
+                                const tc_attn_bias *position) {
+    int HS = hidden / NH;
+    double e[64];
+    for (int b = 0; b < seqs; b++)
+        for (int h = 0; h < NH; h++)
+            for (int i = offsets[b]; i < offsets[b + 1]; i++) {
+                int L = offsets[b + 1] - offsets[b];
+                double top = -INFINITY, sum = 0;
+                for (int j = 0; j < L; j++) {
+                    const float *q = qkv + (size_t)i * 3 * hidden + h * HS;
+                    const float *k = qkv + (size_t)(offsets[b] + j) * 3 * hidden + hidden + h * HS;
+                    double dot = 0;
+                    for (int d = 0; d < HS; d++) dot += (double)bf16_of(q[d]) * bf16_of(k[d]);
+                    e[j] = dot / sqrt((double)HS);
+                    if (position) {
+                        int distance = j - (i - offsets[b]);
+                        e[j] += ((const float *)position->table)[position->bucket[distance + position->span - 1] * NH + h];
+                    }
+                    top = e[j] > top ? e[j] : top;
+                }
+                for (int j = 0; j < L; j++) sum += e[j] = exp(e[j] - top);
+                for (int d = 0; d < HS; d++) {
+                    double y = 0;
+                    for (int j = 0; j < L; j++)
+                        y += bf16_of((float)e[j]) * (double)bf16_of(qkv[(size_t)(offsets[b] + j) * 3 * hidden + 2 * hidden + h * HS + d]);
+                    out[(size_t)i * hidden + h * HS + d] = y / sum;
+                }
+            }
+}
+
+static void check_inference_attention(int hidden, int NH, int with_bias) {
+    enum { SEQS = 6, SPAN = 40, BUCKETS = 8 };
+    const int lengths[SEQS] = {1, 15, 16, 17, 40, 3};
+    int32_t offsets[SEQS + 1] = {0}, bucket[2 * SPAN - 1];
+    for (int b = 0; b < SEQS; b++) offsets[b + 1] = offsets[b] + lengths[b];
+    for (int d = 0; d < 2 * SPAN - 1; d++) bucket[d] = (d * 7) % BUCKETS;
+    int Nt = offsets[SEQS];
+    float *qkv = malloc((size_t)Nt * 3 * hidden * 4), *table = malloc(BUCKETS * (size_t)NH * 4);
+    float *ref = malloc((size_t)Nt * hidden * 4), *out = malloc((size_t)Nt * hidden * 4), *out3 = malloc((size_t)Nt * hidden * 4);
+    float *scratch = malloc(tc_cpu_attention_scratch_bytes(3, SPAN));
+    REQUIRE(qkv && table && ref && out && out3 && scratch);
+    fill(qkv, (size_t)Nt * 3 * hidden, 21), fill(table, BUCKETS * (size_t)NH, 22);
+    tc_attn_bias position = {table, bucket, SPAN, BUCKETS, NULL};
+    tc_seq_layout layout = {SEQS, SPAN, Nt, offsets, offsets};
+    tc_pool *one = tc_pool_create(1), *three = tc_pool_create(3);
+    tc_bf16 *g = tc_bf16_create(TC_BF16_ONEDNN, 3);
+    REQUIRE(one && three && g);
+    tc_cpu_attention_forward(one, ref, NULL, scratch, qkv, &layout, hidden, NH, with_bias ? &position : NULL);
+    tc_cpu_attention_forward_bf16(one, g, out, NULL, scratch, qkv, &layout, hidden, NH, with_bias ? &position : NULL);
+    tc_cpu_attention_forward_bf16(three, g, out3, NULL, scratch, qkv, &layout, hidden, NH, with_bias ? &position : NULL);
+    CHECK(tc_bf16_check(g) == 0);
+    // q, k, v in [-2, 2] rounded to 8 bits: outputs off by ~1e-2
+    CHECKF(harness_close("bf16 attention", out, ref, (size_t)Nt * hidden, 0.02, 0), "hidden %d NH %d bias %d", hidden, NH,
+           with_bias);
+    double *exact = malloc((size_t)Nt * hidden * sizeof *exact);
+    REQUIRE(exact);
+    reference_attention(exact, qkv, offsets, SEQS, hidden, NH, with_bias ? &position : NULL);
+    for (int i = 0; i < Nt * hidden; i++) ref[i] = (float)exact[i];
+    // the exponentials' bf16 rounding may differ in the last place where
+    // f32's exp and double's straddle a rounding boundary
+    CHECKF(harness_close("bf16 attention's arithmetic", out, ref, (size_t)Nt * hidden, 1e-3, 0), "hidden %d NH %d bias %d",
+           hidden, NH, with_bias);
+    free(exact);
+    CHECKF(memcmp(out, out3, (size_t)Nt * hidden * 4) == 0, "hidden %d NH %d bias %d: 1 and 3 threads differ", hidden, NH, with_bias);
+    tc_bf16_destroy(g);
+    tc_pool_destroy(one), tc_pool_destroy(three);
+    free(qkv), free(table), free(ref), free(out), free(out3), free(scratch);
+}
+
+static void test_inference_attention_matches_fp32(void) {
+    char why[300];
+    if (tc_onednn_supported(TCT_BF16, why, sizeof why)) SKIP("%s", why);
+    for (int with_bias = 0; with_bias < 2; with_bias++) {
+        check_inference_attention(96, 3, with_bias);   // HS 32, one group
+        check_inference_attention(384, 12, with_bias); // HS 32, two groups of 6 (MiniLM's shape)
+        check_inference_attention(70, 5, with_bias);   // HS 14: strides not a multiple of 16
+    }
+}
+
 int main(void) {
     RUN(test_emulated_is_sgemm_on_rounded);
     RUN(test_no_context_is_sgemm);
@@ -167,5 +258,6 @@ int main(void) {
     RUN(test_onednn_matches_emulation);
     RUN(test_onednn_refused_where_missing);
     RUN(test_thread_out_of_range_is_reported);
+    RUN(test_inference_attention_matches_fp32);
     HARNESS_EXIT();
 }
