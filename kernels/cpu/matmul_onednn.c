@@ -22,6 +22,7 @@
 #include <dnnl_version.h>
 #include <math.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,10 @@ enum { BLOCK_ROWS = 64, ROW_STEP = 16, SHAPES = BLOCK_ROWS / ROW_STEP };
 typedef struct {
     const float *w;          // the backend buffer it was made from
     int IC, OC;
+    // int8: the weights of input column k, (OC) f32, gathered the first time
+    // k is an outlier (the same few channels stand out in block after block)
+    float **column;
+    float *zeros;  // (OC)
     dnnl_memory_desc_t wmd;  // the layout oneDNN wants the weights in
     void *weights;           // (IC, OC) in that layout, bf16 or s8
     float *scale;            // (OC) int8: each output channel's weight scale
@@ -43,6 +48,11 @@ typedef struct {
     // the product of (s + 1) ROW_STEP rows, and its memory's layouts
     dnnl_primitive_t prim[SHAPES];
     dnnl_memory_desc_t src_md[SHAPES], dst_md[SHAPES], scratch_md[SHAPES];
+    // each thread's memory objects (src, weights, dst, scratchpad) of each
+    // shape, made on first use, pointed at the data on each call: making
+    // them per block was a few percent of an int8 encode, in malloc
+    dnnl_memory_t *mem;  // (threads, SHAPES, 4)
+    int n_threads;
 } prepared;
 
 // int8: input columns whose magnitude passes OUTLIER_MAGNITUDE in a block of
@@ -59,10 +69,10 @@ typedef struct {  // one pool thread's buffers, grown as needed, never shrunk
     float *row_scale;
     int32_t *row_zero;
     size_t rows;
-    // int8's outlier columns, multiplied in f32: where, their values, their weights
-    void *keep, *outlier_x, *outlier_w;
-    size_t keep_bytes, outlier_x_bytes, outlier_w_bytes;
-    int outliers[MAX_OUTLIERS];
+    // int8's outlier columns, multiplied in f32: where, and their values
+    void *keep, *outlier_x;
+    size_t keep_bytes, outlier_x_bytes;
+    int outliers[MAX_OUTLIERS];  // in increasing column order
     int n_outliers;
     int failed;
     char why[200];
@@ -80,6 +90,7 @@ struct tc_onednn {
     int input_max;
     prepared *items;
     int n_items, cap_items;
+    pthread_mutex_t column_lock;  // held while a weight column is gathered
     thread_state *threads;
     int n_threads;
 };
@@ -197,6 +208,7 @@ tc_onednn *tc_onednn_create(tct_dtype precision, int threads) {
     // the pool's threads are the parallelism: an OpenMP team of more than
     // one would only wait, spinning, on cores the pool uses
     omp_set_num_threads(1);
+    pthread_mutex_init(&d->column_lock, NULL);
     d->precision = precision;
     d->input_max = has_vnni(dnnl_get_effective_cpu_isa()) ? 255 : 127;
     d->n_threads = threads;
@@ -221,9 +233,15 @@ int tc_onednn_input_max(const tc_onednn *d) { return d->input_max; }
 static void prepared_free(prepared *p) {
     for (int i = 0; i < SHAPES; i++)
         if (p->prim[i]) dnnl_primitive_destroy(p->prim[i]);
+    for (int i = 0; p->mem && i < p->n_threads * SHAPES * 4; i++)
+        if (p->mem[i]) dnnl_memory_destroy(p->mem[i]);
+    free(p->mem);
     free(p->weights);
     free(p->scale);
     free(p->colsum);
+    for (int k = 0; p->column && k < p->IC; k++) free(p->column[k]);
+    free(p->column);
+    free(p->zeros);
 }
 
 void tc_onednn_destroy(tc_onednn *d) {
@@ -234,10 +252,11 @@ void tc_onednn_destroy(tc_onednn *d) {
         thread_state *s = &d->threads[t];
         if (s->stream) dnnl_stream_destroy(s->stream);
         free(s->src), free(s->acc), free(s->scratch), free(s->row_scale), free(s->row_zero);
-        free(s->keep), free(s->outlier_x), free(s->outlier_w);
+        free(s->keep), free(s->outlier_x);
     }
     free(d->threads);
     if (d->engine) dnnl_engine_destroy(d->engine);
+    pthread_mutex_destroy(&d->column_lock);
     free(d);
 }
 
@@ -263,7 +282,9 @@ static void *reduce_weights(const tc_onednn *d, prepared *p) {
     int8_t *q = tc_malloc_array(n, 1);
     p->scale = tc_malloc_array((size_t)p->OC, sizeof *p->scale);
     p->colsum = tc_malloc_array((size_t)p->OC, sizeof *p->colsum);
-    if (!q || !p->scale || !p->colsum) {
+    p->column = calloc((size_t)p->IC, sizeof *p->column);
+    p->zeros = calloc((size_t)p->OC, sizeof *p->zeros);
+    if (!q || !p->scale || !p->colsum || !p->column || !p->zeros) {
         free(q);
         return NULL;
     }
@@ -348,9 +369,10 @@ static prepared *prepare(tc_onednn *d, const float *w, int IC, int OC) {
         d->items = grown, d->cap_items = cap;
     }
     prepared *p = &d->items[d->n_items];
-    *p = (prepared){.w = w, .IC = IC, .OC = OC};
+    *p = (prepared){.w = w, .IC = IC, .OC = OC, .n_threads = d->n_threads};
     void *plain = reduce_weights(d, p);
-    int rc = plain ? reorder_weights(d, p, plain) : tc_fail("out of memory (%d x %d weights)", OC, IC);
+    p->mem = tc_calloc((size_t)d->n_threads * SHAPES * 4, sizeof *p->mem);
+    int rc = plain && p->mem ? reorder_weights(d, p, plain) : tc_fail("out of memory (%d x %d weights)", OC, IC);
     free(plain);
     if (rc == 0) rc = make_primitives(d, p);
     if (rc) {
@@ -370,30 +392,35 @@ static int grow_rows(thread_state *s, size_t rows) {
     return s->rows ? 0 : -1;
 }
 
-// Rows (M, K) as u8 in [0, top], each with its own scale and zero point:
-// x ~ scale (q - zero). Columns where keep[k] is 0 count as zero (they are
-// multiplied apart). The range is found in LANES running minima and maxima,
-// comparisons rather than fminf/fmaxf, so that the compiler vectorizes it
-// (one running pair would be a chain it may not reorder).
-enum { LANES = 16 };
-static void row_range(const float *row, const float *keep, int K, float *lo, float *hi) {
-    float l[LANES] = {0}, h[LANES] = {0};  // the range holds zero, so that zero is exact
-    int k = 0;
-    for (; k + LANES <= K; k += LANES)
-        for (int i = 0; i < LANES; i++) {
-            float v = row[k + i] * keep[k + i];
-            l[i] = v < l[i] ? v : l[i];
-            h[i] = v > h[i] ? v : h[i];
-        }
-    for (; k < K; k++) {
-        float v = row[k] * keep[k];
-        l[0] = v < l[0] ? v : l[0];
-        h[0] = v > h[0] ? v : h[0];
-    }
-    *lo = l[0], *hi = h[0];
-    for (int i = 1; i < LANES; i++) *lo = l[i] < *lo ? l[i] : *lo, *hi = h[i] > *hi ? h[i] : *hi;
+// Floats as int32 keys in the same order (for non-NaN values): integer
+// minima and maxima vectorize where float ones, under trapping math, do not.
+static inline int32_t order_key(float v) {
+    int32_t b;
+    memcpy(&b, &v, sizeof b);
+    return b ^ (int32_t)((uint32_t)(b >> 31) & 0x7fffffffu);
 }
 
+static inline float key_value(int32_t k) {
+    int32_t b = k ^ (int32_t)((uint32_t)(k >> 31) & 0x7fffffffu);
+    float v;
+    memcpy(&v, &b, sizeof v);
+    return v;
+}
+
+// The range of a row without the columns where keep[k] is 0 (they are
+// multiplied apart); it holds zero, so that zero is exact.
+static void row_range(const float *row, const float *keep, int K, float *lo, float *hi) {
+    int32_t l = 0, h = 0;
+    for (int k = 0; k < K; k++) {
+        int32_t v = order_key(row[k] * keep[k]);
+        l = v < l ? v : l;
+        h = v > h ? v : h;
+    }
+    *lo = key_value(l), *hi = key_value(h);
+}
+
+// Rows (M, K) as u8 in [0, top], each with its own scale and zero point:
+// x ~ scale (q - zero). Columns where keep[k] is 0 count as zero.
 static void quantize_rows(const float *x, const float *keep, int M, int K, float top, uint8_t *q, float *scale,
                           int32_t *zero) {
     for (int m = 0; m < M; m++) {
@@ -424,30 +451,32 @@ typedef struct {
 
 // The product of the block's rows in the thread's buffers: s->acc (M, OC)
 // = src . weights, M a multiple of ROW_STEP.
-static int multiply(tc_onednn *d, const prepared *p, thread_state *s, int M) {
+static int multiply(tc_onednn *d, const prepared *p, thread_state *s, int thread, int M) {
     int shape = M / ROW_STEP - 1;
     size_t scratch_bytes = dnnl_memory_desc_get_size(&p->scratch_md[shape]);
-    dnnl_memory_t mem[4] = {NULL, NULL, NULL, NULL};
-    int rc = -1;
-    if (tc_cpu_grow(&s->scratch, &s->scratch_bytes, scratch_bytes ? scratch_bytes : 64))
+    dnnl_memory_t *mem = p->mem + ((size_t)thread * SHAPES + (size_t)shape) * 4;
+    const dnnl_memory_desc_t *md[4] = {&p->src_md[shape], &p->wmd, &p->dst_md[shape], &p->scratch_md[shape]};
+    void *data[4] = {s->src, p->weights, s->acc, s->scratch};
+    int used = scratch_bytes ? 4 : 3;
+    if (tc_cpu_grow(&s->scratch, &s->scratch_bytes, scratch_bytes ? scratch_bytes : 64)) {
         snprintf(s->why, sizeof s->why, "out of memory (oneDNN scratchpad, %zu bytes)", scratch_bytes);
-    else if (dnnl_memory_create(&mem[0], &p->src_md[shape], d->engine, s->src) != dnnl_success ||
-             dnnl_memory_create(&mem[1], &p->wmd, d->engine, p->weights) != dnnl_success ||
-             dnnl_memory_create(&mem[2], &p->dst_md[shape], d->engine, s->acc) != dnnl_success ||
-             (scratch_bytes && dnnl_memory_create(&mem[3], &p->scratch_md[shape], d->engine, s->scratch) != dnnl_success))
-        snprintf(s->why, sizeof s->why, "oneDNN: cannot set up a matmul of %d x %d x %d", M, p->IC, p->OC);
-    else {
-        dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, mem[0]}, {DNNL_ARG_WEIGHTS, mem[1]}, {DNNL_ARG_DST, mem[2]},
-                                  {DNNL_ARG_SCRATCHPAD, mem[3]}};
-        if (dnnl_primitive_execute(p->prim[shape], s->stream, mem[3] ? 4 : 3, args) == dnnl_success &&
-            dnnl_stream_wait(s->stream) == dnnl_success)
-            rc = 0;
-        else
-            snprintf(s->why, sizeof s->why, "oneDNN: a matmul of %d x %d x %d failed", M, p->IC, p->OC);
+        return -1;
     }
-    for (int i = 0; i < 4; i++)
-        if (mem[i]) dnnl_memory_destroy(mem[i]);
-    return rc;
+    data[3] = s->scratch;
+    for (int i = 0; i < used; i++)
+        if ((!mem[i] && dnnl_memory_create(&mem[i], md[i], d->engine, DNNL_MEMORY_NONE) != dnnl_success) ||
+            dnnl_memory_set_data_handle(mem[i], data[i]) != dnnl_success) {
+            snprintf(s->why, sizeof s->why, "oneDNN: cannot set up a matmul of %d x %d x %d", M, p->IC, p->OC);
+            return -1;
+        }
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, mem[0]}, {DNNL_ARG_WEIGHTS, mem[1]}, {DNNL_ARG_DST, mem[2]},
+                              {DNNL_ARG_SCRATCHPAD, mem[3]}};
+    if (dnnl_primitive_execute(p->prim[shape], s->stream, used, args) != dnnl_success ||
+        dnnl_stream_wait(s->stream) != dnnl_success) {
+        snprintf(s->why, sizeof s->why, "oneDNN: a matmul of %d x %d x %d failed", M, p->IC, p->OC);
+        return -1;
+    }
+    return 0;
 }
 
 // Row m of the output: the product scaled back to f32, plus bias, plus the
@@ -464,21 +493,53 @@ static void scale_back_row(const tc_onednn *d, const prepared *p, const thread_s
         return;
     }
     const int32_t *acc = (const int32_t *)s->acc + (size_t)m * (size_t)OC;
+    const float *sc = p->scale, *b = bias ? bias : p->zeros;
+    const int32_t *cs = p->colsum;
     float rs = s->row_scale[m];
     int32_t rz = s->row_zero[m];
-    for (int n = 0; n < OC; n++) o[n] = rs * p->scale[n] * (float)(acc[n] - rz * p->colsum[n]) + (bias ? bias[n] : 0.0f);
-    const float *ox = (const float *)s->outlier_x + (size_t)m * (size_t)s->n_outliers, *ow = s->outlier_w;
-    for (int i = 0; i < s->n_outliers; i++) {  // ow (n_outliers, OC): a row's products vectorize over n
-        float x = ox[i];
-        const float *wi = ow + (size_t)i * (size_t)OC;
-        for (int n = 0; n < OC; n++) o[n] += x * wi[n];
+    if (s->n_outliers == 0) {
+        for (int n = 0; n < OC; n++) o[n] = rs * sc[n] * (float)(acc[n] - rz * cs[n]) + b[n];
+        return;
+    }
+    // the outliers four at a time in the same pass, a missing one as zeros
+    // times a zero column: a pass over the row per outlier cost more
+    const float *ox = (const float *)s->outlier_x + (size_t)m * (size_t)s->n_outliers;
+    for (int i = 0; i < s->n_outliers; i += 4) {
+        float x[4];
+        const float *w[4];
+        for (int u = 0; u < 4; u++) {
+            int in = i + u < s->n_outliers;
+            x[u] = in ? ox[i + u] : 0.0f;
+            w[u] = in ? __atomic_load_n(&p->column[s->outliers[i + u]], __ATOMIC_ACQUIRE) : p->zeros;
+        }
+        const float *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
+        if (i == 0)
+            for (int n = 0; n < OC; n++)
+                o[n] = rs * sc[n] * (float)(acc[n] - rz * cs[n]) + b[n] + x[0] * w0[n] + x[1] * w1[n] + x[2] * w2[n] +
+                       x[3] * w3[n];
+        else
+            for (int n = 0; n < OC; n++) o[n] += x[0] * w0[n] + x[1] * w1[n] + x[2] * w2[n] + x[3] * w3[n];
     }
 }
 
-// Finds the block's outlier columns (the largest first, at most
-// MAX_OUTLIERS), sets keep, and gathers their values (M, n) and their
-// weights, transposed (n, OC).
-static int split_outliers(thread_state *s, const float *x, const float *w, int M, int K, int OC) {
+// Input column k's weights, (OC) f32, gathered on first use.
+static int gather_column(tc_onednn *d, const prepared *p, int k) {
+    if (__atomic_load_n(&p->column[k], __ATOMIC_ACQUIRE)) return 0;
+    pthread_mutex_lock(&d->column_lock);
+    float *c = p->column[k];
+    if (!c && (c = tc_malloc_array((size_t)p->OC, sizeof *c))) {
+        for (int o = 0; o < p->OC; o++) c[o] = p->w[(size_t)o * (size_t)p->IC + (size_t)k];
+        __atomic_store_n(&p->column[k], c, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&d->column_lock);
+    return c ? 0 : -1;
+}
+
+// Finds the block's outlier columns (the largest, at most MAX_OUTLIERS, in
+// increasing order), sets keep, gathers their values (M, n) and makes sure
+// their weights' columns are at hand.
+static int split_outliers(tc_onednn *d, thread_state *s, const prepared *p, const float *x, int M) {
+    int K = p->IC;
     size_t Kb = (size_t)K * sizeof(float);
     if (tc_cpu_grow(&s->keep, &s->keep_bytes, 2 * Kb)) return -1;
     float *keep = s->keep, *top = keep + K;
@@ -501,15 +562,18 @@ static int split_outliers(thread_state *s, const float *x, const float *w, int M
     }
     int n = s->n_outliers;
     if (n == 0) return 0;
-    if (tc_cpu_grow(&s->outlier_x, &s->outlier_x_bytes, (size_t)M * (size_t)n * sizeof(float)) ||
-        tc_cpu_grow(&s->outlier_w, &s->outlier_w_bytes, (size_t)OC * (size_t)n * sizeof(float)))
-        return -1;
-    float *ox = s->outlier_x, *ow = s->outlier_w;
+    for (int i = 1; i < n; i++)  // increasing column order: one order of sums whatever the magnitudes
+        for (int at = i; at > 0 && s->outliers[at - 1] > s->outliers[at]; at--) {
+            int c = s->outliers[at];
+            s->outliers[at] = s->outliers[at - 1], s->outliers[at - 1] = c;
+        }
+    if (tc_cpu_grow(&s->outlier_x, &s->outlier_x_bytes, (size_t)M * (size_t)n * sizeof(float))) return -1;
+    float *ox = s->outlier_x;
+    for (int i = 0; i < n; i++)
+        if (gather_column(d, p, s->outliers[i])) return -1;
     for (int i = 0; i < n; i++) keep[s->outliers[i]] = 0;
     for (int m = 0; m < M; m++)
         for (int i = 0; i < n; i++) ox[(size_t)m * (size_t)n + (size_t)i] = x[(size_t)m * (size_t)K + (size_t)s->outliers[i]];
-    for (int o = 0; o < OC; o++)
-        for (int i = 0; i < n; i++) ow[(size_t)i * (size_t)OC + (size_t)o] = w[(size_t)o * (size_t)K + (size_t)s->outliers[i]];
     return 0;
 }
 
@@ -518,7 +582,7 @@ static int load_block(tc_onednn *d, const prepared *p, thread_state *s, const fl
     size_t IC = (size_t)p->IC, elem = d->precision == TCT_BF16 ? 2 : 1;
     if (d->precision == TCT_BF16) {
         tc_cpu_round_bf16(s->src, inp, (size_t)M * IC);
-    } else if (split_outliers(s, inp, p->w, M, p->IC, p->OC)) {
+    } else if (split_outliers(d, s, p, inp, M)) {
         return -1;
     } else {
         quantize_rows(inp, s->keep, M, p->IC, (float)d->input_max, s->src, s->row_scale, s->row_zero);
@@ -544,7 +608,7 @@ static void matmul_task(void *ctx, int task, int thread) {
         s->failed = 1;
         return;
     }
-    if (multiply(d, p, s, M_pad)) {
+    if (multiply(d, p, s, thread, M_pad)) {
         s->failed = 1;
         return;
     }
