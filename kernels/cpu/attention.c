@@ -32,9 +32,8 @@ size_t tc_cpu_attention_scratch_bytes(int threads, int T) {
     return (size_t)(threads < 1 ? 1 : threads) * (size_t)T * (size_t)T * sizeof(float);
 }
 
-// x (n) = exp(scale (x - max x)), in place (scale > 0); returns their sum.
-// Lanes of 8 as layernorm.c's sums.
-static float softmax_exp_row(float *x, int n, float scale) {
+// The largest of x (n), in lanes of 8 as layernorm.c's sums.
+static float row_max(const float *x, int n) {
     float lane[8], m = x[0];
     for (int k = 0; k < 8; k++) lane[k] = x[0];
     int i = 0;
@@ -43,9 +42,16 @@ static float softmax_exp_row(float *x, int n, float scale) {
         for (int k = 0; k < 8; k++) lane[k] = x[i + k] > lane[k] ? x[i + k] : lane[k];
     for (; i < n; i++) m = x[i] > m ? x[i] : m;
     for (int k = 0; k < 8; k++) m = lane[k] > m ? lane[k] : m;
-    for (i = 0; i < n; i++) x[i] = tc_fast_expf((x[i] - m) * scale);
+    return m;
+}
+
+// x (n) = exp(scale (x - max x)), in place (scale > 0); returns their sum.
+static float softmax_exp_row(float *x, int n, float scale) {
+    float m = row_max(x, n);
+    for (int i = 0; i < n; i++) x[i] = tc_fast_expf((x[i] - m) * scale);
     float sum[8] = {0}, s = 0;
-    for (i = 0; i + 8 <= n; i += 8)
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
 #pragma omp simd
         for (int k = 0; k < 8; k++) sum[k] += x[i + k];
     for (; i < n; i++) s += x[i];
@@ -112,34 +118,28 @@ static int heads_per_group(int NH, int HS) {
     return G;
 }
 
-// One head of the group: x holds the group's rounded q, k, v (Lp rows of
-// 3 G HS, zeros beyond L).
-static void group_head_bf16(const attention_job *j, int thread, const uint16_t *x, int G, int gh, int h, int off,
-                            int L, float *scores, uint16_t *probs, float *context) {
-    int HS = j->C / j->NH, Lp = (L + PAD - 1) / PAD * PAD, ld = 3 * G * HS;
-    const uint16_t *q = x + (size_t)gh * HS, *k = q + (size_t)G * HS, *v = q + 2 * (size_t)G * HS;
-    tc_bf16_gemm_stored(j->bf16, thread, 1, Lp, Lp, HS, q, ld, k, ld, scores);
-    float scale = 1.0f / sqrtf((float)HS);
-    if (j->bias) {
-        for (int i = 0; i < L; i++)
-            for (int c = 0; c < L; c++) scores[(size_t)i * Lp + c] *= scale;
-        add_bias(scores, L, Lp, j->bias, h, j->NH);
-        scale = 1.0f;
-    }
-    // the rows' exponentials go to the product unnormalized (bf16 keeps
-    // the same relative precision at any scale); the context's row is
-    // divided by their sum instead, HS values rather than L
-    float *inverse = context + (size_t)Lp * HS;  // (L)
-    for (int i = 0; i < L; i++) {
-        float *row = scores + (size_t)i * Lp;
-        inverse[i] = 1.0f / softmax_exp_row(row, L, scale);
-        tc_cpu_round_bf16(probs + (size_t)i * Lp, row, (size_t)L);
-    }
-    tc_bf16_gemm_stored(j->bf16, thread, 0, Lp, HS, Lp, probs, Lp, v, ld, context);
-    for (int i = 0; i < L; i++) {
-        float *o = j->out + (size_t)(off + i) * j->C + (size_t)h * HS;
-        const float *c = context + (size_t)i * HS;
-        for (int d = 0; d < HS; d++) o[d] = c[d] * inverse[i];
+// The group's heads' probabilities, unnormalized (bf16 keeps the same
+// relative precision at any scale), into probs (G, Lp, Lp), zeros beyond L;
+// the rows' 1 / sums into inverse (G, L).
+static void group_softmax(const attention_job *j, int G, int h0, int L, float *scores, uint16_t *probs,
+                          float *inverse) {
+    int HS = j->C / j->NH, Lp = (L + PAD - 1) / PAD * PAD;
+    for (int g = 0; g < G; g++) {
+        float *head = scores + (size_t)g * Lp * Lp, scale = 1.0f / sqrtf((float)HS);
+        uint16_t *p = probs + (size_t)g * Lp * Lp;
+        if (j->bias) {
+            for (int i = 0; i < L; i++)
+                for (int c = 0; c < L; c++) head[(size_t)i * Lp + c] *= scale;
+            add_bias(head, L, Lp, j->bias, h0 + g, j->NH);
+            scale = 1.0f;
+        }
+        for (int i = 0; i < L; i++) {
+            float *row = head + (size_t)i * Lp;
+            inverse[(size_t)g * L + i] = 1.0f / softmax_exp_row(row, L, scale);
+            tc_cpu_round_bf16(p + (size_t)i * Lp, row, (size_t)L);
+            memset(p + (size_t)i * Lp + L, 0, (size_t)(Lp - L) * 2);
+        }
+        memset(p + (size_t)L * Lp, 0, (size_t)(Lp - L) * Lp * 2);
     }
 }
 
@@ -149,20 +149,30 @@ static void attention_group_bf16_task(void *ctx, int task, int thread) {
     int b = task / groups, h0 = task % groups * G;
     int off = j->layout->offsets[b], L = j->layout->offsets[b + 1] - off, Lp = (L + PAD - 1) / PAD * PAD;
     if (L == 0) return;
-    size_t run = (size_t)G * HS, ld = 3 * run;
-    uint16_t *x = tc_bf16_buffer(j->bf16, thread, 0, (size_t)Lp * ld * 2);
-    float *scores = tc_bf16_buffer(j->bf16, thread, 1, (size_t)Lp * Lp * 4);
-    uint16_t *probs = tc_bf16_buffer(j->bf16, thread, 2, (size_t)Lp * Lp * 2);
-    float *context = tc_bf16_buffer(j->bf16, thread, 3, (size_t)Lp * (HS + 1) * 4);  // and the rows' 1 / sums
+    int run = G * HS, ld = 3 * run;
+    size_t square = (size_t)G * Lp * Lp;
+    uint16_t *x = tc_bf16_buffer(j->bf16, thread, 0, (size_t)Lp * ld * 2);  // (Lp, [q k v] of G heads)
+    float *scores = tc_bf16_buffer(j->bf16, thread, 1, square * 4);         // (G, Lp, Lp)
+    uint16_t *probs = tc_bf16_buffer(j->bf16, thread, 2, square * 2);       // (G, Lp, Lp)
+    float *context = tc_bf16_buffer(j->bf16, thread, 3, ((size_t)Lp * HS + L) * G * 4);  // (G, Lp, HS), (G, L)
     if (!x || !scores || !probs || !context) return;
     for (int i = 0; i < L; i++) {
         const float *row = j->qkv + (size_t)(off + i) * 3 * C + (size_t)h0 * HS;
         for (int part = 0; part < 3; part++)  // q, k, v
-            tc_cpu_round_bf16(x + i * ld + part * run, row + (size_t)part * C, run);
+            tc_cpu_round_bf16(x + (size_t)i * ld + (size_t)part * run, row + (size_t)part * C, (size_t)run);
     }
     memset(x + (size_t)L * ld, 0, (size_t)(Lp - L) * ld * 2);
-    memset(probs, 0, (size_t)Lp * Lp * 2);  // the padding's rows and columns stay zero
-    for (int g = 0; g < G; g++) group_head_bf16(j, thread, x, G, g, h0 + g, off, L, scores, probs, context);
+    // one product for all the group's heads, each a step of HS along the rows
+    tc_bf16_gemm_stored(j->bf16, thread, 1, G, Lp, Lp, HS, x, ld, HS, x + run, ld, HS, scores);
+    float *inverse = context + (size_t)G * Lp * HS;
+    group_softmax(j, G, h0, L, scores, probs, inverse);
+    tc_bf16_gemm_stored(j->bf16, thread, 0, G, Lp, HS, Lp, probs, Lp, Lp * Lp, x + 2 * run, ld, HS, context);
+    for (int g = 0; g < G; g++)
+        for (int i = 0; i < L; i++) {
+            float *o = j->out + (size_t)(off + i) * C + (size_t)(h0 + g) * HS, inv = inverse[(size_t)g * L + i];
+            const float *c = context + ((size_t)g * Lp + i) * HS;
+            for (int d = 0; d < HS; d++) o[d] = c[d] * inv;
+        }
 }
 
 void tc_cpu_attention_forward_bf16(tc_pool *pool, tc_bf16 *bf16, float *out, float *att, float *scratch,

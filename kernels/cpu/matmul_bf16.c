@@ -23,12 +23,13 @@
 #include <dnnl.h>
 #include <omp.h>
 
-enum { SHAPES = 16 };  // primitives kept per thread: a layer's few shapes, attention's lengths
+enum { SHAPES = 64 };  // primitives kept per thread: a layer's few shapes, attention's lengths
 
 typedef struct {
     int M, N, K;           // 0: free
     int a_trans, b_trans;  // the operands as stored: op(X) = X^T, oneDNN's "ba"
     int lda, ldb;          // row strides of operands already in bf16; 0: dense
+    int batch, a_step, b_step;  // products of stored operands: how many, and the strides between them
     dnnl_primitive_t prim;
     dnnl_memory_t src, weights, dst, scratch;
     size_t scratch_bytes;
@@ -144,9 +145,13 @@ static void shape_free(shape *p) {
     *p = (shape){0};
 }
 
-// The layout of a stored bf16 operand (rows, cols) of op(X) = (rows, cols),
-// X stored transposed when trans, rows ld apart (0: dense).
-static int describe_operand(dnnl_memory_desc_t *md, int rows, int cols, int trans, int ld) {
+// The layout of a bf16 operand op(X) (rows, cols), X stored transposed when
+// trans, rows ld apart (0: dense); batch > 0: that many of them, step apart.
+static int describe_operand(dnnl_memory_desc_t *md, int rows, int cols, int trans, int ld, int batch, int step) {
+    if (batch) {
+        dnnl_dims_t dims = {batch, rows, cols}, strides = {step, trans ? 1 : ld, trans ? ld : 1};
+        return dnnl_memory_desc_init_by_strides(md, 3, dims, dnnl_bf16, strides) == dnnl_success;
+    }
     dnnl_dims_t dims = {rows, cols};
     if (!ld) return dnnl_memory_desc_init_by_tag(md, 2, dims, dnnl_bf16, trans ? dnnl_ba : dnnl_ab) == dnnl_success;
     dnnl_dims_t strides = {trans ? 1 : ld, trans ? ld : 1};
@@ -157,14 +162,15 @@ static int describe_operand(dnnl_memory_desc_t *md, int rows, int cols, int tran
 static int shape_make(const tc_bf16 *g, shape *p, const shape *want) {
     int M = want->M, N = want->N, K = want->K;
     dnnl_memory_desc_t src, weights, dst;
-    dnnl_dims_t dst_dims = {M, N};
+    dnnl_dims_t dst_dims = {M, N}, batched_dims = {want->batch, M, N};
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_matmul_desc_t desc;
     *p = *want;
-    int ok = describe_operand(&src, M, K, want->a_trans, want->lda) &&
-             describe_operand(&weights, K, N, want->b_trans, want->ldb) &&
-             dnnl_memory_desc_init_by_tag(&dst, 2, dst_dims, dnnl_f32, dnnl_ab) == dnnl_success &&
+    int ok = describe_operand(&src, M, K, want->a_trans, want->lda, want->batch, want->a_step) &&
+             describe_operand(&weights, K, N, want->b_trans, want->ldb, want->batch, want->b_step) &&
+             (want->batch ? dnnl_memory_desc_init_by_tag(&dst, 3, batched_dims, dnnl_f32, dnnl_abc)
+                          : dnnl_memory_desc_init_by_tag(&dst, 2, dst_dims, dnnl_f32, dnnl_ab)) == dnnl_success &&
              dnnl_matmul_desc_init(&desc, &src, &weights, NULL, &dst) == dnnl_success &&
              dnnl_primitive_attr_create(&attr) == dnnl_success &&
              dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) == dnnl_success &&
@@ -191,7 +197,8 @@ static shape *shape_for(const tc_bf16 *g, thread_state *s, const shape *want) {
     for (int i = 0; i < SHAPES; i++) {
         const shape *p = &s->shapes[i];
         if (p->M == want->M && p->N == want->N && p->K == want->K && p->a_trans == want->a_trans &&
-            p->b_trans == want->b_trans && p->lda == want->lda && p->ldb == want->ldb)
+            p->b_trans == want->b_trans && p->lda == want->lda && p->ldb == want->ldb && p->batch == want->batch &&
+            p->a_step == want->a_step && p->b_step == want->b_step)
             return &s->shapes[i];
     }
     shape *p = &s->shapes[s->next_evicted];
@@ -350,8 +357,8 @@ void *tc_bf16_buffer(tc_bf16 *g, int thread, int slot, size_t bytes) {
     return s->caller[slot];
 }
 
-void tc_bf16_gemm_stored(tc_bf16 *g, int thread, int b_trans, int M, int N, int K, const uint16_t *A, int lda,
-                         const uint16_t *B, int ldb, float *C) {
+void tc_bf16_gemm_stored(tc_bf16 *g, int thread, int b_trans, int batch, int M, int N, int K, const uint16_t *A,
+                         int lda, int a_step, const uint16_t *B, int ldb, int b_step, float *C) {
 #if TC_HAVE_DNNL
     thread_state *s = &g->threads[thread];
     if (g->mode != TC_BF16_ONEDNN) {
@@ -359,11 +366,13 @@ void tc_bf16_gemm_stored(tc_bf16 *g, int thread, int b_trans, int M, int N, int 
         return;
     }
     omp_set_num_threads(1);  // this thread's share only: the pool is the parallelism
-    shape want = {.M = M, .N = N, .K = K, .b_trans = b_trans, .lda = lda, .ldb = ldb};
+    shape want = {.M = M, .N = N, .K = K, .b_trans = b_trans, .lda = lda, .ldb = ldb, .batch = batch,
+                  .a_step = a_step, .b_step = b_step};
     shape *p = shape_for(g, s, &want);
     if (!p) {
         char why[120];
-        snprintf(why, sizeof why, "oneDNN: no bf16 matmul of %d x %d x %d (strides %d, %d)", M, K, N, lda, ldb);
+        snprintf(why, sizeof why, "oneDNN: no bf16 matmul of %d x %d x %d x %d (strides %d, %d)", batch, M, K, N, lda,
+                 ldb);
         fail(s, why);
         return;
     }

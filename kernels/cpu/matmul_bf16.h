@@ -53,13 +53,14 @@ int tc_bf16_takes_bf16(const tc_bf16 *g);
 // memory, the failure kept for tc_bf16_check.
 void *tc_bf16_buffer(tc_bf16 *g, int thread, int slot, size_t bytes);
 
-// C (M, N) f32, dense, = A (M, K) . op(B): A stored rows lda elements
-// apart; B stored (K, N) or, b_trans, (N, K), rows ldb apart. Every row of
-// A and B that the shapes name must be readable: pad with zero rows, not
-// with the next sequence. A failure leaves C as it was, kept for
-// tc_bf16_check. Only where tc_bf16_takes_bf16.
-void tc_bf16_gemm_stored(tc_bf16 *g, int thread, int b_trans, int M, int N, int K, const uint16_t *A, int lda,
-                         const uint16_t *B, int ldb, float *C);
+// For each of `batch` products b: C_b (M, N) f32, dense, = A_b (M, K) .
+// op(B_b), C_b at C + b M N: A_b stored a_step elements after A_{b-1},
+// rows lda apart; B_b b_step after B_{b-1}, stored (K, N) or, b_trans,
+// (N, K), rows ldb apart. Every row the shapes name must be readable: pad
+// with zero rows, not with the next sequence. A failure leaves C as it was,
+// kept for tc_bf16_check. Only where tc_bf16_takes_bf16.
+void tc_bf16_gemm_stored(tc_bf16 *g, int thread, int b_trans, int batch, int M, int N, int K, const uint16_t *A,
+                         int lda, int a_step, const uint16_t *B, int ldb, int b_step, float *C);
 
 // After a pool run: 0, or -1 after tc_fail with the first failure of a
 // thread (and the failures cleared). g NULL: 0.
