@@ -72,6 +72,8 @@ typedef struct {  // one pool thread's buffers, grown as needed, never shrunk
     // int8's outlier columns, multiplied in f32: where, and their values
     void *keep, *outlier_x;
     size_t keep_bytes, outlier_x_bytes;
+    void *spare;  // (ROWS_AT_ONCE, OC): where the rows past a block's last go
+    size_t spare_bytes;
     int outliers[MAX_OUTLIERS];  // in increasing column order
     int n_outliers;
     int failed;
@@ -252,7 +254,7 @@ void tc_onednn_destroy(tc_onednn *d) {
         thread_state *s = &d->threads[t];
         if (s->stream) dnnl_stream_destroy(s->stream);
         free(s->src), free(s->acc), free(s->scratch), free(s->row_scale), free(s->row_zero);
-        free(s->keep), free(s->outlier_x);
+        free(s->keep), free(s->outlier_x), free(s->spare);
     }
     free(d->threads);
     if (d->engine) dnnl_engine_destroy(d->engine);
@@ -479,47 +481,82 @@ static int multiply(tc_onednn *d, const prepared *p, thread_state *s, int thread
     return 0;
 }
 
-// Row m of the output: the product scaled back to f32, plus bias, plus the
-// outlier columns' f32 products (int8).
-static void scale_back_row(const tc_onednn *d, const prepared *p, const thread_state *s, float *o, const float *bias,
-                           int m) {
-    int OC = p->OC;
-    if (d->precision == TCT_BF16) {
-        const float *acc = (const float *)s->acc + (size_t)m * (size_t)OC;
+// Rows m .. m + rows - 1 (rows <= ROWS_AT_ONCE) of the block's product,
+// scaled back to f32 into o[r], plus bias, plus the outlier columns' f32
+// products (int8). The rows go together so that each column's scale, sum,
+// bias and outlier weights are loaded once for all of them: with the
+// outliers, loads rather than arithmetic were the cost.
+enum { ROWS_AT_ONCE = 4, OUTLIERS_AT_ONCE = 4 };
+
+static void scale_back_bf16(const prepared *p, const thread_state *s, float *const o[], const float *bias, int m,
+                            int rows) {
+    for (int r = 0; r < rows; r++) {
+        const float *acc = (const float *)s->acc + (size_t)(m + r) * (size_t)p->OC;
         if (bias)
-            for (int n = 0; n < OC; n++) o[n] = acc[n] + bias[n];
+            for (int n = 0; n < p->OC; n++) o[r][n] = acc[n] + bias[n];
         else
-            memcpy(o, acc, (size_t)OC * sizeof *o);
+            memcpy(o[r], acc, (size_t)p->OC * sizeof(float));
+    }
+}
+
+// The outliers i .. i + 3 of rows m .. m + 3 added to o (a missing row or
+// outlier: a zero weight column and zero values); first: o set, not added to.
+static void add_outliers(const prepared *p, const thread_state *s, float *const o[], int m, int rows, int i,
+                         int first) {
+    int OC = p->OC, n_out = s->n_outliers;
+    const float *w[OUTLIERS_AT_ONCE];
+    float x[ROWS_AT_ONCE][OUTLIERS_AT_ONCE];
+    for (int u = 0; u < OUTLIERS_AT_ONCE; u++) {
+        int in = i + u < n_out;
+        w[u] = in ? __atomic_load_n(&p->column[s->outliers[i + u]], __ATOMIC_ACQUIRE) : p->zeros;
+        for (int r = 0; r < ROWS_AT_ONCE; r++)
+            x[r][u] = in && r < rows ? ((const float *)s->outlier_x)[(size_t)(m + r) * (size_t)n_out + (size_t)(i + u)] : 0.0f;
+    }
+    const float *restrict w0 = w[0], *restrict w1 = w[1], *restrict w2 = w[2], *restrict w3 = w[3];
+    float *restrict o0 = o[0], *restrict o1 = o[1], *restrict o2 = o[2], *restrict o3 = o[3];
+    const float x00 = x[0][0], x01 = x[0][1], x02 = x[0][2], x03 = x[0][3], x10 = x[1][0], x11 = x[1][1],
+                x12 = x[1][2], x13 = x[1][3], x20 = x[2][0], x21 = x[2][1], x22 = x[2][2], x23 = x[2][3],
+                x30 = x[3][0], x31 = x[3][1], x32 = x[3][2], x33 = x[3][3];
+#define OUTLIER_SUM(r) (x##r##0 * w0[n] + x##r##1 * w1[n] + x##r##2 * w2[n] + x##r##3 * w3[n])
+    if (first)
+#pragma omp simd
+        for (int n = 0; n < OC; n++)
+            o0[n] = OUTLIER_SUM(0), o1[n] = OUTLIER_SUM(1), o2[n] = OUTLIER_SUM(2), o3[n] = OUTLIER_SUM(3);
+    else
+#pragma omp simd
+        for (int n = 0; n < OC; n++)
+            o0[n] += OUTLIER_SUM(0), o1[n] += OUTLIER_SUM(1), o2[n] += OUTLIER_SUM(2), o3[n] += OUTLIER_SUM(3);
+#undef OUTLIER_SUM
+}
+
+static void scale_back_rows(const tc_onednn *d, const prepared *p, const thread_state *s, float *const o[],
+                            const float *bias, int m, int rows) {
+    if (d->precision == TCT_BF16) {
+        scale_back_bf16(p, s, o, bias, m, rows);
         return;
     }
-    const int32_t *acc = (const int32_t *)s->acc + (size_t)m * (size_t)OC;
-    const float *sc = p->scale, *b = bias ? bias : p->zeros;
-    const int32_t *cs = p->colsum;
-    float rs = s->row_scale[m];
-    int32_t rz = s->row_zero[m];
-    if (s->n_outliers == 0) {
-        for (int n = 0; n < OC; n++) o[n] = rs * sc[n] * (float)(acc[n] - rz * cs[n]) + b[n];
-        return;
-    }
-    // the outliers four at a time in the same pass, a missing one as zeros
-    // times a zero column: a pass over the row per outlier cost more
-    const float *ox = (const float *)s->outlier_x + (size_t)m * (size_t)s->n_outliers;
-    for (int i = 0; i < s->n_outliers; i += 4) {
-        float x[4];
-        const float *w[4];
-        for (int u = 0; u < 4; u++) {
-            int in = i + u < s->n_outliers;
-            x[u] = in ? ox[i + u] : 0.0f;
-            w[u] = in ? __atomic_load_n(&p->column[s->outliers[i + u]], __ATOMIC_ACQUIRE) : p->zeros;
-        }
-        const float *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
-        if (i == 0)
-            for (int n = 0; n < OC; n++)
-                o[n] = rs * sc[n] * (float)(acc[n] - rz * cs[n]) + b[n] + x[0] * w0[n] + x[1] * w1[n] + x[2] * w2[n] +
-                       x[3] * w3[n];
-        else
-            for (int n = 0; n < OC; n++) o[n] += x[0] * w0[n] + x[1] * w1[n] + x[2] * w2[n] + x[3] * w3[n];
-    }
+    int OC = p->OC;
+    const int32_t *acc = (const int32_t *)s->acc + (size_t)m * (size_t)OC;  // rows past the block's are padding
+    const float *restrict sc = p->scale, *restrict b = bias ? bias : p->zeros;
+    const int32_t *restrict cs = p->colsum, *restrict a0 = acc, *restrict a1 = a0 + OC, *restrict a2 = a1 + OC,
+                            *restrict a3 = a2 + OC;
+    float rs[ROWS_AT_ONCE] = {0};
+    int32_t rz[ROWS_AT_ONCE] = {0};
+    for (int r = 0; r < rows; r++) rs[r] = s->row_scale[m + r], rz[r] = s->row_zero[m + r];
+    float *restrict o0 = o[0], *restrict o1 = o[1], *restrict o2 = o[2], *restrict o3 = o[3];
+    for (int i = 0; i < s->n_outliers; i += OUTLIERS_AT_ONCE) add_outliers(p, s, o, m, rows, i, i == 0);
+    const float rs0 = rs[0], rs1 = rs[1], rs2 = rs[2], rs3 = rs[3];
+    const int32_t rz0 = rz[0], rz1 = rz[1], rz2 = rz[2], rz3 = rz[3];
+#define SCALED(r, a) (rs##r * sc[n] * (float)(a[n] - rz##r * cs[n]) + b[n])
+    if (s->n_outliers)
+#pragma omp simd
+        for (int n = 0; n < OC; n++)
+            o0[n] += SCALED(0, a0), o1[n] += SCALED(1, a1), o2[n] += SCALED(2, a2), o3[n] += SCALED(3, a3);
+    else
+#pragma omp simd
+        for (int n = 0; n < OC; n++)
+            o0[n] = SCALED(0, a0), o1[n] = SCALED(1, a1), o2[n] = SCALED(2, a2), o3[n] = SCALED(3, a3);
+#undef SCALED
 }
 
 // Input column k's weights, (OC) f32, gathered on first use.
@@ -603,6 +640,7 @@ static void matmul_task(void *ctx, int task, int thread) {
     size_t IC = (size_t)p->IC, OC = (size_t)p->OC, elem = d->precision == TCT_BF16 ? 2 : 1;
     s->n_outliers = 0;
     if (tc_cpu_grow(&s->src, &s->src_bytes, BLOCK_ROWS * IC * elem) || tc_cpu_grow(&s->acc, &s->acc_bytes, BLOCK_ROWS * OC * 4) ||
+        tc_cpu_grow(&s->spare, &s->spare_bytes, ROWS_AT_ONCE * OC * 4) ||
         grow_rows(s, BLOCK_ROWS) || load_block(d, p, s, j->inp + (size_t)begin * IC, M, M_pad)) {
         snprintf(s->why, sizeof s->why, "out of memory (oneDNN buffers for %d rows)", BLOCK_ROWS);
         s->failed = 1;
@@ -612,11 +650,16 @@ static void matmul_task(void *ctx, int task, int thread) {
         s->failed = 1;
         return;
     }
-    for (int m = 0; m < M; m++) {
-        float *o = j->out + (size_t)(begin + m) * OC;
-        scale_back_row(d, p, s, o, j->bias, m);
-        if (j->pre) memcpy(j->pre + (size_t)(begin + m) * OC, o, OC * sizeof *o);
-        if (j->act != TC_ACT_NONE) tc_cpu_activation_inplace(o, OC, j->act);
+    for (int m = 0; m < M; m += ROWS_AT_ONCE) {
+        int rows = M - m < ROWS_AT_ONCE ? M - m : ROWS_AT_ONCE;
+        float *o[ROWS_AT_ONCE];
+        for (int r = 0; r < ROWS_AT_ONCE; r++)  // a row past the block's: written to the thread's spare row
+            o[r] = r < rows ? j->out + (size_t)(begin + m + r) * OC : (float *)s->spare + (size_t)r * OC;
+        scale_back_rows(d, p, s, o, j->bias, m, rows);
+        for (int r = 0; r < rows; r++) {
+            if (j->pre) memcpy(j->pre + (size_t)(begin + m + r) * OC, o[r], OC * sizeof(float));
+            if (j->act != TC_ACT_NONE) tc_cpu_activation_inplace(o[r], OC, j->act);
+        }
     }
 }
 
