@@ -106,9 +106,10 @@ static void attention_task(void *ctx, int task, int thread) {
 // At inference in bf16 a task takes a group of G heads of one sequence: it
 // rounds their q, k and v to bf16 once, in runs of G HS contiguous values
 // per row (rounding one head's 32 values a row at a time, strided across
-// the whole qkv, was most of attention's rounding time), and writes each
-// head's probabilities straight to bf16. G depends on the model only, never
-// on the thread count, so that results do not either.
+// the whole qkv, was most of attention's rounding time), multiplies all G
+// heads in one batched product each way rather than two calls per head, and
+// writes the probabilities straight to bf16. G depends on the model only, never on the thread count,
+// so that results do not either.
 enum { GROUP_RUN = 256, PAD = 16 };
 
 static int heads_per_group(int NH, int HS) {

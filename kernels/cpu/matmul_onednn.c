@@ -4,7 +4,7 @@
 // oneDNN limited to one thread, as the fp32 path does with OpenBLAS: one set
 // of threads does everything. A block's product stays in the thread's cache
 // while it is scaled back, corrected for its outlier columns, activated and
-// stored, in one pass over each row. oneDNN picks its kernel for the CPU at
+// stored, four rows at a time. oneDNN picks its kernel for the CPU at
 // run time (AMX, AVX-512 VNNI or BF16, AVX2); a reference kernel means the
 // CPU lacks the units, and the precision is refused rather than run slowly.
 // The primitives are made once per weight, at its preparation, for the
