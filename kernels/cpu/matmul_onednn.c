@@ -506,11 +506,12 @@ static void add_outliers(const prepared *p, const thread_state *s, float *const 
     int OC = p->OC, n_out = s->n_outliers;
     const float *w[OUTLIERS_AT_ONCE];
     float x[ROWS_AT_ONCE][OUTLIERS_AT_ONCE];
+    const float *ox = (const float *)s->outlier_x + (size_t)m * (size_t)n_out + (size_t)i;  // (rows, n_out)
     for (int u = 0; u < OUTLIERS_AT_ONCE; u++) {
         int in = i + u < n_out;
         w[u] = in ? __atomic_load_n(&p->column[s->outliers[i + u]], __ATOMIC_ACQUIRE) : p->zeros;
         for (int r = 0; r < ROWS_AT_ONCE; r++)
-            x[r][u] = in && r < rows ? ((const float *)s->outlier_x)[(size_t)(m + r) * (size_t)n_out + (size_t)(i + u)] : 0.0f;
+            x[r][u] = in && r < rows ? ox[(size_t)r * (size_t)n_out + (size_t)u] : 0.0f;
     }
     const float *restrict w0 = w[0], *restrict w1 = w[1], *restrict w2 = w[2], *restrict w3 = w[3];
     float *restrict o0 = o[0], *restrict o1 = o[1], *restrict o2 = o[2], *restrict o3 = o[3];
@@ -610,7 +611,8 @@ static int split_outliers(tc_onednn *d, thread_state *s, const prepared *p, cons
         if (gather_column(d, p, s->outliers[i])) return -1;
     for (int i = 0; i < n; i++) keep[s->outliers[i]] = 0;
     for (int m = 0; m < M; m++)
-        for (int i = 0; i < n; i++) ox[(size_t)m * (size_t)n + (size_t)i] = x[(size_t)m * (size_t)K + (size_t)s->outliers[i]];
+        for (int i = 0; i < n; i++)
+            ox[(size_t)m * (size_t)n + (size_t)i] = x[(size_t)m * (size_t)K + (size_t)s->outliers[i]];
     return 0;
 }
 

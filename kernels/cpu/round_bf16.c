@@ -24,8 +24,8 @@ void tc_cpu_round_bf16_portable(uint16_t *out, const float *x, size_t n) {
 }
 
 #if HAVE_X86_BF16
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) static void round_bf16_avx512(uint16_t *out,
-                                                                                               const float *x, size_t n) {
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))  // the units' own conversion
+static void round_bf16_avx512(uint16_t *out, const float *x, size_t n) {
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
         __m256bh b = _mm512_cvtneps_pbh(_mm512_loadu_ps(x + i));

@@ -188,15 +188,18 @@ static void reference_attention(double *out, const float *qkv, const int32_t *of
                     e[j] = dot / sqrt((double)HS);
                     if (position) {
                         int distance = j - (i - offsets[b]);
-                        e[j] += ((const float *)position->table)[position->bucket[distance + position->span - 1] * NH + h];
+                        int bucket = position->bucket[distance + position->span - 1];
+                        e[j] += ((const float *)position->table)[bucket * NH + h];
                     }
                     top = e[j] > top ? e[j] : top;
                 }
                 for (int j = 0; j < L; j++) sum += e[j] = exp(e[j] - top);
                 for (int d = 0; d < HS; d++) {
                     double y = 0;
-                    for (int j = 0; j < L; j++)
-                        y += bf16_of((float)e[j]) * (double)bf16_of(qkv[(size_t)(offsets[b] + j) * 3 * hidden + 2 * hidden + h * HS + d]);
+                    for (int j = 0; j < L; j++) {
+                        const float *v = qkv + (size_t)(offsets[b] + j) * 3 * hidden + 2 * hidden + h * HS;
+                        y += bf16_of((float)e[j]) * (double)bf16_of(v[d]);
+                    }
                     out[(size_t)i * hidden + h * HS + d] = y / sum;
                 }
             }
@@ -210,7 +213,8 @@ static void check_inference_attention(int hidden, int NH, int with_bias) {
     for (int d = 0; d < 2 * SPAN - 1; d++) bucket[d] = (d * 7) % BUCKETS;
     int Nt = offsets[SEQS];
     float *qkv = malloc((size_t)Nt * 3 * hidden * 4), *table = malloc(BUCKETS * (size_t)NH * 4);
-    float *ref = malloc((size_t)Nt * hidden * 4), *out = malloc((size_t)Nt * hidden * 4), *out3 = malloc((size_t)Nt * hidden * 4);
+    size_t bytes = (size_t)Nt * hidden * 4;
+    float *ref = malloc(bytes), *out = malloc(bytes), *out3 = malloc(bytes);
     float *scratch = malloc(tc_cpu_attention_scratch_bytes(3, SPAN));
     REQUIRE(qkv && table && ref && out && out3 && scratch);
     fill(qkv, (size_t)Nt * 3 * hidden, 21), fill(table, BUCKETS * (size_t)NH, 22);
@@ -219,23 +223,24 @@ static void check_inference_attention(int hidden, int NH, int with_bias) {
     tc_pool *one = tc_pool_create(1), *three = tc_pool_create(3);
     tc_bf16 *g = tc_bf16_create(TC_BF16_ONEDNN, 3);
     REQUIRE(one && three && g);
-    tc_cpu_attention_forward(one, ref, NULL, scratch, qkv, &layout, hidden, NH, with_bias ? &position : NULL);
-    tc_cpu_attention_forward_bf16(one, g, out, NULL, scratch, qkv, &layout, hidden, NH, with_bias ? &position : NULL);
-    tc_cpu_attention_forward_bf16(three, g, out3, NULL, scratch, qkv, &layout, hidden, NH, with_bias ? &position : NULL);
+    const tc_attn_bias *bias_or_null = with_bias ? &position : NULL;
+    tc_cpu_attention_forward(one, ref, NULL, scratch, qkv, &layout, hidden, NH, bias_or_null);
+    tc_cpu_attention_forward_bf16(one, g, out, NULL, scratch, qkv, &layout, hidden, NH, bias_or_null);
+    tc_cpu_attention_forward_bf16(three, g, out3, NULL, scratch, qkv, &layout, hidden, NH, bias_or_null);
     CHECK(tc_bf16_check(g) == 0);
     // q, k, v in [-2, 2] rounded to 8 bits: outputs off by ~1e-2
-    CHECKF(harness_close("bf16 attention", out, ref, (size_t)Nt * hidden, 0.02, 0), "hidden %d NH %d bias %d", hidden, NH,
-           with_bias);
+    size_t n = (size_t)Nt * hidden;
+    CHECKF(harness_close("bf16 attention", out, ref, n, 0.02, 0), "hidden %d NH %d bias %d", hidden, NH, with_bias);
     double *exact = malloc((size_t)Nt * hidden * sizeof *exact);
     REQUIRE(exact);
-    reference_attention(exact, qkv, offsets, SEQS, hidden, NH, with_bias ? &position : NULL);
+    reference_attention(exact, qkv, offsets, SEQS, hidden, NH, bias_or_null);
     for (int i = 0; i < Nt * hidden; i++) ref[i] = (float)exact[i];
     // the exponentials' bf16 rounding may differ in the last place where
     // f32's exp and double's straddle a rounding boundary
-    CHECKF(harness_close("bf16 attention's arithmetic", out, ref, (size_t)Nt * hidden, 1e-3, 0), "hidden %d NH %d bias %d",
-           hidden, NH, with_bias);
+    CHECKF(harness_close("bf16 attention's arithmetic", out, ref, n, 1e-3, 0), "hidden %d NH %d bias %d", hidden, NH,
+           with_bias);
     free(exact);
-    CHECKF(memcmp(out, out3, (size_t)Nt * hidden * 4) == 0, "hidden %d NH %d bias %d: 1 and 3 threads differ", hidden, NH, with_bias);
+    CHECKF(memcmp(out, out3, bytes) == 0, "hidden %d NH %d bias %d: 1 and 3 threads differ", hidden, NH, with_bias);
     tc_bf16_destroy(g);
     tc_pool_destroy(one), tc_pool_destroy(three);
     free(qkv), free(table), free(ref), free(out), free(out3), free(scratch);

@@ -52,7 +52,8 @@ static void test_native_matches_portable(void) {
         tc_cpu_round_bf16_portable(b, x, N);
         for (int i = 0; i < N; i++)
             if (a[i] != b[i] && mismatches++ < 5)
-                printf("  bits %#010x: native %#06x, portable %#06x\n", (unsigned)(start + (uint64_t)i * 4099), a[i], b[i]);
+                printf("  bits %#010x: native %#06x, portable %#06x\n", (unsigned)(start + (uint64_t)i * 4099), a[i],
+                       b[i]);
     }
     CHECKF(mismatches == 0, "%zu values round differently", mismatches);
     for (int n = 0; n <= 40; n++) {  // lengths: the masked tail writes nothing past n
