@@ -108,8 +108,8 @@ static void attention_task(void *ctx, int task, int thread) {
 // per row (rounding one head's 32 values a row at a time, strided across
 // the whole qkv, was most of attention's rounding time), multiplies all G
 // heads in one batched product each way rather than two calls per head, and
-// writes the probabilities straight to bf16. G depends on the model only, never on the thread count,
-// so that results do not either.
+// writes the probabilities straight to bf16. G depends on the model only,
+// never on the thread count, so that results do not either.
 enum { GROUP_RUN = 256, PAD = 16 };
 
 static int heads_per_group(int NH, int HS) {
@@ -121,10 +121,10 @@ static int heads_per_group(int NH, int HS) {
 
 // The group's heads' probabilities, unnormalized (bf16 keeps the same
 // relative precision at any scale), into probs (G, Lp, Lp), zeros beyond L;
-// the rows' 1 / sums into inverse (G, L).
-static void group_softmax(const attention_job *j, int G, int h0, int L, float *scores, uint16_t *probs,
+// the rows' 1 / sums into inverse (G, L). Lp: L padded to PAD.
+static void group_softmax(const attention_job *j, int G, int h0, int L, int Lp, float *scores, uint16_t *probs,
                           float *inverse) {
-    int HS = j->C / j->NH, Lp = (L + PAD - 1) / PAD * PAD;
+    int HS = j->C / j->NH;
     for (int g = 0; g < G; g++) {
         float *head = scores + (size_t)g * Lp * Lp, scale = 1.0f / sqrtf((float)HS);
         uint16_t *p = probs + (size_t)g * Lp * Lp;
@@ -166,7 +166,7 @@ static void attention_group_bf16_task(void *ctx, int task, int thread) {
     // one product for all the group's heads, each a step of HS along the rows
     tc_bf16_gemm_stored(j->bf16, thread, 1, G, Lp, Lp, HS, x, ld, HS, x + run, ld, HS, scores);
     float *inverse = context + (size_t)G * Lp * HS;
-    group_softmax(j, G, h0, L, scores, probs, inverse);
+    group_softmax(j, G, h0, L, Lp, scores, probs, inverse);
     tc_bf16_gemm_stored(j->bf16, thread, 0, G, Lp, HS, Lp, probs, Lp, Lp * Lp, x + 2 * run, ld, HS, context);
     for (int g = 0; g < G; g++)
         for (int i = 0; i < L; i++) {

@@ -243,7 +243,8 @@ static void onednn_gemm(const tc_bf16 *g, thread_state *s, CBLAS_TRANSPOSE ta, C
         fail(s, why);
         return;
     }
-    if (tc_cpu_grow(&s->a, &s->a_bytes, (size_t)Mp * (size_t)Kp * 2) || tc_cpu_grow(&s->b, &s->b_bytes, (size_t)Kp * (size_t)Np * 2) ||
+    if (tc_cpu_grow(&s->a, &s->a_bytes, (size_t)Mp * (size_t)Kp * 2) ||
+        tc_cpu_grow(&s->b, &s->b_bytes, (size_t)Kp * (size_t)Np * 2) ||
         tc_cpu_grow(&s->acc, &s->acc_bytes, (size_t)Mp * (size_t)Np * sizeof(float))) {
         fail(s, "out of memory (bf16 operands)");
         return;

@@ -515,10 +515,7 @@ static void add_outliers(const prepared *p, const thread_state *s, float *const 
     }
     const float *restrict w0 = w[0], *restrict w1 = w[1], *restrict w2 = w[2], *restrict w3 = w[3];
     float *restrict o0 = o[0], *restrict o1 = o[1], *restrict o2 = o[2], *restrict o3 = o[3];
-    const float x00 = x[0][0], x01 = x[0][1], x02 = x[0][2], x03 = x[0][3], x10 = x[1][0], x11 = x[1][1],
-                x12 = x[1][2], x13 = x[1][3], x20 = x[2][0], x21 = x[2][1], x22 = x[2][2], x23 = x[2][3],
-                x30 = x[3][0], x31 = x[3][1], x32 = x[3][2], x33 = x[3][3];
-#define OUTLIER_SUM(r) (x##r##0 * w0[n] + x##r##1 * w1[n] + x##r##2 * w2[n] + x##r##3 * w3[n])
+#define OUTLIER_SUM(r) (x[r][0] * w0[n] + x[r][1] * w1[n] + x[r][2] * w2[n] + x[r][3] * w3[n])
     if (first)
 #pragma omp simd
         for (int n = 0; n < OC; n++)
@@ -546,9 +543,7 @@ static void scale_back_rows(const tc_onednn *d, const prepared *p, const thread_
     for (int r = 0; r < rows; r++) rs[r] = s->row_scale[m + r], rz[r] = s->row_zero[m + r];
     float *restrict o0 = o[0], *restrict o1 = o[1], *restrict o2 = o[2], *restrict o3 = o[3];
     for (int i = 0; i < s->n_outliers; i += OUTLIERS_AT_ONCE) add_outliers(p, s, o, m, rows, i, i == 0);
-    const float rs0 = rs[0], rs1 = rs[1], rs2 = rs[2], rs3 = rs[3];
-    const int32_t rz0 = rz[0], rz1 = rz[1], rz2 = rz[2], rz3 = rz[3];
-#define SCALED(r, a) (rs##r * sc[n] * (float)(a[n] - rz##r * cs[n]) + b[n])
+#define SCALED(r, a) (rs[r] * sc[n] * (float)(a[n] - rz[r] * cs[n]) + b[n])
     if (s->n_outliers)
 #pragma omp simd
         for (int n = 0; n < OC; n++)
@@ -641,7 +636,8 @@ static void matmul_task(void *ctx, int task, int thread) {
     omp_set_num_threads(1);  // this thread's share only: the pool is the parallelism
     size_t IC = (size_t)p->IC, OC = (size_t)p->OC, elem = d->precision == TCT_BF16 ? 2 : 1;
     s->n_outliers = 0;
-    if (tc_cpu_grow(&s->src, &s->src_bytes, BLOCK_ROWS * IC * elem) || tc_cpu_grow(&s->acc, &s->acc_bytes, BLOCK_ROWS * OC * 4) ||
+    if (tc_cpu_grow(&s->src, &s->src_bytes, BLOCK_ROWS * IC * elem) ||
+        tc_cpu_grow(&s->acc, &s->acc_bytes, BLOCK_ROWS * OC * 4) ||
         tc_cpu_grow(&s->spare, &s->spare_bytes, ROWS_AT_ONCE * OC * 4) ||
         grow_rows(s, BLOCK_ROWS) || load_block(d, p, s, j->inp + (size_t)begin * IC, M, M_pad)) {
         snprintf(s->why, sizeof s->why, "out of memory (oneDNN buffers for %d rows)", BLOCK_ROWS);
