@@ -74,6 +74,18 @@ typedef struct {
     float *dtable;          // backward: (NB, NH) f32 +=, summed over batch, heads' rows and positions
 } tc_attn_bias;
 
+// A layer's weights after attention, for layer_tail_forward (C hidden, F
+// intermediate; each in the backend dtype).
+typedef struct {
+    const void *attproj_w, *attproj_b;  // (C, C), (C)
+    const void *ln1_w, *ln1_b;          // (C), (C)
+    const void *fc_w, *fc_b;            // (F, C), (F)
+    const void *fcproj_w, *fcproj_b;    // (C, F), (C)
+    const void *ln2_w, *ln2_b;          // (C), (C)
+    float eps;                          // both layer norms'
+    tc_activation act;                  // the FFN's
+} tc_layer_tail;
+
 typedef struct tc_backend tc_backend;
 
 enum { TC_BACKEND_EVENTS = 4 };  // event slots for overlapping batches
@@ -133,6 +145,17 @@ typedef struct {
                         tc_pooling mode);
     // out (B, D) = x (B, D) / max(||x||_2, 1e-12) per row; out may be x.
     int (*normalize_forward)(tc_backend *be, void *out, const void *x, int B, int D);
+    // Optional: NULL where a backend has nothing to gain by it, and then the
+    // model runs the operations above one by one. For inference (no
+    // statistics or intermediate values kept), the rest of a post-norm
+    // layer after attention, which is row by row:
+    //   h   = layernorm(atty . attproj_w^T + attproj_b + x)            (ln1)
+    //   out = layernorm(act(h . fc_w^T + fc_b) . fcproj_w^T + fcproj_b + h)   (ln2)
+    // atty, x, out (N, C); out may be x. A backend fuses it where keeping a
+    // block of rows in cache across the five operations saves their passes
+    // over memory (the CPU's reduced precisions: kernels/cpu/layer_tail.c).
+    int (*layer_tail_forward)(tc_backend *be, void *out, const void *atty, const void *x, const tc_layer_tail *t,
+                              int N, int C, int F);
 
     void (*destroy)(tc_backend *be);
 

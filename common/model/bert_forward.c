@@ -236,8 +236,15 @@ static int run_layer(tc_bert_forward *fw, int l, const void *x, const tc_seq_lay
     float *ln2_mean = slot_of(a->ln2_mean, s, N, 1, 4), *ln2_rstd = slot_of(a->ln2_rstd, s, N, 1, 4);
 #define LP(which) tc_bert_layer_param(w, which, l, es, cfg)
     if (op->matmul_forward(be, qkv, NULL, x, LP(TC_BERT_QKV_W), LP(TC_BERT_QKV_B), n, C, 3 * C, TC_ACT_NONE) ||
-        op->attention_forward(be, atty, att, a->scratch, qkv, layout, C, cfg->heads, fw->bias_or_null) ||
-        op->matmul_forward(be, attproj, NULL, atty, LP(TC_BERT_ATTPROJ_W), LP(TC_BERT_ATTPROJ_B), n, C, C,
+        op->attention_forward(be, atty, att, a->scratch, qkv, layout, C, cfg->heads, fw->bias_or_null))
+        return -1;
+    if (!fw->opt.keep && op->layer_tail_forward) {  // nothing kept for a backward pass: fused where offered
+        tc_layer_tail tail = {LP(TC_BERT_ATTPROJ_W), LP(TC_BERT_ATTPROJ_B), LP(TC_BERT_LN1_W), LP(TC_BERT_LN1_B),
+                              LP(TC_BERT_FC_W),      LP(TC_BERT_FC_B),      LP(TC_BERT_FCPROJ_W), LP(TC_BERT_FCPROJ_B),
+                              LP(TC_BERT_LN2_W),     LP(TC_BERT_LN2_B),     cfg->ln_eps,          cfg->act};
+        return op->layer_tail_forward(be, ln2, atty, x, &tail, n, C, F);
+    }
+    if (op->matmul_forward(be, attproj, NULL, atty, LP(TC_BERT_ATTPROJ_W), LP(TC_BERT_ATTPROJ_B), n, C, C,
                            TC_ACT_NONE) ||
         op->layernorm_forward(be, ln1, ln1_mean, ln1_rstd, res1, attproj, x, LP(TC_BERT_LN1_W), LP(TC_BERT_LN1_B),
                               cfg->ln_eps, n, C) ||

@@ -96,7 +96,14 @@ static int cpu_normalize(tc_backend *be, void *out, const void *x, int B, int D)
     return 0;
 }
 
+static int cpu_layer_tail(tc_backend *be, void *out, const void *atty, const void *x, const tc_layer_tail *t, int N,
+                          int C, int F) {
+    tc_cpu_impl *impl = be->impl;
+    return tc_cpu_layer_tail_forward(impl->pool, impl->onednn, impl->layer_tail, out, atty, x, t, N, C, F);
+}
+
 static void cpu_destroy(tc_backend *be) {
+    tc_cpu_layer_tail_destroy(((tc_cpu_impl *)be->impl)->layer_tail);
     tc_onednn_destroy(ONEDNN(be));
     tc_bf16_destroy(BF16(be));
     tc_pool_destroy(POOL(be));
@@ -104,29 +111,35 @@ static void cpu_destroy(tc_backend *be) {
     free(be);
 }
 
-static const tc_backend_ops cpu_ops = {
-    .alloc = cpu_alloc,
-    .free = cpu_free,
-    .host_alloc = cpu_alloc,
-    .host_free = cpu_free,
-    .upload = cpu_copy,
-    .download = cpu_copy,
-    .upload_f32 = cpu_upload_f32,
-    .to_f32 = cpu_to_f32,
-    .synchronize = cpu_nothing,
-    .event_record = cpu_event,
-    .event_wait = cpu_event,
-    .embeddings_forward = cpu_embeddings,
-    .layernorm_forward = cpu_layernorm,
-    .matmul_forward = cpu_matmul,
-    .activation_forward = cpu_activation,
-    .attention_forward = cpu_attention,
-    .attention_scratch_bytes = cpu_attention_scratch,
-    .pool_forward = cpu_pool,
-    .normalize_forward = cpu_normalize,
-    .destroy = cpu_destroy,
-    TC_CPU_TRAIN_OPS,
-};
+// fp32 products (OpenBLAS) and training run the operations one by one;
+// oneDNN's inference products also fuse the rest of a layer after attention
+// (kernels/cpu/layer_tail.c), where memory traffic between operations was
+// the cost.
+#define CPU_OPS \
+    .alloc = cpu_alloc, \
+    .free = cpu_free, \
+    .host_alloc = cpu_alloc, \
+    .host_free = cpu_free, \
+    .upload = cpu_copy, \
+    .download = cpu_copy, \
+    .upload_f32 = cpu_upload_f32, \
+    .to_f32 = cpu_to_f32, \
+    .synchronize = cpu_nothing, \
+    .event_record = cpu_event, \
+    .event_wait = cpu_event, \
+    .embeddings_forward = cpu_embeddings, \
+    .layernorm_forward = cpu_layernorm, \
+    .matmul_forward = cpu_matmul, \
+    .activation_forward = cpu_activation, \
+    .attention_forward = cpu_attention, \
+    .attention_scratch_bytes = cpu_attention_scratch, \
+    .pool_forward = cpu_pool, \
+    .normalize_forward = cpu_normalize, \
+    .destroy = cpu_destroy, \
+    TC_CPU_TRAIN_OPS
+
+static const tc_backend_ops cpu_ops = {CPU_OPS};
+static const tc_backend_ops cpu_onednn_ops = {CPU_OPS, .layer_tail_forward = cpu_layer_tail};
 
 // The backend; `train` asks for training's bf16 products instead of
 // inference's prepared weights.
@@ -146,6 +159,7 @@ static tc_backend *cpu_create(int threads, tct_dtype precision, int train) {
     // attention's products (scores, context) in bf16 where the CPU has bf16
     // units: at bf16, as the linear layers; at int8 too (they have no
     // weights to quantize ahead, and bf16 keeps them as accurate as fp32)
+    if (impl && impl->onednn) impl->layer_tail = tc_cpu_layer_tail_create(threads);
     if (impl && impl->onednn && (precision == TCT_BF16 || tc_onednn_native_bf16()))
         impl->bf16 = tc_bf16_create(TC_BF16_ONEDNN, threads);
     if (impl && impl->pool && reduced && train) {
@@ -154,7 +168,8 @@ static tc_backend *cpu_create(int threads, tct_dtype precision, int train) {
         else impl->bf16 = tc_bf16_create(mode, threads);
     }
     if (!be || !impl || !impl->pool || (reduced && !impl->onednn && !impl->bf16) ||
-        (impl->onednn && precision == TCT_BF16 && !impl->bf16)) {
+        (impl->onednn && (!impl->layer_tail || (precision == TCT_BF16 && !impl->bf16)))) {
+        if (impl) tc_cpu_layer_tail_destroy(impl->layer_tail);
         if (impl) tc_onednn_destroy(impl->onednn);
         if (impl) tc_pool_destroy(impl->pool);
         free(impl), free(be);
@@ -162,7 +177,7 @@ static tc_backend *cpu_create(int threads, tct_dtype precision, int train) {
     }
     openblas_set_num_threads(1);
     be->impl = impl;
-    be->ops = &cpu_ops;
+    be->ops = impl->onednn ? &cpu_onednn_ops : &cpu_ops;
     snprintf(be->name, sizeof be->name, "cpu");
     be->dtype = TCT_F32;  // buffers hold f32 whatever the products compute in
     be->host_memory = 1;

@@ -6,6 +6,7 @@
 #include "common/threadpool.h"
 #include "kernels/backend.h"
 #include "kernels/cpu/matmul_bf16.h"
+#include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/matmul_onednn.h"
 
 // The CPU backend's impl: its thread pool and, for a reduced precision,
@@ -15,6 +16,7 @@ typedef struct {
     tc_pool *pool;
     tc_onednn *onednn;  // NULL: fp32 through OpenBLAS
     tc_bf16 *bf16;      // NULL: fp32 through OpenBLAS
+    tc_cpu_layer_tail *layer_tail;  // with onednn: the fused rest of a layer's buffers
 } tc_cpu_impl;
 
 #define POOL(be) (((tc_cpu_impl *)(be)->impl)->pool)

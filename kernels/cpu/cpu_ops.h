@@ -13,6 +13,7 @@
 #include "common/threadpool.h"
 #include "kernels/backend.h"
 #include "kernels/cpu/matmul_bf16.h"
+#include "kernels/cpu/matmul_onednn.h"
 
 // A pool thread's scratch buffer: at least `want` bytes, 64-byte aligned,
 // replaced (its contents dropped) when too small, never shrunk. 0, or -1
@@ -35,6 +36,9 @@ void tc_cpu_embeddings_forward(tc_pool *pool, float *out, const int32_t *ids, co
 void tc_cpu_layernorm_forward(tc_pool *pool, float *out, float *mean, float *rstd, float *sum, const float *inp,
                               const float *residual, const float *w, const float *b, float eps, int N, int C);
 
+// The same for `rows` rows on the calling thread, no statistics kept.
+void tc_cpu_layernorm_rows(float *out, const float *inp, const float *residual, const float *w, const float *b,
+                           float eps, int rows, int C);
 // kernels/cpu/matmul.c
 void tc_cpu_matmul_forward(tc_pool *pool, float *out, float *pre, const float *inp, const float *w,
                            const float *bias, int N, int IC, int OC, tc_activation act);
@@ -56,6 +60,13 @@ void tc_cpu_attention_forward_bf16(tc_pool *pool, tc_bf16 *bf16, float *out, flo
                                    const tc_attn_bias *bias);
 size_t tc_cpu_attention_scratch_bytes(int threads, int T);
 
+// kernels/cpu/layer_tail.c: layer_tail_forward with oneDNN's products, each
+// pool thread with its own buffer for its block of rows.
+typedef struct tc_cpu_layer_tail tc_cpu_layer_tail;
+tc_cpu_layer_tail *tc_cpu_layer_tail_create(int threads);  // NULL after tc_fail
+void tc_cpu_layer_tail_destroy(tc_cpu_layer_tail *lt);
+int tc_cpu_layer_tail_forward(tc_pool *pool, tc_onednn *d, tc_cpu_layer_tail *lt, float *out, const float *atty,
+                              const float *x, const tc_layer_tail *t, int N, int C, int F);
 // kernels/cpu/pooling.c
 void tc_cpu_pool_forward(tc_pool *pool, float *out, const float *x, const tc_seq_layout *layout, int C,
                          tc_pooling mode);

@@ -32,9 +32,9 @@
 #error "kernels/cpu/matmul_onednn.c is written against oneDNN 2.x (Debian 12's libdnnl-dev)"
 #endif
 
-enum { BLOCK_ROWS = 64, ROW_STEP = 16, SHAPES = BLOCK_ROWS / ROW_STEP };
+enum { BLOCK_ROWS = TC_ONEDNN_BLOCK_ROWS, ROW_STEP = 16, SHAPES = BLOCK_ROWS / ROW_STEP };
 
-typedef struct {
+struct tc_onednn_weight {
     const float *w;          // the backend buffer it was made from
     int IC, OC;
     // int8: the weights of input column k, (OC) f32, gathered the first time
@@ -53,7 +53,7 @@ typedef struct {
     // them per block was a few percent of an int8 encode, in malloc
     dnnl_memory_t *mem;  // (threads, SHAPES, 4)
     int n_threads;
-} prepared;
+};
 
 // int8: input columns whose magnitude passes OUTLIER_MAGNITUDE in a block of
 // rows are multiplied in f32 beside the int8 product (as LLM.int8() does):
@@ -90,7 +90,7 @@ struct tc_onednn {
     // (1000 20NG documents, all-MiniLM-L6-v2: min cosine 0.9961 with 7-bit
     // weights, 0.9971 with 7-bit inputs; classifier scores 0.9896, 0.9968).
     int input_max;
-    prepared *items;
+    tc_onednn_weight **items;  // each its own allocation: callers hold them across prepare()
     int n_items, cap_items;
     pthread_mutex_t column_lock;  // held while a weight column is gathered
     thread_state *threads;
@@ -127,7 +127,8 @@ static dnnl_status_t describe_matmul(dnnl_primitive_desc_t *pd, dnnl_engine_t en
     dnnl_dims_t src_dims = {M, K}, weight_dims = {K, N}, dst_dims = {M, N};
     dnnl_status_t s = dnnl_memory_desc_init_by_tag(&src, 2, src_dims, src_type(p), dnnl_ab);
     if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&dst, 2, dst_dims, acc_type(p), dnnl_ab);
-    if (s == dnnl_success && !wmd) s = dnnl_memory_desc_init_by_tag(&weights, 2, weight_dims, weight_type(p), dnnl_format_tag_any);
+    if (s == dnnl_success && !wmd)
+        s = dnnl_memory_desc_init_by_tag(&weights, 2, weight_dims, weight_type(p), dnnl_format_tag_any);
     if (s != dnnl_success) return s;
     dnnl_matmul_desc_t desc;
     s = dnnl_matmul_desc_init(&desc, &src, wmd ? wmd : &weights, NULL, &dst);
@@ -232,7 +233,7 @@ tc_onednn *tc_onednn_create(tct_dtype precision, int threads) {
 
 int tc_onednn_input_max(const tc_onednn *d) { return d->input_max; }
 
-static void prepared_free(prepared *p) {
+static void weight_free(tc_onednn_weight *p) {
     for (int i = 0; i < SHAPES; i++)
         if (p->prim[i]) dnnl_primitive_destroy(p->prim[i]);
     for (int i = 0; p->mem && i < p->n_threads * SHAPES * 4; i++)
@@ -244,11 +245,12 @@ static void prepared_free(prepared *p) {
     for (int k = 0; p->column && k < p->IC; k++) free(p->column[k]);
     free(p->column);
     free(p->zeros);
+    free(p);
 }
 
 void tc_onednn_destroy(tc_onednn *d) {
     if (!d) return;
-    for (int i = 0; i < d->n_items; i++) prepared_free(&d->items[i]);
+    for (int i = 0; i < d->n_items; i++) weight_free(d->items[i]);
     free(d->items);
     for (int t = 0; t < d->n_threads; t++) {
         thread_state *s = &d->threads[t];
@@ -264,8 +266,8 @@ void tc_onednn_destroy(tc_onednn *d) {
 
 void tc_onednn_forget(tc_onednn *d, const void *w) {
     for (int i = 0; d && i < d->n_items; i++)
-        if (d->items[i].w == w) {
-            prepared_free(&d->items[i]);
+        if (d->items[i]->w == w) {
+            weight_free(d->items[i]);
             d->items[i] = d->items[--d->n_items];
             return;
         }
@@ -274,7 +276,7 @@ void tc_onednn_forget(tc_onednn *d, const void *w) {
 // The weights (OC, IC) f32 as a (IC, OC) tensor of the reduced type in
 // oneDNN's layout "ba" (the same bytes as (OC, IC) row-major); int8 with
 // per-channel scales and sums.
-static void *reduce_weights(const tc_onednn *d, prepared *p) {
+static void *reduce_weights(const tc_onednn *d, tc_onednn_weight *p) {
     size_t n = (size_t)p->IC * (size_t)p->OC;
     if (d->precision == TCT_BF16) {
         uint16_t *b = tc_malloc_array(n, 2);
@@ -293,7 +295,10 @@ static void *reduce_weights(const tc_onednn *d, prepared *p) {
     for (int o = 0; o < p->OC; o++) {
         const float *row = p->w + (size_t)o * (size_t)p->IC;
         float top = 0;
-        for (int i = 0; i < p->IC; i++) top = fmaxf(top, fabsf(row[i]));
+        for (int i = 0; i < p->IC; i++) {  // not fmaxf: a library call where NaN rules apply
+            float v = fabsf(row[i]);
+            top = v > top ? v : top;
+        }
         float scale = top > 0 ? top / (float)WEIGHT_MAX : 1.0f, inverse = 1.0f / scale;
         int32_t sum = 0;
         for (int i = 0; i < p->IC; i++) {
@@ -308,7 +313,7 @@ static void *reduce_weights(const tc_onednn *d, prepared *p) {
 }
 
 // Reorders the reduced weights into the layout oneDNN's kernel asks for.
-static int reorder_weights(tc_onednn *d, prepared *p, void *plain) {
+static int reorder_weights(tc_onednn *d, tc_onednn_weight *p, void *plain) {
     dnnl_memory_desc_t from;
     dnnl_dims_t dims = {p->IC, p->OC};
     dnnl_primitive_desc_t pd = NULL, rpd = NULL;
@@ -340,7 +345,7 @@ static int reorder_weights(tc_onednn *d, prepared *p, void *plain) {
 }
 
 // The primitives of every block shape for the prepared weights.
-static int make_primitives(tc_onednn *d, prepared *p) {
+static int make_primitives(tc_onednn *d, tc_onednn_weight *p) {
     for (int i = 0; i < SHAPES; i++) {
         int M = (i + 1) * ROW_STEP;
         dnnl_primitive_desc_t pd;
@@ -358,30 +363,31 @@ static int make_primitives(tc_onednn *d, prepared *p) {
 }
 
 // The prepared copy of w, made on first use.
-static prepared *prepare(tc_onednn *d, const float *w, int IC, int OC) {
+static tc_onednn_weight *prepare(tc_onednn *d, const float *w, int IC, int OC) {
     for (int i = 0; i < d->n_items; i++)
-        if (d->items[i].w == w && d->items[i].IC == IC && d->items[i].OC == OC) return &d->items[i];
+        if (d->items[i]->w == w && d->items[i]->IC == IC && d->items[i]->OC == OC) return d->items[i];
     if (d->n_items == d->cap_items) {
         int cap = d->cap_items ? 2 * d->cap_items : 32;
-        prepared *grown = realloc(d->items, (size_t)cap * sizeof *grown);
+        tc_onednn_weight **grown = realloc(d->items, (size_t)cap * sizeof *grown);
         if (!grown) {
             tc_fail("out of memory (oneDNN weights table)");
             return NULL;
         }
         d->items = grown, d->cap_items = cap;
     }
-    prepared *p = &d->items[d->n_items];
-    *p = (prepared){.w = w, .IC = IC, .OC = OC, .n_threads = d->n_threads};
+    tc_onednn_weight *p = tc_calloc(1, sizeof *p);
+    if (!p) return NULL;
+    *p = (tc_onednn_weight){.w = w, .IC = IC, .OC = OC, .n_threads = d->n_threads};
     void *plain = reduce_weights(d, p);
     p->mem = tc_calloc((size_t)d->n_threads * SHAPES * 4, sizeof *p->mem);
     int rc = plain && p->mem ? reorder_weights(d, p, plain) : tc_fail("out of memory (%d x %d weights)", OC, IC);
     free(plain);
     if (rc == 0) rc = make_primitives(d, p);
     if (rc) {
-        prepared_free(p);
+        weight_free(p);
         return NULL;
     }
-    d->n_items++;
+    d->items[d->n_items++] = p;
     return p;
 }
 
@@ -444,7 +450,7 @@ static void quantize_rows(const float *x, const float *keep, int M, int K, float
 
 typedef struct {
     tc_onednn *d;
-    const prepared *p;
+    const tc_onednn_weight *p;
     float *out, *pre;
     const float *inp, *bias;
     int N;
@@ -453,7 +459,7 @@ typedef struct {
 
 // The product of the block's rows in the thread's buffers: s->acc (M, OC)
 // = src . weights, M a multiple of ROW_STEP.
-static int multiply(tc_onednn *d, const prepared *p, thread_state *s, int thread, int M) {
+static int multiply(tc_onednn *d, const tc_onednn_weight *p, thread_state *s, int thread, int M) {
     int shape = M / ROW_STEP - 1;
     size_t scratch_bytes = dnnl_memory_desc_get_size(&p->scratch_md[shape]);
     dnnl_memory_t *mem = p->mem + ((size_t)thread * SHAPES + (size_t)shape) * 4;
@@ -488,8 +494,8 @@ static int multiply(tc_onednn *d, const prepared *p, thread_state *s, int thread
 // outliers, loads rather than arithmetic were the cost.
 enum { ROWS_AT_ONCE = 4, OUTLIERS_AT_ONCE = 4 };
 
-static void scale_back_bf16(const prepared *p, const thread_state *s, float *const o[], const float *bias, int m,
-                            int rows) {
+static void scale_back_bf16(const tc_onednn_weight *p, const thread_state *s, float *const o[], const float *bias,
+                            int m, int rows) {
     for (int r = 0; r < rows; r++) {
         const float *acc = (const float *)s->acc + (size_t)(m + r) * (size_t)p->OC;
         if (bias)
@@ -501,7 +507,7 @@ static void scale_back_bf16(const prepared *p, const thread_state *s, float *con
 
 // The outliers i .. i + 3 of rows m .. m + 3 added to o (a missing row or
 // outlier: a zero weight column and zero values); first: o set, not added to.
-static void add_outliers(const prepared *p, const thread_state *s, float *const o[], int m, int rows, int i,
+static void add_outliers(const tc_onednn_weight *p, const thread_state *s, float *const o[], int m, int rows, int i,
                          int first) {
     int OC = p->OC, n_out = s->n_outliers;
     const float *w[OUTLIERS_AT_ONCE];
@@ -527,7 +533,7 @@ static void add_outliers(const prepared *p, const thread_state *s, float *const 
 #undef OUTLIER_SUM
 }
 
-static void scale_back_rows(const tc_onednn *d, const prepared *p, const thread_state *s, float *const o[],
+static void scale_back_rows(const tc_onednn *d, const tc_onednn_weight *p, const thread_state *s, float *const o[],
                             const float *bias, int m, int rows) {
     if (d->precision == TCT_BF16) {
         scale_back_bf16(p, s, o, bias, m, rows);
@@ -556,7 +562,7 @@ static void scale_back_rows(const tc_onednn *d, const prepared *p, const thread_
 }
 
 // Input column k's weights, (OC) f32, gathered on first use.
-static int gather_column(tc_onednn *d, const prepared *p, int k) {
+static int gather_column(tc_onednn *d, const tc_onednn_weight *p, int k) {
     if (__atomic_load_n(&p->column[k], __ATOMIC_ACQUIRE)) return 0;
     pthread_mutex_lock(&d->column_lock);
     float *c = p->column[k];
@@ -571,7 +577,7 @@ static int gather_column(tc_onednn *d, const prepared *p, int k) {
 // Finds the block's outlier columns (the largest, at most MAX_OUTLIERS, in
 // increasing order), sets keep, gathers their values (M, n) and makes sure
 // their weights' columns are at hand.
-static int split_outliers(tc_onednn *d, thread_state *s, const prepared *p, const float *x, int M) {
+static int split_outliers(tc_onednn *d, thread_state *s, const tc_onednn_weight *p, const float *x, int M) {
     int K = p->IC;
     size_t Kb = (size_t)K * sizeof(float);
     if (tc_cpu_grow(&s->keep, &s->keep_bytes, 2 * Kb)) return -1;
@@ -612,7 +618,7 @@ static int split_outliers(tc_onednn *d, thread_state *s, const prepared *p, cons
 }
 
 // The block's rows into s->src, M rows padded with zeros to M_pad.
-static int load_block(tc_onednn *d, const prepared *p, thread_state *s, const float *inp, int M, int M_pad) {
+static int load_block(tc_onednn *d, const tc_onednn_weight *p, thread_state *s, const float *inp, int M, int M_pad) {
     size_t IC = (size_t)p->IC, elem = d->precision == TCT_BF16 ? 2 : 1;
     if (d->precision == TCT_BF16) {
         tc_cpu_round_bf16(s->src, inp, (size_t)M * IC);
@@ -625,49 +631,50 @@ static int load_block(tc_onednn *d, const prepared *p, thread_state *s, const fl
     return 0;
 }
 
-static void matmul_task(void *ctx, int task, int thread) {
-    const matmul_job *j = ctx;
-    tc_onednn *d = j->d;
-    const prepared *p = j->p;
+int tc_onednn_check_pool(const tc_onednn *d, tc_pool *pool) {
+    if (tc_pool_size(pool) <= d->n_threads) return 0;
+    return tc_fail("oneDNN: made for %d threads, run on %d", d->n_threads, tc_pool_size(pool));
+}
+
+const tc_onednn_weight *tc_onednn_prepare(tc_onednn *d, const float *w, int IC, int OC) {
+    return prepare(d, w, IC, OC);
+}
+
+int tc_onednn_block_forward(tc_onednn *d, const tc_onednn_weight *p, int thread, float *out, float *pre,
+                            const float *inp, const float *bias, int M, tc_activation act) {
     thread_state *s = &d->threads[thread];
-    long begin = (long)task * BLOCK_ROWS, end = begin + BLOCK_ROWS < j->N ? begin + BLOCK_ROWS : j->N;
-    int M = (int)(end - begin), M_pad = (M + ROW_STEP - 1) / ROW_STEP * ROW_STEP;
-    if (M <= 0 || s->failed) return;
+    int M_pad = (M + ROW_STEP - 1) / ROW_STEP * ROW_STEP;
+    if (M <= 0 || s->failed) return s->failed ? -1 : 0;
     omp_set_num_threads(1);  // this thread's share only: the pool is the parallelism
     size_t IC = (size_t)p->IC, OC = (size_t)p->OC, elem = d->precision == TCT_BF16 ? 2 : 1;
     s->n_outliers = 0;
     if (tc_cpu_grow(&s->src, &s->src_bytes, BLOCK_ROWS * IC * elem) ||
         tc_cpu_grow(&s->acc, &s->acc_bytes, BLOCK_ROWS * OC * 4) ||
         tc_cpu_grow(&s->spare, &s->spare_bytes, ROWS_AT_ONCE * OC * 4) ||
-        grow_rows(s, BLOCK_ROWS) || load_block(d, p, s, j->inp + (size_t)begin * IC, M, M_pad)) {
+        grow_rows(s, BLOCK_ROWS) || load_block(d, p, s, inp, M, M_pad)) {
         snprintf(s->why, sizeof s->why, "out of memory (oneDNN buffers for %d rows)", BLOCK_ROWS);
         s->failed = 1;
-        return;
+        return -1;
     }
     if (multiply(d, p, s, thread, M_pad)) {
         s->failed = 1;
-        return;
+        return -1;
     }
     for (int m = 0; m < M; m += ROWS_AT_ONCE) {
         int rows = M - m < ROWS_AT_ONCE ? M - m : ROWS_AT_ONCE;
         float *o[ROWS_AT_ONCE];
         for (int r = 0; r < ROWS_AT_ONCE; r++)  // a row past the block's: written to the thread's spare row
-            o[r] = r < rows ? j->out + (size_t)(begin + m + r) * OC : (float *)s->spare + (size_t)r * OC;
-        scale_back_rows(d, p, s, o, j->bias, m, rows);
+            o[r] = r < rows ? out + (size_t)(m + r) * OC : (float *)s->spare + (size_t)r * OC;
+        scale_back_rows(d, p, s, o, bias, m, rows);
         for (int r = 0; r < rows; r++) {
-            if (j->pre) memcpy(j->pre + (size_t)(begin + m + r) * OC, o[r], OC * sizeof(float));
-            if (j->act != TC_ACT_NONE) tc_cpu_activation_inplace(o[r], OC, j->act);
+            if (pre) memcpy(pre + (size_t)(m + r) * OC, o[r], OC * sizeof(float));
+            if (act != TC_ACT_NONE) tc_cpu_activation_inplace(o[r], OC, act);
         }
     }
+    return 0;
 }
 
-int tc_onednn_matmul_forward(tc_onednn *d, tc_pool *pool, float *out, float *pre, const float *inp, const float *w,
-                             const float *bias, int N, int IC, int OC, tc_activation act) {
-    const prepared *p = prepare(d, w, IC, OC);
-    if (!p) return -1;
-    matmul_job j = {d, p, out, pre, inp, bias, N, act};
-    if (tc_pool_size(pool) > d->n_threads) return tc_fail("oneDNN: made for %d threads, run on %d", d->n_threads, tc_pool_size(pool));
-    tc_pool_run(pool, (N + BLOCK_ROWS - 1) / BLOCK_ROWS, matmul_task, &j);
+int tc_onednn_failure(tc_onednn *d) {
     int rc = 0;
     for (int t = 0; t < d->n_threads; t++)
         if (d->threads[t].failed) {
@@ -675,6 +682,25 @@ int tc_onednn_matmul_forward(tc_onednn *d, tc_pool *pool, float *out, float *pre
             if (rc == 0) rc = tc_fail("%s", d->threads[t].why);
         }
     return rc;
+}
+
+static void matmul_task(void *ctx, int task, int thread) {
+    const matmul_job *j = ctx;
+    long begin = (long)task * BLOCK_ROWS, end = begin + BLOCK_ROWS < j->N ? begin + BLOCK_ROWS : j->N;
+    size_t IC = (size_t)j->p->IC, OC = (size_t)j->p->OC;
+    float *pre = j->pre ? j->pre + (size_t)begin * OC : NULL;
+    tc_onednn_block_forward(j->d, j->p, thread, j->out + (size_t)begin * OC, pre, j->inp + (size_t)begin * IC,
+                            j->bias, (int)(end - begin), j->act);
+}
+
+int tc_onednn_matmul_forward(tc_onednn *d, tc_pool *pool, float *out, float *pre, const float *inp, const float *w,
+                             const float *bias, int N, int IC, int OC, tc_activation act) {
+    const tc_onednn_weight *p = prepare(d, w, IC, OC);
+    if (!p) return -1;
+    matmul_job j = {d, p, out, pre, inp, bias, N, act};
+    if (tc_onednn_check_pool(d, pool)) return -1;
+    tc_pool_run(pool, (N + BLOCK_ROWS - 1) / BLOCK_ROWS, matmul_task, &j);
+    return tc_onednn_failure(d);
 }
 #else
 #include <stdio.h>
@@ -705,4 +731,18 @@ int tc_onednn_matmul_forward(tc_onednn *d, tc_pool *pool, float *out, float *pre
 }
 
 void tc_onednn_forget(tc_onednn *d, const void *w) {}
+
+int tc_onednn_check_pool(const tc_onednn *d, tc_pool *pool) { return tc_fail("this build has no oneDNN"); }
+
+const tc_onednn_weight *tc_onednn_prepare(tc_onednn *d, const float *w, int IC, int OC) {
+    tc_fail("this build has no oneDNN");
+    return NULL;
+}
+
+int tc_onednn_block_forward(tc_onednn *d, const tc_onednn_weight *p, int thread, float *out, float *pre,
+                            const float *inp, const float *bias, int M, tc_activation act) {
+    return -1;
+}
+
+int tc_onednn_failure(tc_onednn *d) { return tc_fail("this build has no oneDNN"); }
 #endif

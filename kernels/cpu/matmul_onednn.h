@@ -45,6 +45,23 @@ int tc_onednn_input_max(const tc_onednn *d);
 int tc_onednn_matmul_forward(tc_onednn *d, tc_pool *pool, float *out, float *pre, const float *inp, const float *w,
                              const float *bias, int N, int IC, int OC, tc_activation act);
 
+// The same product a block of rows at a time, for callers that chain
+// products on rows still in the cache (kernels/cpu/layer_tail.c). A weight
+// is prepared ahead, by one thread (NULL after tc_fail); then each block of
+// at most TC_ONEDNN_BLOCK_ROWS rows is multiplied by the pool thread
+// `thread` (0 .. the create's threads - 1): out (M, OC) = act(inp (M, IC)
+// . w^T + bias), pre as above. Rows go in blocks of that size, from the
+// first, in tc_onednn_matmul_forward too: a caller that blocks the same way
+// gets the same bits (int8's outlier columns are chosen per block). A
+// failed block returns -1 and keeps the reason for tc_onednn_failure,
+// which the caller asks once the pool is done (it clears it).
+enum { TC_ONEDNN_BLOCK_ROWS = 64 };
+typedef struct tc_onednn_weight tc_onednn_weight;
+int tc_onednn_check_pool(const tc_onednn *d, tc_pool *pool);  // -1 after tc_fail: more threads than made for
+const tc_onednn_weight *tc_onednn_prepare(tc_onednn *d, const float *w, int IC, int OC);
+int tc_onednn_block_forward(tc_onednn *d, const tc_onednn_weight *p, int thread, float *out, float *pre,
+                            const float *inp, const float *bias, int M, tc_activation act);
+int tc_onednn_failure(tc_onednn *d);  // 0, or -1 after tc_fail with the first failed block's reason
 // w is being freed: its prepared copy goes (a new buffer may take its address).
 void tc_onednn_forget(tc_onednn *d, const void *w);
 
