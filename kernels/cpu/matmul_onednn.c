@@ -428,9 +428,12 @@ static void row_range(const float *row, const float *keep, int K, float *lo, flo
 }
 
 // Rows (M, K) as u8 in [0, top], each with its own scale and zero point:
-// x ~ scale (q - zero). Columns where keep[k] is 0 count as zero.
-static void quantize_rows(const float *x, const float *keep, int M, int K, float top, uint8_t *q, float *scale,
-                          int32_t *zero) {
+// x ~ scale (q - zero). The outlier columns (keep[k] 0) count as zero: they
+// are quantized with the rest, then set to the zero point, which is what
+// zero quantizes to (the loop vectorizes better without keep). The clamps
+// are written as maxps and minps compute them, so that they become those.
+static void quantize_rows(const float *x, const float *keep, const int *outliers, int n_outliers, int M, int K,
+                          float top, uint8_t *q, float *scale, int32_t *zero) {
     for (int m = 0; m < M; m++) {
         const float *row = x + (size_t)m * (size_t)K;
         float lo, hi;
@@ -440,10 +443,12 @@ static void quantize_rows(const float *x, const float *keep, int M, int K, float
         z = z < 0 ? 0 : z > top ? top : z;
         uint8_t *out = q + (size_t)m * (size_t)K;
         for (int k = 0; k < K; k++) {
-            float v = row[k] * keep[k] * inverse + z + 0.5f;
-            v = v < 0.0f ? 0.0f : v > top ? top : v;
+            float v = row[k] * inverse + z + 0.5f;
+            v = v > 0.0f ? v : 0.0f;
+            v = v < top ? v : top;
             out[k] = (uint8_t)(int32_t)v;
         }
+        for (int i = 0; i < n_outliers; i++) out[outliers[i]] = (uint8_t)z;
         scale[m] = s, zero[m] = (int32_t)z;
     }
 }
@@ -505,41 +510,46 @@ static void scale_back_bf16(const tc_onednn_weight *p, const thread_state *s, fl
     }
 }
 
-// The outliers i .. i + 3 of rows m .. m + 3 added to o (a missing row or
-// outlier: a zero weight column and zero values); first: o set, not added to.
-static void add_outliers(const tc_onednn_weight *p, const thread_state *s, float *const o[], int m, int rows, int i,
-                         int first) {
-    int OC = p->OC, n_out = s->n_outliers;
+// Outlier columns i .. i + 3 (their weights, f32) and their values in rows
+// m .. m + 3; a missing row or outlier: a zero weight column and zero values.
+typedef struct {
     const float *w[OUTLIERS_AT_ONCE];
     float x[ROWS_AT_ONCE][OUTLIERS_AT_ONCE];
+} outlier_group;
+
+static void load_outliers(const tc_onednn_weight *p, const thread_state *s, int m, int rows, int i, outlier_group *g) {
+    int n_out = s->n_outliers;
     const float *ox = (const float *)s->outlier_x + (size_t)m * (size_t)n_out + (size_t)i;  // (rows, n_out)
     for (int u = 0; u < OUTLIERS_AT_ONCE; u++) {
         int in = i + u < n_out;
-        w[u] = in ? __atomic_load_n(&p->column[s->outliers[i + u]], __ATOMIC_ACQUIRE) : p->zeros;
+        g->w[u] = in ? __atomic_load_n(&p->column[s->outliers[i + u]], __ATOMIC_ACQUIRE) : p->zeros;
         for (int r = 0; r < ROWS_AT_ONCE; r++)
-            x[r][u] = in && r < rows ? ox[(size_t)r * (size_t)n_out + (size_t)u] : 0.0f;
+            g->x[r][u] = in && r < rows ? ox[(size_t)r * (size_t)n_out + (size_t)u] : 0.0f;
     }
-    const float *restrict w0 = w[0], *restrict w1 = w[1], *restrict w2 = w[2], *restrict w3 = w[3];
-    float *restrict o0 = o[0], *restrict o1 = o[1], *restrict o2 = o[2], *restrict o3 = o[3];
-#define OUTLIER_SUM(r) (x[r][0] * w0[n] + x[r][1] * w1[n] + x[r][2] * w2[n] + x[r][3] * w3[n])
-    if (first)
-#pragma omp simd
-        for (int n = 0; n < OC; n++)
-            o0[n] = OUTLIER_SUM(0), o1[n] = OUTLIER_SUM(1), o2[n] = OUTLIER_SUM(2), o3[n] = OUTLIER_SUM(3);
-    else
-#pragma omp simd
-        for (int n = 0; n < OC; n++)
-            o0[n] += OUTLIER_SUM(0), o1[n] += OUTLIER_SUM(1), o2[n] += OUTLIER_SUM(2), o3[n] += OUTLIER_SUM(3);
-#undef OUTLIER_SUM
 }
 
+#define OUTLIER_SUM(r) \
+    (g.x[r][0] * w0[n] + g.x[r][1] * w1[n] + g.x[r][2] * w2[n] + g.x[r][3] * w3[n])
+#define SCALED(r, a) (rs[r] * sc[n] * (float)(a[n] - rz[r] * cs[n]) + b[n])
+#define FOUR_ROWS(assign) \
+    o0[n] = assign(0, a0), o1[n] = assign(1, a1), o2[n] = assign(2, a2), o3[n] = assign(3, a3)
+#define OUTLIERS_FIRST(r, a) OUTLIER_SUM(r)
+#define OUTLIERS_MORE(r, a) o##r[n] + OUTLIER_SUM(r)
+#define SCALED_ONLY(r, a) SCALED(r, a)
+#define SCALED_OUTLIERS_FIRST(r, a) OUTLIER_SUM(r) + SCALED(r, a)
+#define SCALED_OUTLIERS_MORE(r, a) (o##r[n] + OUTLIER_SUM(r)) + SCALED(r, a)
+
+// Every group of outliers but the last is added in a pass of its own; the
+// last (with MiniLM, nearly always the only one: 1 to 4 columns) in the
+// scale-back's pass, which saves writing the rows and reading them back.
+// The order of sums is the same either way: ((o + outliers) + scaled).
 static void scale_back_rows(const tc_onednn *d, const tc_onednn_weight *p, const thread_state *s, float *const o[],
                             const float *bias, int m, int rows) {
     if (d->precision == TCT_BF16) {
         scale_back_bf16(p, s, o, bias, m, rows);
         return;
     }
-    int OC = p->OC;
+    int OC = p->OC, n_out = s->n_outliers, last = n_out ? (n_out - 1) / OUTLIERS_AT_ONCE * OUTLIERS_AT_ONCE : 0;
     const int32_t *acc = (const int32_t *)s->acc + (size_t)m * (size_t)OC;  // rows past the block's are padding
     const float *restrict sc = p->scale, *restrict b = bias ? bias : p->zeros;
     const int32_t *restrict cs = p->colsum, *restrict a0 = acc, *restrict a1 = a0 + OC, *restrict a2 = a1 + OC,
@@ -548,18 +558,37 @@ static void scale_back_rows(const tc_onednn *d, const tc_onednn_weight *p, const
     int32_t rz[ROWS_AT_ONCE] = {0};
     for (int r = 0; r < rows; r++) rs[r] = s->row_scale[m + r], rz[r] = s->row_zero[m + r];
     float *restrict o0 = o[0], *restrict o1 = o[1], *restrict o2 = o[2], *restrict o3 = o[3];
-    for (int i = 0; i < s->n_outliers; i += OUTLIERS_AT_ONCE) add_outliers(p, s, o, m, rows, i, i == 0);
-#define SCALED(r, a) (rs[r] * sc[n] * (float)(a[n] - rz[r] * cs[n]) + b[n])
-    if (s->n_outliers)
+    if (n_out == 0) {
 #pragma omp simd
-        for (int n = 0; n < OC; n++)
-            o0[n] += SCALED(0, a0), o1[n] += SCALED(1, a1), o2[n] += SCALED(2, a2), o3[n] += SCALED(3, a3);
-    else
+        for (int n = 0; n < OC; n++) FOUR_ROWS(SCALED_ONLY);
+        return;
+    }
+    outlier_group g;
+    for (int i = 0; i <= last; i += OUTLIERS_AT_ONCE) {
+        load_outliers(p, s, m, rows, i, &g);
+        const float *restrict w0 = g.w[0], *restrict w1 = g.w[1], *restrict w2 = g.w[2], *restrict w3 = g.w[3];
+        if (i < last && i == 0)
 #pragma omp simd
-        for (int n = 0; n < OC; n++)
-            o0[n] = SCALED(0, a0), o1[n] = SCALED(1, a1), o2[n] = SCALED(2, a2), o3[n] = SCALED(3, a3);
-#undef SCALED
+            for (int n = 0; n < OC; n++) FOUR_ROWS(OUTLIERS_FIRST);
+        else if (i < last)
+#pragma omp simd
+            for (int n = 0; n < OC; n++) FOUR_ROWS(OUTLIERS_MORE);
+        else if (i == 0)
+#pragma omp simd
+            for (int n = 0; n < OC; n++) FOUR_ROWS(SCALED_OUTLIERS_FIRST);
+        else
+#pragma omp simd
+            for (int n = 0; n < OC; n++) FOUR_ROWS(SCALED_OUTLIERS_MORE);
+    }
 }
+#undef OUTLIER_SUM
+#undef SCALED
+#undef FOUR_ROWS
+#undef OUTLIERS_FIRST
+#undef OUTLIERS_MORE
+#undef SCALED_ONLY
+#undef SCALED_OUTLIERS_FIRST
+#undef SCALED_OUTLIERS_MORE
 
 // Input column k's weights, (OC) f32, gathered on first use.
 static int gather_column(tc_onednn *d, const tc_onednn_weight *p, int k) {
@@ -625,7 +654,8 @@ static int load_block(tc_onednn *d, const tc_onednn_weight *p, thread_state *s, 
     } else if (split_outliers(d, s, p, inp, M)) {
         return -1;
     } else {
-        quantize_rows(inp, s->keep, M, p->IC, (float)d->input_max, s->src, s->row_scale, s->row_zero);
+        quantize_rows(inp, s->keep, s->outliers, s->n_outliers, M, p->IC, (float)d->input_max, s->src, s->row_scale,
+                      s->row_zero);
     }
     memset((char *)s->src + (size_t)M * IC * elem, 0, (size_t)(M_pad - M) * IC * elem);
     return 0;
