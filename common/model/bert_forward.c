@@ -19,12 +19,19 @@ static void *carve(carver *c, size_t bytes) {
     return p;
 }
 
+// Whether run_layer hands the rest of a layer after attention to the
+// backend's fused operation, which needs none of its intermediate buffers.
+static int fuses_layer_tail(const tc_backend *be, const tc_bert_run_options *o) {
+    return !o->keep && be->ops->layer_tail_forward;
+}
+
 static void carve_acts(carver *c, tc_bert_acts *a, const tc_bert_config *cfg, const tc_bert_run_options *o,
-                       size_t es, size_t scratch_bytes) {
+                       size_t es, size_t scratch_bytes, int fused) {
     size_t B = (size_t)o->max_batch, N = (size_t)o->max_tokens, T = (size_t)o->max_len;
     size_t C = (size_t)cfg->hidden, F = (size_t)cfg->intermediate, NH = (size_t)cfg->heads;
     size_t LK = o->keep && !o->checkpoint ? (size_t)cfg->layers : 1, keep = o->keep ? 1 : 0;
     size_t LO = o->keep ? (size_t)cfg->layers : 1;  // the layers' outputs
+    size_t tail = fused ? 0 : 1;                     // the unfused layer tail's buffers
     a->ids = carve(c, N * 4);
     a->types = carve(c, N * 4);
     a->pos = carve(c, N * 4);
@@ -37,14 +44,14 @@ static void carve_acts(carver *c, tc_bert_acts *a, const tc_bert_config *cfg, co
     a->qkv = carve(c, LK * N * 3 * C * es);
     a->att = carve(c, keep * LK * B * NH * T * T * es);
     a->atty = carve(c, LK * N * C * es);
-    a->attproj = carve(c, LK * N * C * es);
+    a->attproj = carve(c, tail * LK * N * C * es);
     a->res1 = carve(c, keep * LK * N * C * es);
-    a->ln1 = carve(c, LK * N * C * es);
+    a->ln1 = carve(c, tail * LK * N * C * es);
     a->ln1_mean = carve(c, keep * LK * N * 4);
     a->ln1_rstd = carve(c, keep * LK * N * 4);
     a->fch = carve(c, keep * LK * N * F * es);
-    a->fch_act = carve(c, LK * N * F * es);
-    a->fcproj = carve(c, LK * N * C * es);
+    a->fch_act = carve(c, tail * LK * N * F * es);
+    a->fcproj = carve(c, tail * LK * N * C * es);
     a->res2 = carve(c, keep * LK * N * C * es);
     a->ln2 = carve(c, LO * N * C * es);
     a->ln2_mean = carve(c, keep * LK * N * 4);
@@ -132,7 +139,7 @@ int tc_bert_forward_create(tc_bert_forward **out, tc_backend *be, const tc_bert_
     size_t scratch = be->ops->attention_scratch_bytes(be, opt->max_batch, opt->max_len, model->cfg.hidden,
                                                       model->cfg.heads);
     carver c = {0};
-    carve_acts(&c, &fw->a, &model->cfg, opt, tc_backend_dtype_size(be), scratch);
+    carve_acts(&c, &fw->a, &model->cfg, opt, tc_backend_dtype_size(be), scratch, fuses_layer_tail(be, opt));
     fw->acts_bytes = c.at;
     c.base = fw->acts_memory = be->ops->alloc(be, c.at);
     c.at = 0;
@@ -141,7 +148,7 @@ int tc_bert_forward_create(tc_bert_forward **out, tc_backend *be, const tc_bert_
         tc_bert_forward_free(fw);
         return -1;
     }
-    carve_acts(&c, &fw->a, &model->cfg, opt, tc_backend_dtype_size(be), scratch);
+    carve_acts(&c, &fw->a, &model->cfg, opt, tc_backend_dtype_size(be), scratch, fuses_layer_tail(be, opt));
     if (setup_bias(fw)) {
         tc_fail_context("%s: cannot set up the position bias", be->name);
         tc_bert_forward_free(fw);
@@ -238,7 +245,7 @@ static int run_layer(tc_bert_forward *fw, int l, const void *x, const tc_seq_lay
     if (op->matmul_forward(be, qkv, NULL, x, LP(TC_BERT_QKV_W), LP(TC_BERT_QKV_B), n, C, 3 * C, TC_ACT_NONE) ||
         op->attention_forward(be, atty, att, a->scratch, qkv, layout, C, cfg->heads, fw->bias_or_null))
         return -1;
-    if (!fw->opt.keep && op->layer_tail_forward) {  // nothing kept for a backward pass: fused where offered
+    if (fuses_layer_tail(be, &fw->opt)) {  // nothing kept for a backward pass: fused where offered
         tc_layer_tail tail = {LP(TC_BERT_ATTPROJ_W), LP(TC_BERT_ATTPROJ_B), LP(TC_BERT_LN1_W), LP(TC_BERT_LN1_B),
                               LP(TC_BERT_FC_W),      LP(TC_BERT_FC_B),      LP(TC_BERT_FCPROJ_W), LP(TC_BERT_FCPROJ_B),
                               LP(TC_BERT_LN2_W),     LP(TC_BERT_LN2_B),     cfg->ln_eps,          cfg->act};
