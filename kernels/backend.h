@@ -145,6 +145,15 @@ typedef struct {
                         tc_pooling mode);
     // out (B, D) = x (B, D) / max(||x||_2, 1e-12) per row; out may be x.
     int (*normalize_forward)(tc_backend *be, void *out, const void *x, int B, int D);
+    // Optional, as layer_tail_forward below (NULL: the model runs the two
+    // operations), for inference: a layer's QKV product and its attention,
+    //   qkv = x . qkv_w^T + qkv_b (N, 3C);  out = attention_forward(qkv)
+    // with att NULL. qkv: (N, 3C) of backend memory left to the backend's
+    // use in between (the CPU keeps q, k, v there in bf16, rounded in the
+    // product's own pass, for its bf16 attention).
+    int (*qkv_attention_forward)(tc_backend *be, void *out, void *qkv, void *scratch, const void *x,
+                                 const void *qkv_w, const void *qkv_b, const tc_seq_layout *layout, int C, int NH,
+                                 const tc_attn_bias *bias);
     // Optional: NULL where a backend has nothing to gain by it, and then the
     // model runs the operations above one by one. For inference (no
     // statistics or intermediate values kept), the rest of a post-norm

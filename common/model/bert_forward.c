@@ -242,10 +242,15 @@ static int run_layer(tc_bert_forward *fw, int l, const void *x, const tc_seq_lay
     void *ln2 = slot_of(a->ln2, fw->opt.keep ? l : 0, N, (size_t)C, es);  // (N, C) the layer's output
     float *ln2_mean = slot_of(a->ln2_mean, s, N, 1, 4), *ln2_rstd = slot_of(a->ln2_rstd, s, N, 1, 4);
 #define LP(which) tc_bert_layer_param(w, which, l, es, cfg)
-    if (op->matmul_forward(be, qkv, NULL, x, LP(TC_BERT_QKV_W), LP(TC_BERT_QKV_B), n, C, 3 * C, TC_ACT_NONE) ||
-        op->attention_forward(be, atty, att, a->scratch, qkv, layout, C, cfg->heads, fw->bias_or_null))
+    if (!fw->opt.keep && op->qkv_attention_forward) {  // nothing kept for a backward pass: fused where offered
+        if (op->qkv_attention_forward(be, atty, qkv, a->scratch, x, LP(TC_BERT_QKV_W), LP(TC_BERT_QKV_B), layout, C,
+                                      cfg->heads, fw->bias_or_null))
+            return -1;
+    } else if (op->matmul_forward(be, qkv, NULL, x, LP(TC_BERT_QKV_W), LP(TC_BERT_QKV_B), n, C, 3 * C, TC_ACT_NONE) ||
+               op->attention_forward(be, atty, att, a->scratch, qkv, layout, C, cfg->heads, fw->bias_or_null)) {
         return -1;
-    if (fuses_layer_tail(be, &fw->opt)) {  // nothing kept for a backward pass: fused where offered
+    }
+    if (fuses_layer_tail(be, &fw->opt)) {
         tc_layer_tail tail = {LP(TC_BERT_ATTPROJ_W), LP(TC_BERT_ATTPROJ_B), LP(TC_BERT_LN1_W), LP(TC_BERT_LN1_B),
                               LP(TC_BERT_FC_W),      LP(TC_BERT_FC_B),      LP(TC_BERT_FCPROJ_W), LP(TC_BERT_FCPROJ_B),
                               LP(TC_BERT_LN2_W),     LP(TC_BERT_LN2_B),     cfg->ln_eps,          cfg->act};

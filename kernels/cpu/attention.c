@@ -22,6 +22,7 @@
 typedef struct {
     float *out, *att, *scratch;
     const float *qkv;
+    const uint16_t *qkv16;  // or q, k, v already in bf16 (N, 3C), rounded as this file would
     const tc_seq_layout *layout;
     const tc_attn_bias *bias;
     tc_bf16 *bf16;
@@ -158,9 +159,12 @@ static void attention_group_bf16_task(void *ctx, int task, int thread) {
     float *context = tc_bf16_buffer(j->bf16, thread, 3, ((size_t)Lp * HS + L) * G * 4);  // (G, Lp, HS), (G, L)
     if (!x || !scores || !probs || !context) return;
     for (int i = 0; i < L; i++) {
-        const float *row = j->qkv + (size_t)(off + i) * 3 * C + (size_t)h0 * HS;
-        for (int part = 0; part < 3; part++)  // q, k, v
-            tc_cpu_round_bf16(x + (size_t)i * ld + (size_t)part * run, row + (size_t)part * C, (size_t)run);
+        size_t at = (size_t)(off + i) * 3 * C + (size_t)h0 * HS;
+        for (int part = 0; part < 3; part++) {  // q, k, v
+            uint16_t *to = x + (size_t)i * ld + (size_t)part * run;
+            if (j->qkv16) memcpy(to, j->qkv16 + at + (size_t)part * C, (size_t)run * 2);
+            else tc_cpu_round_bf16(to, j->qkv + at + (size_t)part * C, (size_t)run);
+        }
     }
     memset(x + (size_t)L * ld, 0, (size_t)(Lp - L) * ld * 2);
     // one product for all the group's heads, each a step of HS along the rows
@@ -179,13 +183,20 @@ static void attention_group_bf16_task(void *ctx, int task, int thread) {
 void tc_cpu_attention_forward_bf16(tc_pool *pool, tc_bf16 *bf16, float *out, float *att, float *scratch,
                                    const float *qkv, const tc_seq_layout *layout, int C, int NH,
                                    const tc_attn_bias *bias) {
-    attention_job j = {out, att, scratch, qkv, layout, bias, bf16, C, NH};
+    attention_job j = {out, att, scratch, qkv, NULL, layout, bias, bf16, C, NH};
     if (!att && tc_bf16_takes_bf16(bf16)) {  // inference: nothing kept for a backward pass
         int groups = NH / heads_per_group(NH, C / NH);
         tc_pool_run(pool, layout->B * groups, attention_group_bf16_task, &j);
         return;
     }
     tc_pool_run(pool, layout->B * NH, attention_task, &j);
+}
+
+void tc_cpu_attention_forward_from_bf16(tc_pool *pool, tc_bf16 *bf16, float *out, const uint16_t *qkv,
+                                        const tc_seq_layout *layout, int C, int NH, const tc_attn_bias *bias) {
+    attention_job j = {out, NULL, NULL, NULL, qkv, layout, bias, bf16, C, NH};
+    int groups = NH / heads_per_group(NH, C / NH);
+    tc_pool_run(pool, layout->B * groups, attention_group_bf16_task, &j);
 }
 
 void tc_cpu_attention_forward(tc_pool *pool, float *out, float *att, float *scratch, const float *qkv,

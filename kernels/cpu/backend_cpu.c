@@ -96,6 +96,22 @@ static int cpu_normalize(tc_backend *be, void *out, const void *x, int B, int D)
     return 0;
 }
 
+// With bf16 attention, q, k and v go from the product to attention in
+// bf16, rounded while the product's rows are in cache: half the bytes
+// through memory and no rounding pass over them (the same bits).
+static int cpu_qkv_attention(tc_backend *be, void *out, void *qkv, void *scratch, const void *x, const void *qkv_w,
+                             const void *qkv_b, const tc_seq_layout *layout, int C, int NH, const tc_attn_bias *bias) {
+    if (!tc_bf16_takes_bf16(BF16(be)))
+        return cpu_matmul(be, qkv, NULL, x, qkv_w, qkv_b, layout->N, C, 3 * C, TC_ACT_NONE) ||
+               cpu_attention(be, out, NULL, scratch, qkv, layout, C, NH, bias);
+    if (C % NH) return tc_fail("attention: %d columns do not split into %d heads", C, NH);
+    if (bias && bias->span < layout->T)
+        return tc_fail("attention: the position bias covers %d tokens, not %d", bias->span, layout->T);
+    if (tc_onednn_matmul_forward_to_bf16(ONEDNN(be), POOL(be), qkv, x, qkv_w, qkv_b, layout->N, C, 3 * C)) return -1;
+    tc_cpu_attention_forward_from_bf16(POOL(be), BF16(be), out, qkv, layout, C, NH, bias);
+    return tc_bf16_check(BF16(be));
+}
+
 static int cpu_layer_tail(tc_backend *be, void *out, const void *atty, const void *x, const tc_layer_tail *t, int N,
                           int C, int F) {
     tc_cpu_impl *impl = be->impl;
@@ -112,9 +128,9 @@ static void cpu_destroy(tc_backend *be) {
 }
 
 // fp32 products (OpenBLAS) and training run the operations one by one;
-// oneDNN's inference products also fuse the rest of a layer after attention
-// (kernels/cpu/layer_tail.c), where memory traffic between operations was
-// the cost.
+// oneDNN's inference products also fuse the QKV product with attention and
+// the rest of a layer after attention (kernels/cpu/layer_tail.c), where
+// memory traffic between operations was the cost.
 #define CPU_OPS \
     .alloc = cpu_alloc, \
     .free = cpu_free, \
@@ -139,7 +155,8 @@ static void cpu_destroy(tc_backend *be) {
     TC_CPU_TRAIN_OPS
 
 static const tc_backend_ops cpu_ops = {CPU_OPS};
-static const tc_backend_ops cpu_onednn_ops = {CPU_OPS, .layer_tail_forward = cpu_layer_tail};
+static const tc_backend_ops cpu_onednn_ops = {CPU_OPS, .qkv_attention_forward = cpu_qkv_attention,
+                                              .layer_tail_forward = cpu_layer_tail};
 
 // The backend; `train` asks for training's bf16 products instead of
 // inference's prepared weights.

@@ -58,6 +58,11 @@ void tc_cpu_attention_forward(tc_pool *pool, float *out, float *att, float *scra
 void tc_cpu_attention_forward_bf16(tc_pool *pool, tc_bf16 *bf16, float *out, float *att, float *scratch,
                                    const float *qkv, const tc_seq_layout *layout, int C, int NH,
                                    const tc_attn_bias *bias);
+// Inference from q, k, v already rounded to bf16 (N, 3C) (e.g. by
+// tc_onednn_matmul_forward_to_bf16): the same bits as the above from their
+// f32; only where tc_bf16_takes_bf16(bf16).
+void tc_cpu_attention_forward_from_bf16(tc_pool *pool, tc_bf16 *bf16, float *out, const uint16_t *qkv,
+                                        const tc_seq_layout *layout, int C, int NH, const tc_attn_bias *bias);
 size_t tc_cpu_attention_scratch_bytes(int threads, int T);
 
 // kernels/cpu/layer_tail.c: layer_tail_forward with oneDNN's products, each

@@ -457,6 +457,7 @@ typedef struct {
     tc_onednn *d;
     const tc_onednn_weight *p;
     float *out, *pre;
+    uint16_t *out16;  // or the product rounded to bf16 here
     const float *inp, *bias;
     int N;
     tc_activation act;
@@ -670,8 +671,10 @@ const tc_onednn_weight *tc_onednn_prepare(tc_onednn *d, const float *w, int IC, 
     return prepare(d, w, IC, OC);
 }
 
-int tc_onednn_block_forward(tc_onednn *d, const tc_onednn_weight *p, int thread, float *out, float *pre,
-                            const float *inp, const float *bias, int M, tc_activation act) {
+// The block's product into out (M, OC) f32, or, with out16, rounded to bf16
+// into out16 (M, OC), each row through the thread's spare rows (in cache).
+static int block_forward(tc_onednn *d, const tc_onednn_weight *p, int thread, float *out, uint16_t *out16,
+                         float *pre, const float *inp, const float *bias, int M, tc_activation act) {
     thread_state *s = &d->threads[thread];
     int M_pad = (M + ROW_STEP - 1) / ROW_STEP * ROW_STEP;
     if (M <= 0 || s->failed) return s->failed ? -1 : 0;
@@ -694,14 +697,20 @@ int tc_onednn_block_forward(tc_onednn *d, const tc_onednn_weight *p, int thread,
         int rows = M - m < ROWS_AT_ONCE ? M - m : ROWS_AT_ONCE;
         float *o[ROWS_AT_ONCE];
         for (int r = 0; r < ROWS_AT_ONCE; r++)  // a row past the block's: written to the thread's spare row
-            o[r] = r < rows ? out + (size_t)(m + r) * OC : (float *)s->spare + (size_t)r * OC;
+            o[r] = r < rows && !out16 ? out + (size_t)(m + r) * OC : (float *)s->spare + (size_t)r * OC;
         scale_back_rows(d, p, s, o, bias, m, rows);
         for (int r = 0; r < rows; r++) {
             if (pre) memcpy(pre + (size_t)(m + r) * OC, o[r], OC * sizeof(float));
             if (act != TC_ACT_NONE) tc_cpu_activation_inplace(o[r], OC, act);
+            if (out16) tc_cpu_round_bf16(out16 + (size_t)(m + r) * OC, o[r], OC);
         }
     }
     return 0;
+}
+
+int tc_onednn_block_forward(tc_onednn *d, const tc_onednn_weight *p, int thread, float *out, float *pre,
+                            const float *inp, const float *bias, int M, tc_activation act) {
+    return block_forward(d, p, thread, out, NULL, pre, inp, bias, M, act);
 }
 
 int tc_onednn_failure(tc_onednn *d) {
@@ -718,19 +727,28 @@ static void matmul_task(void *ctx, int task, int thread) {
     const matmul_job *j = ctx;
     long begin = (long)task * BLOCK_ROWS, end = begin + BLOCK_ROWS < j->N ? begin + BLOCK_ROWS : j->N;
     size_t IC = (size_t)j->p->IC, OC = (size_t)j->p->OC;
-    float *pre = j->pre ? j->pre + (size_t)begin * OC : NULL;
-    tc_onednn_block_forward(j->d, j->p, thread, j->out + (size_t)begin * OC, pre, j->inp + (size_t)begin * IC,
-                            j->bias, (int)(end - begin), j->act);
+    float *pre = j->pre ? j->pre + (size_t)begin * OC : NULL, *out = j->out ? j->out + (size_t)begin * OC : NULL;
+    uint16_t *out16 = j->out16 ? j->out16 + (size_t)begin * OC : NULL;
+    block_forward(j->d, j->p, thread, out, out16, pre, j->inp + (size_t)begin * IC, j->bias, (int)(end - begin),
+                  j->act);
+}
+
+static int matmul_run(tc_onednn *d, tc_pool *pool, matmul_job *j, const float *w, int IC, int OC) {
+    if (tc_onednn_check_pool(d, pool) || !(j->p = prepare(d, w, IC, OC))) return -1;
+    tc_pool_run(pool, (j->N + BLOCK_ROWS - 1) / BLOCK_ROWS, matmul_task, j);
+    return tc_onednn_failure(d);
 }
 
 int tc_onednn_matmul_forward(tc_onednn *d, tc_pool *pool, float *out, float *pre, const float *inp, const float *w,
                              const float *bias, int N, int IC, int OC, tc_activation act) {
-    const tc_onednn_weight *p = prepare(d, w, IC, OC);
-    if (!p) return -1;
-    matmul_job j = {d, p, out, pre, inp, bias, N, act};
-    if (tc_onednn_check_pool(d, pool)) return -1;
-    tc_pool_run(pool, (N + BLOCK_ROWS - 1) / BLOCK_ROWS, matmul_task, &j);
-    return tc_onednn_failure(d);
+    matmul_job j = {d, NULL, out, pre, NULL, inp, bias, N, act};
+    return matmul_run(d, pool, &j, w, IC, OC);
+}
+
+int tc_onednn_matmul_forward_to_bf16(tc_onednn *d, tc_pool *pool, uint16_t *out, const float *inp, const float *w,
+                                     const float *bias, int N, int IC, int OC) {
+    matmul_job j = {d, NULL, NULL, NULL, out, inp, bias, N, TC_ACT_NONE};
+    return matmul_run(d, pool, &j, w, IC, OC);
 }
 #else
 #include <stdio.h>
@@ -775,4 +793,9 @@ int tc_onednn_block_forward(tc_onednn *d, const tc_onednn_weight *p, int thread,
 }
 
 int tc_onednn_failure(tc_onednn *d) { return tc_fail("this build has no oneDNN"); }
+
+int tc_onednn_matmul_forward_to_bf16(tc_onednn *d, tc_pool *pool, uint16_t *out, const float *inp, const float *w,
+                                     const float *bias, int N, int IC, int OC) {
+    return tc_fail("this build has no oneDNN");
+}
 #endif

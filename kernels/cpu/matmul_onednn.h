@@ -17,6 +17,7 @@
 #define TC_CPU_MATMUL_ONEDNN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/threadpool.h"
 #include "formats/tct.h"
@@ -45,6 +46,10 @@ int tc_onednn_input_max(const tc_onednn *d);
 int tc_onednn_matmul_forward(tc_onednn *d, tc_pool *pool, float *out, float *pre, const float *inp, const float *w,
                              const float *bias, int N, int IC, int OC, tc_activation act);
 
+// The same without activation, the product rounded to bf16 into out (N, OC)
+// (as tc_cpu_round_bf16 rounds), for a consumer that takes bf16 (attention).
+int tc_onednn_matmul_forward_to_bf16(tc_onednn *d, tc_pool *pool, uint16_t *out, const float *inp, const float *w,
+                                     const float *bias, int N, int IC, int OC);
 // The same product a block of rows at a time, for callers that chain
 // products on rows still in the cache (kernels/cpu/layer_tail.c). A weight
 // is prepared ahead, by one thread (NULL after tc_fail); then each block of
