@@ -31,6 +31,14 @@ void tc_cpu_activation_inplace(float *x, size_t n, tc_activation act) {
     }
 }
 
+void tc_cpu_activation_inplace_fused(float *x, size_t n, tc_activation act) {
+    if (act != TC_ACT_GELU) {
+        tc_cpu_activation_inplace(x, n, act);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) x[i] = tc_gelu_erf_as(x[i], 1);
+}
+
 typedef struct {
     float *out;
     const float *inp;

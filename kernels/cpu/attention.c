@@ -47,9 +47,10 @@ static float row_max(const float *x, int n) {
 }
 
 // x (n) = exp(scale (x - max x)), in place (scale > 0); returns their sum.
-static float softmax_exp_row(float *x, int n, float scale) {
+// fused: exp's multiply-adds fused (tc_fast_expf_as), for bf16 attention.
+static inline float softmax_exp_row_as(float *x, int n, float scale, int fused) {
     float m = row_max(x, n);
-    for (int i = 0; i < n; i++) x[i] = tc_fast_expf((x[i] - m) * scale);
+    for (int i = 0; i < n; i++) x[i] = tc_fast_expf_as((x[i] - m) * scale, fused);
     float sum[8] = {0}, s = 0;
     int i = 0;
     for (; i + 8 <= n; i += 8)
@@ -62,7 +63,7 @@ static float softmax_exp_row(float *x, int n, float scale) {
 
 // x (n) = softmax(x), in place.
 static void softmax_row(float *x, int n) {
-    float inv = 1.0f / softmax_exp_row(x, n, 1.0f);
+    float inv = 1.0f / softmax_exp_row_as(x, n, 1.0f, 0);
     for (int i = 0; i < n; i++) x[i] *= inv;
 }
 
@@ -137,7 +138,7 @@ static void group_softmax(const attention_job *j, int G, int h0, int L, int Lp, 
         }
         for (int i = 0; i < L; i++) {
             float *row = head + (size_t)i * Lp;
-            inverse[(size_t)g * L + i] = 1.0f / softmax_exp_row(row, L, scale);
+            inverse[(size_t)g * L + i] = 1.0f / softmax_exp_row_as(row, L, scale, 1);
             tc_cpu_round_bf16(p + (size_t)i * Lp, row, (size_t)L);
             memset(p + (size_t)i * Lp + L, 0, (size_t)(Lp - L) * 2);
         }

@@ -51,6 +51,10 @@ void tc_cpu_matmul_forward_bf16(tc_pool *pool, tc_bf16 *bf16, float *out, float 
 void tc_cpu_activation_forward(tc_pool *pool, float *out, const float *inp, size_t n, tc_activation act);
 // act applied to n values in place, one thread (the matmul epilogue uses it)
 void tc_cpu_activation_inplace(float *x, size_t n, tc_activation act);
+// The same with GELU's multiply-adds fused where the build's CPU has FMA:
+// for the epilogues of bf16 and int8 products, whose own rounding is far
+// coarser (GELU within 4e-7 either way).
+void tc_cpu_activation_inplace_fused(float *x, size_t n, tc_activation act);
 
 // kernels/cpu/attention.c
 void tc_cpu_attention_forward(tc_pool *pool, float *out, float *att, float *scratch, const float *qkv,

@@ -701,7 +701,7 @@ static int block_forward(tc_onednn *d, const tc_onednn_weight *p, int thread, fl
         scale_back_rows(d, p, s, o, bias, m, rows);
         for (int r = 0; r < rows; r++) {
             if (pre) memcpy(pre + (size_t)(m + r) * OC, o[r], OC * sizeof(float));
-            if (act != TC_ACT_NONE) tc_cpu_activation_inplace(o[r], OC, act);
+            if (act != TC_ACT_NONE) tc_cpu_activation_inplace_fused(o[r], OC, act);
             if (out16) tc_cpu_round_bf16(out16 + (size_t)(m + r) * OC, o[r], OC);
         }
     }

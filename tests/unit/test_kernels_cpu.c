@@ -55,16 +55,20 @@ static void test_pool_runs_every_task_once(void) {
 // ---------------------------------------------------------------- fast math
 
 static void test_fastmath_accuracy(void) {
-    double worst_exp = 0, worst_erf = 0, worst_tanh = 0;
+    double worst_exp = 0, worst_erf = 0, worst_erf_fused = 0, worst_tanh = 0;
     for (int i = -200000; i <= 200000; i++) {
         float x = (float)i * 0.0005f;  // [-100, 100]
         double e = exp((double)x);
         if (x > -87 && x < 88) {
             double rel = fabs(tc_fast_expf(x) - e) / e;
             if (rel > worst_exp) worst_exp = rel;
+            rel = fabs(tc_fast_expf_as(x, 1) - e) / e;  // multiply-adds fused (where the CPU has FMA)
+            if (rel > worst_exp) worst_exp = rel;
         }
         double d = fabs(tc_fast_erff(x) - erf((double)x));
         if (d > worst_erf) worst_erf = d;
+        d = fabs(tc_fast_erff_as(x, 1) - erf((double)x));  // multiply-adds fused (where the CPU has FMA)
+        if (d > worst_erf_fused) worst_erf_fused = d;
         d = fabs(tc_fast_tanhf(x) - tanh((double)x));
         if (d > worst_tanh) worst_tanh = d;
     }
@@ -74,9 +78,11 @@ static void test_fastmath_accuracy(void) {
     }
     CHECKF(worst_exp < 2.5e-7, "exp relative error %g", worst_exp);
     CHECKF(worst_erf < 4e-7, "erf error %g", worst_erf);
+    CHECKF(worst_erf_fused < 4e-7, "erf error %g with multiply-adds fused", worst_erf_fused);
     CHECKF(worst_tanh < 3e-7, "tanh error %g", worst_tanh);
     CHECK(tc_fast_expf(-1000.0f) < 1e-37f && tc_fast_expf(0.0f) == 1.0f);
     CHECK(tc_fast_erff(10.0f) == 1.0f && tc_fast_erff(-10.0f) == -1.0f);
+    CHECK(tc_fast_erff_as(10.0f, 1) == 1.0f && tc_fast_erff_as(-10.0f, 1) == -1.0f);
     CHECK(tc_fast_tanhf(50.0f) == 1.0f && tc_fast_tanhf(-50.0f) == -1.0f);
 }
 
