@@ -73,6 +73,22 @@ static inline int harness_close(const char *what, const float *x, const float *r
 #define CHECK_CLOSE(what, x, ref, n, atol, rtol) \
     CHECKF(harness_close(what, x, ref, n, atol, rtol), "%s not within atol %g rtol %g", what, (double)(atol), (double)(rtol))
 
+// The smallest cosine between matching rows of x and ref (rows, cols); a
+// NaN row makes it NaN.
+static inline double harness_min_row_cosine(const float *x, const float *ref, size_t rows, size_t cols) {
+    double worst = 1;
+    for (size_t r = 0; r < rows; r++) {
+        double xr = 0, xx = 0, rr = 0;
+        for (size_t c = 0; c < cols; c++) {
+            double u = x[r * cols + c], v = ref[r * cols + c];
+            xr += u * v, xx += u * u, rr += v * v;
+        }
+        double cos = xr / sqrt(xx * rr);
+        if (cos < worst || cos != cos) worst = cos;
+    }
+    return worst;
+}
+
 static inline void harness_run(const char *name, void (*fn)(void)) {
     harness_case_failed = harness_case_skipped = 0;
     harness_case_note[0] = 0;

@@ -251,9 +251,12 @@ static int run_layer(tc_bert_forward *fw, int l, const void *x, const tc_seq_lay
         return -1;
     }
     if (fuses_layer_tail(be, &fw->opt)) {
-        tc_layer_tail tail = {LP(TC_BERT_ATTPROJ_W), LP(TC_BERT_ATTPROJ_B), LP(TC_BERT_LN1_W), LP(TC_BERT_LN1_B),
-                              LP(TC_BERT_FC_W),      LP(TC_BERT_FC_B),      LP(TC_BERT_FCPROJ_W), LP(TC_BERT_FCPROJ_B),
-                              LP(TC_BERT_LN2_W),     LP(TC_BERT_LN2_B),     cfg->ln_eps,          cfg->act};
+        tc_layer_tail tail = {.attproj_w = LP(TC_BERT_ATTPROJ_W), .attproj_b = LP(TC_BERT_ATTPROJ_B),
+                              .ln1_w = LP(TC_BERT_LN1_W), .ln1_b = LP(TC_BERT_LN1_B),
+                              .fc_w = LP(TC_BERT_FC_W), .fc_b = LP(TC_BERT_FC_B),
+                              .fcproj_w = LP(TC_BERT_FCPROJ_W), .fcproj_b = LP(TC_BERT_FCPROJ_B),
+                              .ln2_w = LP(TC_BERT_LN2_W), .ln2_b = LP(TC_BERT_LN2_B),
+                              .eps = cfg->ln_eps, .act = cfg->act};
         return op->layer_tail_forward(be, ln2, atty, x, &tail, n, C, F);
     }
     if (op->matmul_forward(be, attproj, NULL, atty, LP(TC_BERT_ATTPROJ_W), LP(TC_BERT_ATTPROJ_B), n, C, C,

@@ -167,15 +167,7 @@ static void test_tiny_mpnet_forward_backward(void) {
         tc_backend *half = tc_backend_cuda_create(0, gpu_dtypes[k]);
         ENSURE(half);
         CHECK(run_model(half, &m, rows, lengths, B, T, d_out, got, ggot) == 0);
-        double worst = 1;
-        for (int b = 0; b < B; b++) {
-            double dot = 0, aa = 0, bb = 0;
-            for (size_t c = 0; c < C; c++) {
-                double x = got[b * C + c], y = ref[b * C + c];
-                dot += x * y, aa += x * x, bb += y * y;
-            }
-            if (!(dot / sqrt(aa * bb) >= worst)) worst = dot / sqrt(aa * bb);
-        }
+        double worst = harness_min_row_cosine(got, ref, B, C);
         CHECKF(worst >= (k == 1 ? 0.999 : 0.9999), "%s: min cosine %.6f", dtype_label(gpu_dtypes[k]), worst);
         tc_backend_destroy(half);
     }

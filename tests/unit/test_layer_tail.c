@@ -48,8 +48,9 @@ static void random_layer(uint64_t seed) {
     fill(&rng, ln2_b, C, -0.1, 0.1);
 }
 
-static const tc_layer_tail tail = {attproj_w, attproj_b, ln1_w, ln1_b,    fc_w,         fc_b,
-                                   fcproj_w,  fcproj_b,  ln2_w, ln2_b,    1e-12f,       TC_ACT_GELU};
+static const tc_layer_tail tail = {.attproj_w = attproj_w, .attproj_b = attproj_b, .ln1_w = ln1_w, .ln1_b = ln1_b,
+                                   .fc_w = fc_w, .fc_b = fc_b, .fcproj_w = fcproj_w, .fcproj_b = fcproj_b,
+                                   .ln2_w = ln2_w, .ln2_b = ln2_b, .eps = 1e-12f, .act = TC_ACT_GELU};
 
 // The five operations one by one, as common/model/bert_forward.c runs them
 // without the fused operation.
@@ -60,20 +61,6 @@ static int unfused(tc_backend *be, float *out) {
            op->matmul_forward(be, fch, NULL, ln1, fc_w, fc_b, N, C, F, TC_ACT_GELU) ||
            op->matmul_forward(be, fcproj, NULL, fch, fcproj_w, fcproj_b, N, F, C, TC_ACT_NONE) ||
            op->layernorm_forward(be, out, NULL, NULL, NULL, fcproj, ln1, ln2_w, ln2_b, tail.eps, N, C);
-}
-
-static double min_row_cosine(const float *a, const float *b) {
-    double worst = 1;
-    for (int n = 0; n < N; n++) {
-        double ab = 0, aa = 0, bb = 0;
-        for (int c = 0; c < C; c++) {
-            double u = a[n * C + c], v = b[n * C + c];
-            ab += u * v, aa += u * u, bb += v * v;
-        }
-        double cos = ab / sqrt(aa * bb);
-        if (cos < worst || cos != cos) worst = cos;
-    }
-    return worst;
 }
 
 static void check_precision(tct_dtype precision, double cos_bound) {
@@ -98,7 +85,7 @@ static void check_precision(tct_dtype precision, double cos_bound) {
     memcpy(in_place, x, sizeof x);
     CHECK(be2->ops->layer_tail_forward(be2, in_place, atty, in_place, &tail, N, C, F) == 0);
     CHECKF(!memcmp(in_place, ref, sizeof ref), "%s: out == x differs", name);
-    double cos = min_row_cosine(fused, ref32);
+    double cos = harness_min_row_cosine(fused, ref32, N, C);
     printf("  %s: min row cosine %.6f against fp32\n", name, cos);
     CHECKF(cos >= cos_bound, "%s: cosine %.6f against fp32", name, cos);
 done:

@@ -25,18 +25,6 @@ static void fill(tc_rng *rng, float *v, int n, double lo, double hi) {
     for (int i = 0; i < n; i++) v[i] = (float)(lo + (hi - lo) * tc_rng_uniform(rng));
 }
 
-static double min_row_cosine(const float *a, const float *r) {
-    double worst = 1;
-    for (int n = 0; n < N; n++) {
-        double ar = 0, aa = 0, rr = 0;
-        for (int c = 0; c < C; c++) ar += a[n * C + c] * r[n * C + c], aa += a[n * C + c] * a[n * C + c],
-                                    rr += r[n * C + c] * r[n * C + c];
-        double cos = ar / sqrt(aa * rr);
-        if (cos < worst || cos != cos) worst = cos;
-    }
-    return worst;
-}
-
 static int unfused(tc_backend *be, float *out, const tc_seq_layout *layout, const tc_attn_bias *bias,
                    void *scratch) {
     return be->ops->matmul_forward(be, qkv, NULL, x, w, b, N, C, 3 * C, TC_ACT_NONE) ||
@@ -78,7 +66,7 @@ static void check_precision(tct_dtype precision) {
         CHECK(be1->ops->qkv_attention_forward(be1, one_thread, qkv, scratch, x, w, b, &layout, C, NH, bias) == 0);
         CHECKF(!memcmp(fused, ref, sizeof ref), "%s, bias %d: fused and one by one differ", name, with_bias);
         CHECKF(!memcmp(one_thread, ref, sizeof ref), "%s, bias %d: one thread differs from two", name, with_bias);
-        double cos = min_row_cosine(fused, ref32);
+        double cos = harness_min_row_cosine(fused, ref32, N, C);
         printf("  %s, bias %d: min row cosine %.6f against fp32\n", name, with_bias, cos);
         CHECKF(cos >= 0.999, "%s, bias %d: cosine %.6f against fp32", name, with_bias, cos);
     }
