@@ -181,13 +181,18 @@ static void attention_group_bf16_task(void *ctx, int task, int thread) {
         }
 }
 
+// Inference in bf16: a task per group of heads of each sequence.
+static void run_head_groups(tc_pool *pool, attention_job *j) {
+    int groups = j->NH / heads_per_group(j->NH, j->C / j->NH);
+    tc_pool_run(pool, j->layout->B * groups, attention_group_bf16_task, j);
+}
+
 void tc_cpu_attention_forward_bf16(tc_pool *pool, tc_bf16 *bf16, float *out, float *att, float *scratch,
                                    const float *qkv, const tc_seq_layout *layout, int C, int NH,
                                    const tc_attn_bias *bias) {
     attention_job j = {out, att, scratch, qkv, NULL, layout, bias, bf16, C, NH};
     if (!att && tc_bf16_takes_bf16(bf16)) {  // inference: nothing kept for a backward pass
-        int groups = NH / heads_per_group(NH, C / NH);
-        tc_pool_run(pool, layout->B * groups, attention_group_bf16_task, &j);
+        run_head_groups(pool, &j);
         return;
     }
     tc_pool_run(pool, layout->B * NH, attention_task, &j);
@@ -196,8 +201,7 @@ void tc_cpu_attention_forward_bf16(tc_pool *pool, tc_bf16 *bf16, float *out, flo
 void tc_cpu_attention_forward_from_bf16(tc_pool *pool, tc_bf16 *bf16, float *out, const uint16_t *qkv,
                                         const tc_seq_layout *layout, int C, int NH, const tc_attn_bias *bias) {
     attention_job j = {out, NULL, NULL, NULL, qkv, layout, bias, bf16, C, NH};
-    int groups = NH / heads_per_group(NH, C / NH);
-    tc_pool_run(pool, layout->B * groups, attention_group_bf16_task, &j);
+    run_head_groups(pool, &j);
 }
 
 void tc_cpu_attention_forward(tc_pool *pool, float *out, float *att, float *scratch, const float *qkv,

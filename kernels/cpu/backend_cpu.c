@@ -73,11 +73,17 @@ static int cpu_activation(tc_backend *be, void *out, const void *inp, size_t n, 
     return 0;
 }
 
-static int cpu_attention(tc_backend *be, void *out, void *att, void *scratch, const void *qkv,
-                         const tc_seq_layout *layout, int C, int NH, const tc_attn_bias *bias) {
+// 0, or -1 after tc_fail: heads or a position bias attention cannot use.
+static int check_attention(const tc_seq_layout *layout, int C, int NH, const tc_attn_bias *bias) {
     if (C % NH) return tc_fail("attention: %d columns do not split into %d heads", C, NH);
     if (bias && bias->span < layout->T)
         return tc_fail("attention: the position bias covers %d tokens, not %d", bias->span, layout->T);
+    return 0;
+}
+
+static int cpu_attention(tc_backend *be, void *out, void *att, void *scratch, const void *qkv,
+                         const tc_seq_layout *layout, int C, int NH, const tc_attn_bias *bias) {
+    if (check_attention(layout, C, NH, bias)) return -1;
     tc_cpu_attention_forward_bf16(POOL(be), BF16(be), out, att, scratch, qkv, layout, C, NH, bias);
     return tc_bf16_check(BF16(be));
 }
@@ -104,10 +110,9 @@ static int cpu_qkv_attention(tc_backend *be, void *out, void *qkv, void *scratch
     if (!tc_bf16_takes_bf16(BF16(be)))
         return cpu_matmul(be, qkv, NULL, x, qkv_w, qkv_b, layout->N, C, 3 * C, TC_ACT_NONE) ||
                cpu_attention(be, out, NULL, scratch, qkv, layout, C, NH, bias);
-    if (C % NH) return tc_fail("attention: %d columns do not split into %d heads", C, NH);
-    if (bias && bias->span < layout->T)
-        return tc_fail("attention: the position bias covers %d tokens, not %d", bias->span, layout->T);
-    if (tc_onednn_matmul_forward_to_bf16(ONEDNN(be), POOL(be), qkv, x, qkv_w, qkv_b, layout->N, C, 3 * C)) return -1;
+    if (check_attention(layout, C, NH, bias) ||
+        tc_onednn_matmul_forward_to_bf16(ONEDNN(be), POOL(be), qkv, x, qkv_w, qkv_b, layout->N, C, 3 * C))
+        return -1;
     tc_cpu_attention_forward_from_bf16(POOL(be), BF16(be), out, qkv, layout, C, NH, bias);
     return tc_bf16_check(BF16(be));
 }
@@ -173,10 +178,10 @@ static tc_backend *cpu_create(int threads, tct_dtype precision, int train) {
     tc_bf16_mode mode;
     if (be && impl) impl->pool = tc_pool_create(threads);
     if (impl && impl->pool && reduced && !train) impl->onednn = tc_onednn_create(precision, threads);
+    if (impl && impl->onednn) impl->layer_tail = tc_cpu_layer_tail_create(threads);
     // attention's products (scores, context) in bf16 where the CPU has bf16
     // units: at bf16, as the linear layers; at int8 too (they have no
     // weights to quantize ahead, and bf16 keeps them as accurate as fp32)
-    if (impl && impl->onednn) impl->layer_tail = tc_cpu_layer_tail_create(threads);
     if (impl && impl->onednn && (precision == TCT_BF16 || tc_onednn_native_bf16()))
         impl->bf16 = tc_bf16_create(TC_BF16_ONEDNN, threads);
     if (impl && impl->pool && reduced && train) {
