@@ -71,9 +71,11 @@ LIBS := -lzstd -lyaml -lopenblas -lutf8proc -ljansson -lcurl -lm
 ifeq ($(HAVE_DNNL),1)
   LIBS += -ldnnl -lgomp
 endif
+# cuBLAS is not linked: kernels/cuda/cublas_loader.cu opens it when a GPU is
+# used (the rpath finds it), so that CPU runs skip its start-up cost.
 ifeq ($(HAVE_CUDA),1)
   TC_CFLAGS += -I$(CUDA_HOME)/include
-  LIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublasLt -lcublas -lnccl -lcudart -lstdc++ -ldl -lrt
+  LIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lnccl -lcudart -lstdc++ -ldl -lrt
   NVCCFLAGS := -O3 -std=c++17 -g -I. -DTC_HAVE_CUDA=1 -Werror all-warnings \
                -Xcompiler -Wall,-Wextra,-Werror,-Wno-unused-parameter,-fPIC \
                $(foreach a,$(CUDA_ARCHS),-gencode arch=compute_$(a),code=sm_$(a)) \

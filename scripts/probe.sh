@@ -40,7 +40,8 @@ check_required libcurl curl/curl.h 'curl_version()' -lcurl libcurl4-openssl-dev
 
 echo "MISSING_PACKAGES :=$missing"
 
-# CUDA: nvcc plus cuBLAS, cuBLASLt and NCCL that link.
+# CUDA: nvcc plus cuBLAS, cuBLASLt and NCCL that link (the programs open
+# cuBLAS at run time, kernels/cuda/cublas_loader.cu, but need it there).
 have_cuda=0
 cuda_note="no"
 if [ "$WANT_CUDA" != 0 ]; then
