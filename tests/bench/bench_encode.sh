@@ -10,7 +10,10 @@
 #
 # Settings (environment): N documents (default 1000, the first of 20 Newsgroups
 # test/corpus.txt), MAX_LEN (128), BATCH (32 on the CPU, 256 on a GPU),
-# THREADS (all cores), REPEAT (3: passes of each row, best and median),
+# THREADS (all cores), REPEAT (3; cpu: rounds, each running every tc path
+# once and every peer for one pass in its own process, in turn, so that a
+# slower or faster spell of the machine falls on every row alike; best and
+# median over the rounds; gpu: passes of each side),
 # MODEL, CORPUS, PEAK_TFLOPS (the GPU's dense fp16 peak, default 989: H100
 # SXM), PYTHON, PRECISION (gpu: fp16 or bf16), TC_BIN (the programs) and
 # TC_HELPERS (the test helpers; default the opt build's), CACHE (cpu: where
@@ -18,7 +21,7 @@
 #
 # cpu: the documents are tokenized once by tc-tokenize; every row reads the
 # same token ids. Each tc-encode path is the whole command (start, model load,
-# reading and writing files), REPEAT times; a path this CPU or build lacks
+# reading and writing files), once a round; a path this CPU or build lacks
 # exits 1 with one line, printed as a SKIP row. The peers
 # (bench_encode_peers.py, each in its own process) are timed on the model
 # loop alone over length-sorted batches of BATCH, after a warm-up batch:
@@ -65,11 +68,14 @@ if [ "$mode" = cpu ]; then
     head -n "$N" "$CORPUS" | "$BIN/tc-tokenize" -q --model "$MODEL" --max-len "$MAX_LEN" -o "$tmp/tokens.tct"
     for t in input_ids lengths; do "$BIN/tc-dump" -q --npy $t "$tmp/tokens.tct" -o "$tmp/$t.npy"; done
     print_cpu
-    print_documents "$PYTHON" "$tmp/lengths.npy" "max length $MAX_LEN, batch $BATCH, $THREADS threads, $REPEAT passes each"
-    run_tc "$tmp/rows" "$tmp" "$BIN/tc-encode" embeddings "fp32 bf16 int8" -q --gpus none --threads "$THREADS" \
-        --batch-size "$BATCH" -m "$MODEL" "$tmp/tokens.tct"
-    run_peers "$PYTHON" "$tmp/rows" "$tmp" --model "$MODEL" --ids "$tmp/input_ids.npy" --lengths "$tmp/lengths.npy" \
-        --batch-size "$BATCH" --threads "$THREADS" --repeat "$REPEAT" --cache "${CACHE:-$root/build/peers-cache}"
+    print_documents "$PYTHON" "$tmp/lengths.npy" "max length $MAX_LEN, batch $BATCH, $THREADS threads, $REPEAT rounds"
+    for round in $(seq "$REPEAT"); do  # every row once a round: a slow or fast spell falls on all alike
+        echo "round $round of $REPEAT" >&2
+        run_tc "$tmp/rows" "$tmp" "$BIN/tc-encode" embeddings "fp32 bf16 int8" -q --gpus none --threads "$THREADS" \
+            --batch-size "$BATCH" -m "$MODEL" "$tmp/tokens.tct"
+        run_peers "$PYTHON" "$tmp/rows" "$tmp" --model "$MODEL" --ids "$tmp/input_ids.npy" --lengths "$tmp/lengths.npy" \
+            --batch-size "$BATCH" --threads "$THREADS" --repeat 1 --cache "${CACHE:-$root/build/peers-cache}"
+    done
     $PYTHON "$root/tests/bench/bench_peers_table.py" "$tmp/rows" --tool tc-encode --unit docs/s \
         --count-of "$tmp/lengths.npy" --reference "PyTorch fp32"
     exit 0

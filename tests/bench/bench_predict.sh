@@ -14,13 +14,14 @@
 # MAX_LEN); the peers read the same token ids.
 #
 # Settings (environment): N documents (default 1000), MAX_LEN (128), BATCH
-# (32 on the CPU, 256 on a GPU), THREADS (all cores), REPEAT (3: passes of
-# each row), MODEL, DATA, PYTHON, TC_BIN, CACHE (cpu: where the exported
+# (32 on the CPU, 256 on a GPU), THREADS (all cores), REPEAT (3; cpu:
+# rounds, as bench_encode.sh's: every tc path and every peer once a round, in
+# turn; gpu: passes of each side), MODEL, DATA, PYTHON, TC_BIN, CACHE (cpu: where the exported
 # peer models are kept, default build/peers-cache; one checkpoint's at a time).
 # tc-predict's time is the whole command (start, checkpoint load, reading
 # tokens, writing scores).
 #
-# cpu: each tc-predict path (--precision fp32, bf16, int8) REPEAT times; a
+# cpu: each tc-predict path (--precision fp32, bf16, int8) once a round; a
 # path this CPU or build lacks exits 1 with one line, printed as a SKIP row.
 # The peers are those of bench_encode.sh cpu (bench_encode_peers.py --head),
 # on the encoder and the head together: PyTorch fp32 (the reference) and bf16
@@ -75,11 +76,14 @@ if [ "$mode" = cpu ]; then
     peers_require_numpy "$PYTHON" bench_predict
     for t in input_ids lengths; do "$BIN/tc-dump" -q --npy $t "$tmp/tokens.tct" -o "$tmp/$t.npy"; done
     print_cpu
-    print_documents "$PYTHON" "$tmp/lengths.npy" "27 classes, max length $MAX_LEN, batch $BATCH, $THREADS threads, $REPEAT passes each"
-    run_tc "$tmp/rows" "$tmp" "$BIN/tc-predict" scores "fp32 bf16 int8" -q --gpus none --threads "$THREADS" \
-        --batch-size "$BATCH" -m "$tmp/run/final" "$tmp/tokens.tct"
-    run_peers "$PYTHON" "$tmp/rows" "$tmp" --model "$tmp/run/final" --head "$tmp/run/final" --ids "$tmp/input_ids.npy" --lengths "$tmp/lengths.npy" \
-        --batch-size "$BATCH" --threads "$THREADS" --repeat "$REPEAT" --cache "${CACHE:-$root/build/peers-cache}"
+    print_documents "$PYTHON" "$tmp/lengths.npy" "27 classes, max length $MAX_LEN, batch $BATCH, $THREADS threads, $REPEAT rounds"
+    for round in $(seq "$REPEAT"); do  # every row once a round: a slow or fast spell falls on all alike
+        echo "round $round of $REPEAT" >&2
+        run_tc "$tmp/rows" "$tmp" "$BIN/tc-predict" scores "fp32 bf16 int8" -q --gpus none --threads "$THREADS" \
+            --batch-size "$BATCH" -m "$tmp/run/final" "$tmp/tokens.tct"
+        run_peers "$PYTHON" "$tmp/rows" "$tmp" --model "$tmp/run/final" --head "$tmp/run/final" --ids "$tmp/input_ids.npy" --lengths "$tmp/lengths.npy" \
+            --batch-size "$BATCH" --threads "$THREADS" --repeat 1 --cache "${CACHE:-$root/build/peers-cache}"
+    done
     $PYTHON "$root/tests/bench/bench_peers_table.py" "$tmp/rows" --tool tc-predict --unit docs/s \
         --count-of "$tmp/lengths.npy" --reference "PyTorch fp32" --top1
     exit 0

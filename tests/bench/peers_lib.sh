@@ -28,23 +28,27 @@ add_row() {
     printf '%s\t%s\t%s\t%s\n' "$2" "$3" "$4" "$5" >> "$1"
 }
 
-# time_tc RESULT CMD...: the whole command REPEAT times, wall seconds each.
-# A command that fails (a path this CPU or this build lacks) leaves
-# "SKIP: " and its first line on stderr instead, and returns 1.
+# add_row_once ROWS KIND NAME RESULT OUTPUTS: add_row in the first round only.
+add_row_once() {
+    grep -qF "$(printf '\t%s\t' "$4")" "$1" 2> /dev/null || add_row "$@"
+}
+
+# time_tc RESULT CMD...: one pass of the whole command, its wall seconds
+# added to RESULT's list. A command that fails (a path this CPU or this
+# build lacks) leaves "SKIP: " and its first line on stderr instead, and
+# returns 1, as it does at once in later rounds.
 time_tc() {
     _result=$1
     shift
-    _secs=
-    for _ in $(seq "$REPEAT"); do
-        _start=$(date +%s.%N)
-        if ! "$@" > /dev/null 2> "$_result.err"; then
-            printf 'SKIP: %s\n' "$(grep -m 1 . "$_result.err" | tr '\t' ' ')" > "$_result"
-            return 1
-        fi
-        _end=$(date +%s.%N)
-        _secs="$_secs${_secs:+, }$(echo "$_start $_end" | awk '{printf "%.4f", $2 - $1}')"
-    done
-    echo "{\"seconds\": [$_secs]}" > "$_result"
+    grep -q '^SKIP:' "$_result" 2> /dev/null && return 1
+    _start=$(date +%s.%N)
+    if ! "$@" > /dev/null 2> "$_result.err"; then
+        printf 'SKIP: %s\n' "$(grep -m 1 . "$_result.err" | tr '\t' ' ')" > "$_result"
+        return 1
+    fi
+    _end=$(date +%s.%N)
+    _secs=$(echo "$_start $_end" | awk '{printf "%.4f", $2 - $1}')
+    if [ -s "$_result" ]; then sed -i "s/]}\$/, $_secs]}/" "$_result"; else echo "{\"seconds\": [$_secs]}" > "$_result"; fi
 }
 
 # run_tc ROWS DIR PROGRAM TENSOR "PRECISIONS" ARGS...: PROGRAM --precision P
@@ -57,7 +61,7 @@ run_tc() {
         echo "  $(basename "$_program") --precision $_p" >&2
         time_tc "$_dir/tc-$_p.json" "$_program" --precision "$_p" "$@" -o "$_dir/tc-$_p.tct" &&
             "$BIN/tc-dump" -q --npy "$_tensor" "$_dir/tc-$_p.tct" -o "$_dir/tc-$_p.npy"
-        add_row "$_rows" tc "$(basename "$_program") $_p" "$_dir/tc-$_p.json" "$_dir/tc-$_p.npy"
+        add_row_once "$_rows" tc "$(basename "$_program") $_p" "$_dir/tc-$_p.json" "$_dir/tc-$_p.npy"
     done
 }
 
@@ -67,15 +71,24 @@ run_tc() {
 run_peer() {
     _py=$1 _result=$2 _peer=$3
     shift 3
+    grep -q '^SKIP:' "$_result" 2> /dev/null && return 0
     echo "  $_peer" >&2
     _rc=0
-    "$_py" "$root/tests/bench/bench_encode_peers.py" run "$_peer" "$@" > "$_result" 2> "$_result.err" < /dev/null ||
+    "$_py" "$root/tests/bench/bench_encode_peers.py" run "$_peer" "$@" > "$_result.new" 2> "$_result.err" < /dev/null ||
         _rc=$?
     case $_rc in
     0 | 3) ;;
     *) printf 'SKIP: failed (exit %d): %s\n' "$_rc" "$(grep . "$_result.err" | tail -n 1 | tr '\t' ' ' | cut -c 1-200)" \
-        > "$_result" ;;
+        > "$_result.new" ;;
     esac
+    if [ -s "$_result" ] && ! grep -q '^SKIP:' "$_result.new"; then  # a later round: its passes join the earlier ones'
+        "$_py" -c 'import json, sys
+old, new = (json.loads(open(f).read().splitlines()[-1]) for f in sys.argv[1:])
+new["seconds"] = old["seconds"] + new["seconds"]
+print(json.dumps(new))' "$_result" "$_result.new" > "$_result.merged" && mv "$_result.merged" "$_result"
+    else
+        mv "$_result.new" "$_result"
+    fi
 }
 
 # run_peers PYTHON ROWS DIR ARGS...: every peer in turn, on the same ARGS
@@ -94,7 +107,7 @@ run_peers() {
         openvino) _name="OpenVINO, its default precision" ;;
         esac
         run_peer "$_py" "$_dir/$_peer.json" "$_peer" "$@" --out "$_dir/$_peer.npy"
-        add_row "$_rows" peer "$_name" "$_dir/$_peer.json" "$_dir/$_peer.npy"
+        add_row_once "$_rows" peer "$_name" "$_dir/$_peer.json" "$_dir/$_peer.npy"
     done
 }
 
