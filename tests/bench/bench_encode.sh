@@ -24,7 +24,8 @@
 # reading and writing files), once a round; a path this CPU or build lacks
 # exits 1 with one line, printed as a SKIP row. The peers
 # (bench_encode_peers.py, each in its own process) are timed on the model
-# loop alone over length-sorted batches of BATCH, after a warm-up batch:
+# loop alone over length-sorted batches of BATCH, after a warm-up pass over
+# every batch (every shape seen once):
 # PyTorch fp32 (the reference), PyTorch bf16 autocast (where the CPU has
 # avx512_bf16 or amx_bf16), ONNX Runtime fp32 and int8 (quantize_dynamic,
 # per-tensor and per-channel), OpenVINO at its default CPU precision (named

@@ -16,8 +16,9 @@ default (from the model's 1_Pooling/config.json and modules.json), and with
 --head the classifier's scores (doc . W . E^T, pooling and normalization from
 classifier.json), as tc-predict computes them. The batches are the same for
 all: documents sorted by length, longest first, cut into batches of B,
-padded to the batch's longest. The time is the model loop alone, after one
-warm-up batch; R passes. Prints one JSON line (seconds of each pass, and a
+padded to the batch's longest. The time is the model loop alone, after a
+warm-up pass over every batch (each batch width is a new shape, for which
+the runtimes compile or pick kernels on first sight); R passes. Prints one JSON line (seconds of each pass, and a
 note such as OpenVINO's chosen precision) and writes the outputs in the
 input's order (.npy). A peer that cannot run here (a package missing, the
 CPU lacking bf16 units) prints one line "SKIP: why" and exits 3.
@@ -280,7 +281,8 @@ def main():
         return 3
     ids, lengths = np.load(args.ids), np.load(args.lengths).astype(np.int64)
     batches = batches_of(ids, lengths, args.batch_size)
-    run(batches[0][1], batches[0][2])  # warm-up
+    for _, b, m in batches:  # warm-up: every shape seen once
+        run(b, m)
     passes, out = [], None
     for _ in range(args.repeat):
         results = []

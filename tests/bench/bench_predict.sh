@@ -29,10 +29,10 @@
 # int8 (quantize_dynamic, per-tensor and per-channel) and OpenVINO run the
 # same module exported whole (encoder, pooling, normalization, doc . W . E^T),
 # so int8 covers the head's products too. Peers are timed on the model loop
-# alone, over length-sorted batches, after a warm-up batch. Each row:
-# docs/s best and median, the smallest cosine of a document's 27 scores
-# against PyTorch fp32's, and the share of documents whose top class is
-# PyTorch fp32's. The last line sets tc-predict's best path against the
+# alone, over length-sorted batches, after a warm-up pass over every batch.
+# Each row: docs/s best and median, the smallest cosine of a document's 27
+# scores against PyTorch fp32's, and the share of documents whose top class
+# is PyTorch fp32's. The last line sets tc-predict's best path against the
 # fastest peers (bench_peers_table.py).
 #
 # gpu: the peer (bench_predict_torch.py) is the model and head alone on
