@@ -18,9 +18,9 @@ classifier.json), as tc-predict computes them. The batches are the same for
 all: documents sorted by length, longest first, cut into batches of B,
 padded to the batch's longest. The time is the model loop alone, after a
 warm-up pass over every batch (each batch width is a new shape, for which
-the runtimes compile or pick kernels on first sight); R passes. Prints one JSON line (seconds of each pass, and a
-note such as OpenVINO's chosen precision) and writes the outputs in the
-input's order (.npy). A peer that cannot run here (a package missing, the
+the runtimes compile or pick kernels on first sight); R passes. Prints one
+JSON line (seconds of each pass, and a note such as OpenVINO's chosen
+precision) and writes the outputs in the input's order (.npy). A peer that cannot run here (a package missing, the
 CPU lacking bf16 units) prints one line "SKIP: why" and exits 3.
 
 Exported models (ONNX, int8 ONNX, OpenVINO IR) are cached in --cache, under

@@ -82,9 +82,10 @@ run_peer() {
         > "$_result.new" ;;
     esac
     if [ -s "$_result" ] && ! grep -q '^SKIP:' "$_result.new"; then  # a later round: its passes join the earlier ones'
-        "$_py" -c 'import json, sys
+        "$_py" -c 'import json, statistics, sys
 old, new = (json.loads(open(f).read().splitlines()[-1]) for f in sys.argv[1:])
 new["seconds"] = old["seconds"] + new["seconds"]
+new["median"] = statistics.median(new["seconds"])
 print(json.dumps(new))' "$_result" "$_result.new" > "$_result.merged" && mv "$_result.merged" "$_result"
     else
         mv "$_result.new" "$_result"
