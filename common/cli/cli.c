@@ -116,17 +116,34 @@ static const char *find_config(int argc, char **argv) {
     return found;
 }
 
-// OpenBLAS starts its threads as the program loads, each reserving a large
-// buffer: under an address-space limit (ulimit -v, as memory-bounded runs
-// and tests use) they cannot get it and the process hangs at its exit. The
-// program then starts again at once with OpenBLAS on one thread (the CPU
-// backend runs its own threads around single-threaded products anyway).
+// OpenBLAS (its pthread build) starts a thread per core as the program
+// loads, and each spins in sched_yield for ~0.1 s before it sleeps: 0.1
+// CPU-s per core at every start, beside the program's own threads (a
+// one-document tc-predict on 2 cores: 250 ms of CPU, 145 ms with one
+// OpenBLAS thread). Under an address-space limit (ulimit -v, as
+// memory-bounded runs and tests use) those threads cannot get their buffers
+// and the process hangs at its exit. Nothing needs them from the start: the
+// CPU backend runs its own threads around single-threaded products, and
+// tc-refine's similarity asks OpenBLAS for threads when it multiplies (it
+// starts them then). So the program starts again at once (~6 ms) with
+// OPENBLAS_NUM_THREADS=1, unless the environment sets it; once restarted,
+// the variable is taken away again (children and the similarity see the
+// environment as it was), except under the limit, where it stays.
+#define BLAS_RESTARTED "TC_OPENBLAS_RESTARTED"
+
 static void restart_with_one_blas_thread(char **argv) {
     struct rlimit limit;
-    if (getrlimit(RLIMIT_AS, &limit) || limit.rlim_cur == RLIM_INFINITY) return;
+    int limited = !getrlimit(RLIMIT_AS, &limit) && limit.rlim_cur != RLIM_INFINITY;
+    if (getenv(BLAS_RESTARTED)) {
+        unsetenv(BLAS_RESTARTED);
+        if (!limited) unsetenv("OPENBLAS_NUM_THREADS");
+        return;
+    }
     if (getenv("OPENBLAS_NUM_THREADS")) return;
-    if (setenv("OPENBLAS_NUM_THREADS", "1", 1)) return;
+    if (setenv("OPENBLAS_NUM_THREADS", "1", 1) || setenv(BLAS_RESTARTED, "1", 1)) return;
     execv("/proc/self/exe", argv);  // on failure, go on as we are
+    unsetenv(BLAS_RESTARTED);
+    unsetenv("OPENBLAS_NUM_THREADS");
 }
 
 void tc_cli_init(tc_cli *cli, const char *program, const char *usage, int *argc, char ***argv,
